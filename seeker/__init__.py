@@ -1,0 +1,1 @@
+"""Seeker: risk-defined option strategies side by side, under one Risk Guard."""

@@ -1,0 +1,3 @@
+from seeker.cli import app
+
+app()

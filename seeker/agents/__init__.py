@@ -1,0 +1,1 @@
+"""Shared decision makers: regime, events, critic, vetoes, FX, confidence."""

@@ -1,0 +1,1 @@
+"""Machinery shared by every strategy; knows nothing about any strategy."""
