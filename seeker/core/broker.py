@@ -1,0 +1,125 @@
+"""The Broker protocol: what strategies and agents may ask of a broker, sim or IBKR.
+
+Every method is synchronous and thread-safe; strategy threads call it directly. A method that
+cannot supply what was asked raises :class:`~seeker.core.models.DataUnavailable` (or
+:class:`~seeker.core.models.BrokerUnavailable` when disconnected) with a human reason; it never
+returns a guessed value. Prices follow the conventions of :mod:`seeker.core.models`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from seeker.core.models import (
+    AccountSnapshot,
+    Action,
+    BrokerPosition,
+    Chain,
+    ComboOrder,
+    DailyHistory,
+    FxQuote,
+    OptionContract,
+    OptionQuote,
+    OrderState,
+    UnderlyingQuote,
+)
+
+
+class ConnectionState(StrEnum):
+    """Connection state of a broker, as `seeker status` shows it."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+
+
+@runtime_checkable
+class Broker(Protocol):
+    """The operations Seeker needs from a broker."""
+
+    kind: str
+
+    def connect(self) -> None:
+        """Connect and synchronise positions, orders, executions and account values."""
+        ...
+
+    def close(self) -> None:
+        """Disconnect; working orders stay at the broker."""
+        ...
+
+    def connection_state(self) -> ConnectionState:
+        """Return the current connection state."""
+        ...
+
+    def market_data_type(self) -> str:
+        """Return the kind of market data served: live, frozen, delayed or simulated."""
+        ...
+
+    def account(self) -> AccountSnapshot:
+        """Return cash per currency and net liquidation."""
+        ...
+
+    def underlying_quote(self, listing_id: str) -> UnderlyingQuote:
+        """Return the underlying's current quote."""
+        ...
+
+    def expiries(self, listing_id: str) -> list[date]:
+        """Return the option expiries listed for an underlying, sorted."""
+        ...
+
+    def strikes(self, listing_id: str, expiry: date) -> list[float]:
+        """Return the strikes listed for one expiry, sorted."""
+        ...
+
+    def option_chain(
+        self,
+        listing_id: str,
+        expiries: Sequence[date],
+        strike_range: tuple[float, float] | None = None,
+    ) -> Chain:
+        """Return quotes with greeks for the given expiries, strikes within the range if given."""
+        ...
+
+    def option_quotes(self, contracts: Sequence[OptionContract]) -> dict[OptionContract, OptionQuote]:
+        """Return quotes of specific contracts (missing ones are absent from the mapping)."""
+        ...
+
+    def history(self, listing_id: str, sessions: int) -> DailyHistory:
+        """Return the last `sessions` daily bars with 30-day ATM implied volatility."""
+        ...
+
+    def fx_quote(self, pair: str) -> FxQuote:
+        """Return a currency pair quote such as USD.CAD."""
+        ...
+
+    def place_order(self, order: ComboOrder) -> OrderState:
+        """Send a combo limit order; returns its first state (it may already be filled)."""
+        ...
+
+    def modify_order(self, order_id: str, limit_price: float) -> OrderState:
+        """Change the limit of a working order."""
+        ...
+
+    def cancel_order(self, order_id: str) -> OrderState:
+        """Ask to cancel a working order; fills that happened before stay."""
+        ...
+
+    def order_state(self, order_id: str) -> OrderState:
+        """Return the current state of one order, with every fill so far."""
+        ...
+
+    def open_orders(self) -> list[OrderState]:
+        """Return every working order, ours recognisable by their order refs."""
+        ...
+
+    def positions(self) -> list[BrokerPosition]:
+        """Return the option positions held at the broker, per contract."""
+        ...
+
+    def place_fx_order(self, pair: str, action: Action, qty: float, limit_price: float, order_ref: str) -> OrderState:
+        """Send a currency conversion (IDEALPRO for IBKR); qty in the base currency of the pair."""
+        ...

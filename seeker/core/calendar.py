@@ -1,0 +1,172 @@
+"""Trading sessions, regular trading hours, half days and holidays, from exchange_calendars.
+
+US listings follow XNYS, Canadian listings XTSE. Sessions are read once for a bounded range and kept
+as plain Python datetimes, so the hot path (``is_open``) is a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import exchange_calendars as xcals
+import pandas as pd
+
+EXCHANGE_CALENDAR = {
+    "NYSE": "XNYS",
+    "ARCA": "XNYS",
+    "NASDAQ": "XNYS",
+    "BATS": "XNYS",
+    "AMEX": "XNYS",
+    "TSE": "XTSE",
+    "TSX": "XTSE",
+}
+"""The exchange_calendars code that governs each listing exchange we accept."""
+
+MARKET_TZ = ZoneInfo("America/New_York")
+"""The zone Seeker shows times in (New York and Toronto share it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One trading session: its date, open and close (aware datetimes), and whether it is short."""
+
+    day: date
+    open: datetime
+    close: datetime
+    half_day: bool
+
+
+class MarketCalendars:
+    """Sessions of one or more exchange calendars over a fixed range of dates."""
+
+    def __init__(self, codes: Iterable[str], start: date, end: date) -> None:
+        self.codes = tuple(sorted(set(codes)))
+        self.start = start
+        self.end = end
+        self._sessions: dict[str, dict[date, Session]] = {}
+        self._days: dict[str, list[date]] = {}
+        self._lock = threading.Lock()
+        for code in self.codes:
+            self._load(code)
+        union = sorted({d for code in self.codes for d in self._days[code]})
+        self._union_days = union
+
+    def _load(self, code: str) -> None:
+        with warnings.catch_warnings():
+            # exchange_calendars 4.x reads Series.values, deprecated by pandas 3.1; harmless here.
+            warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+            cal = xcals.get_calendar(
+                code, start=pd.Timestamp(self.start), end=pd.Timestamp(self.end)
+            )
+        opens = cal.opens.dt.tz_convert(MARKET_TZ)
+        closes = cal.closes.dt.tz_convert(MARKET_TZ)
+        early = {ts.date() for ts in cal.early_closes}
+        sessions: dict[date, Session] = {}
+        for label, open_ts, close_ts in zip(opens.index, opens, closes, strict=True):
+            day = label.date()
+            sessions[day] = Session(
+                day=day,
+                open=open_ts.to_pydatetime(),
+                close=close_ts.to_pydatetime(),
+                half_day=day in early,
+            )
+        self._sessions[code] = sessions
+        self._days[code] = sorted(sessions)
+
+    def _require(self, code: str) -> dict[date, Session]:
+        try:
+            return self._sessions[code]
+        except KeyError:
+            raise KeyError(f"calendar {code!r} not loaded (have {', '.join(self.codes)})") from None
+
+    def _check_range(self, day: date) -> None:
+        if not (self.start <= day <= self.end):
+            raise ValueError(f"{day} is outside the loaded calendar range {self.start}..{self.end}")
+
+    def session(self, code: str, day: date) -> Session | None:
+        """Return the session of `day` on calendar `code`, or None on a holiday or weekend."""
+        self._check_range(day)
+        return self._require(code).get(day)
+
+    def is_session(self, code: str, day: date) -> bool:
+        """Return True when `day` is a trading day on calendar `code`."""
+        return self.session(code, day) is not None
+
+    def is_half_day(self, code: str, day: date) -> bool:
+        """Return True when `day` is an early-close session."""
+        s = self.session(code, day)
+        return s is not None and s.half_day
+
+    def is_open(self, code: str, t: datetime) -> bool:
+        """Return True when `t` falls in regular trading hours of calendar `code`."""
+        s = self.session(code, t.astimezone(MARKET_TZ).date())
+        return s is not None and s.open <= t < s.close
+
+    def sessions(self, code: str, start: date, end: date) -> list[date]:
+        """Return the trading days of `code` from `start` to `end` inclusive."""
+        days = self._days[code]
+        lo = bisect.bisect_left(days, start)
+        hi = bisect.bisect_right(days, end)
+        return days[lo:hi]
+
+    def union_sessions(self, start: date, end: date) -> list[date]:
+        """Return the days on which at least one loaded calendar trades."""
+        lo = bisect.bisect_left(self._union_days, start)
+        hi = bisect.bisect_right(self._union_days, end)
+        return self._union_days[lo:hi]
+
+    def union_session(self, day: date) -> tuple[datetime, datetime] | None:
+        """Return the earliest open and latest close across calendars on `day`, or None."""
+        self._check_range(day)
+        found = [self._sessions[c][day] for c in self.codes if day in self._sessions[c]]
+        if not found:
+            return None
+        return min(s.open for s in found), max(s.close for s in found)
+
+    def next_union_open(self, t: datetime) -> datetime:
+        """Return the first time at or after `t` when some calendar is in regular hours."""
+        day = t.astimezone(MARKET_TZ).date()
+        idx = bisect.bisect_left(self._union_days, day)
+        while idx < len(self._union_days):
+            d = self._union_days[idx]
+            span = self.union_session(d)
+            assert span is not None
+            open_, close = span
+            if t < close:
+                return max(t, open_)
+            idx += 1
+        raise ValueError(f"no session after {t.isoformat()} within the loaded range (ends {self.end})")
+
+    def session_offset(self, code: str, day: date, n: int) -> date:
+        """Return the trading day `n` sessions after (n > 0) or before (n < 0) `day`.
+
+        When `day` is not a session, the next session counts as one after it and the previous one
+        as one before it.
+        """
+        days = self._days[code]
+        idx = bisect.bisect_left(days, day)
+        on_session = idx < len(days) and days[idx] == day
+        target = idx + n - 1 if (n > 0 and not on_session) else idx + n
+        if not (0 <= target < len(days)):
+            raise ValueError(f"{n} sessions from {day} falls outside the loaded calendar range")
+        return days[target]
+
+
+def calendar_for_exchange(exchange: str) -> str:
+    """Return the exchange_calendars code for a listing exchange, e.g. ARCA → XNYS."""
+    try:
+        return EXCHANGE_CALENDAR[exchange.upper()]
+    except KeyError:
+        known = ", ".join(sorted(EXCHANGE_CALENDAR))
+        raise ValueError(f"unknown exchange {exchange!r} (known: {known})") from None
+
+
+def calendar_span(first: date, days_before: int, days_after: int) -> tuple[date, date]:
+    """Return a (start, end) range around `first`, in calendar days."""
+    return first - timedelta(days=days_before), first + timedelta(days=days_after)

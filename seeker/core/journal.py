@@ -1,0 +1,202 @@
+"""Append-only JSON Lines journals, one folder per strategy, and a crash-tolerant reader.
+
+Files under ``<log_dir>/<strategy>/``: ``trades.jsonl`` (ORDER, FILL, ORDER_STATUS),
+``risk_events.jsonl`` (RISK), ``decisions.jsonl`` (DECISION) and ``analysis.jsonl`` (CONFIDENCE,
+POST_TRADE, SHADOW); the process itself writes RUN lines to ``_seeker/runs.jsonl``. Every line is one JSON object with ``event`` and ``ts`` (ISO 8601 with zone).
+Every write is flushed and fsynced before it returns; several lines of one step can be written with
+one fsync. A torn last line (a crash mid-write) is skipped with a warning when read, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime, time
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+EVENT_FILES: dict[str, str] = {
+    "ORDER": "trades.jsonl",
+    "FILL": "trades.jsonl",
+    "ORDER_STATUS": "trades.jsonl",
+    "RISK": "risk_events.jsonl",
+    "DECISION": "decisions.jsonl",
+    "CONFIDENCE": "analysis.jsonl",
+    "POST_TRADE": "analysis.jsonl",
+    "SHADOW": "analysis.jsonl",
+    "RUN": "runs.jsonl",
+}
+"""Which file each event kind goes to."""
+
+SYSTEM_FOLDER = "_seeker"
+"""Folder for process-level events that belong to no strategy."""
+
+
+def to_jsonable(value: Any) -> Any:
+    """Return `value` as plain JSON types: NaN/inf become null, dates ISO strings, arrays lists."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return to_jsonable(value.item())
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(asdict(value))
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot journal a {type(value).__name__}: {value!r}")
+
+
+class JsonlWriter:
+    """Append JSON objects to one file, each batch flushed and fsynced; thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("a+b")
+        self._isolate_torn_tail()
+
+    def _isolate_torn_tail(self) -> None:
+        """Start on a fresh line if a crash left the file without a final newline."""
+        self._fh.seek(0, os.SEEK_END)
+        if self._fh.tell() == 0:
+            return
+        self._fh.seek(-1, os.SEEK_END)
+        if self._fh.read(1) != b"\n":
+            log.warning("%s: last line was torn by an earlier crash; it will be skipped", self.path)
+            self._fh.seek(0, os.SEEK_END)
+            self._fh.write(b"\n")
+            self._sync()
+
+    def _sync(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def write(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Append records, one per line, and return once they are on disk."""
+        data = b"".join(
+            json.dumps(to_jsonable(r), separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+            for r in records
+        )
+        if not data:
+            return
+        with self._lock:
+            self._fh.seek(0, os.SEEK_END)
+            self._fh.write(data)
+            self._sync()
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        with self._lock:
+            if not self._fh.closed:
+                self._sync()
+                self._fh.close()
+
+
+class Journal:
+    """The journals of one strategy (or of the process, folder ``_seeker``)."""
+
+    def __init__(self, root: Path, name: str, now: Callable[[], datetime]) -> None:
+        self.folder = root / name
+        self.name = name
+        self._now = now
+        self._writers: dict[str, JsonlWriter] = {}
+        self._lock = threading.Lock()
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _writer(self, filename: str) -> JsonlWriter:
+        with self._lock:
+            writer = self._writers.get(filename)
+            if writer is None:
+                writer = JsonlWriter(self.folder / filename)
+                self._writers[filename] = writer
+            return writer
+
+    def record(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Return a journal line (not yet written) with event and ts set."""
+        if event not in EVENT_FILES:
+            raise ValueError(f"unknown journal event {event!r}")
+        line: dict[str, Any] = {"event": event, "ts": self._now()}
+        line.update(fields)
+        return line
+
+    def write(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Write one line and return it once it is on disk."""
+        line = self.record(event, **fields)
+        self._writer(EVENT_FILES[event]).write([line])
+        return line
+
+    def write_many(self, lines: Iterable[Mapping[str, Any]]) -> None:
+        """Write lines made by :meth:`record`, one fsync per file."""
+        by_file: dict[str, list[Mapping[str, Any]]] = {}
+        for line in lines:
+            by_file.setdefault(EVENT_FILES[line["event"]], []).append(line)
+        for filename, batch in by_file.items():
+            self._writer(filename).write(batch)
+
+    def close(self) -> None:
+        """Flush and close every file."""
+        with self._lock:
+            for writer in self._writers.values():
+                writer.close()
+            self._writers.clear()
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the objects of a JSON Lines file, skipping torn or corrupt lines with a warning."""
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        lines = fh.read().split(b"\n")
+    last = len(lines) - 1
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            where = "torn last line" if number - 1 >= last - 1 else "corrupt line"
+            log.warning("%s:%d: %s skipped", path, number, where)
+            continue
+        if isinstance(obj, dict):
+            yield obj
+        else:
+            log.warning("%s:%d: not a JSON object, skipped", path, number)
+
+
+def read_events(folder: Path, events: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Return the lines of one journal folder, optionally only some events, in file order."""
+    wanted = set(events) if events is not None else set(EVENT_FILES)
+    files = sorted({EVENT_FILES[e] for e in wanted})
+    out: list[dict[str, Any]] = []
+    for filename in files:
+        out.extend(line for line in read_jsonl(folder / filename) if line.get("event") in wanted)
+    return out
+
+
+def strategy_folders(root: Path) -> list[str]:
+    """Return the strategy names that have a journal folder under `root`."""
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_"))

@@ -1,0 +1,331 @@
+"""Domain types shared by brokers, agents and strategies.
+
+Conventions used everywhere in Seeker:
+
+* Prices are per share (the option's quoted price); dollar amounts multiply by the listing's
+  multiplier (100 for equity options).
+* A combo's price is its **net debit per unit**: positive means we pay, negative means we receive a
+  credit. This is IBKR's convention for a BAG order whose action is BUY, so the same number travels
+  from the strategy to the journal to the broker unchanged.
+* Implied volatility is per 1.00 (0.25 = 25 %); vega is per 1.00 of vol; theta is per year.
+* Unknown numbers are ``math.nan`` (floats) or ``None`` (counts), never a made-up value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+import numpy as np
+
+Right = Literal["C", "P"]
+Action = Literal["BUY", "SELL"]
+Intent = Literal["open", "close", "roll"]
+AssetKind = Literal["etf", "stock"]
+
+PIP = 0.0001
+"""One pip of USD.CAD, in CAD per USD."""
+
+
+class DataUnavailable(Exception):
+    """Raise when a datum needed for a decision is missing, stale or invalid; never guess it."""
+
+
+class BrokerUnavailable(DataUnavailable):
+    """Raise when the broker connection is down; nothing can be read or sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One tradable underlying: a symbol on one exchange, quoted in one currency."""
+
+    listing_id: str
+    symbol: str
+    exchange: str
+    currency: str
+    sector: str
+    kind: AssetKind
+    dividend_yield: float
+    strike_increment: float
+    calendar: str
+    multiplier: int = 100
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class OptionContract:
+    """One listed option, identified by its underlying listing, expiry, strike and right."""
+
+    listing_id: str
+    expiry: date
+    strike: float
+    right: Right
+
+    @property
+    def key(self) -> str:
+        """Return a compact human-readable identifier, e.g. ``XLF 2027-01-15 45.5P``."""
+        return f"{self.listing_id} {self.expiry.isoformat()} {self.strike:g}{self.right}"
+
+
+@dataclass(frozen=True, slots=True)
+class UnderlyingQuote:
+    """Best bid/ask and last trade of an underlying listing."""
+
+    listing_id: str
+    bid: float
+    ask: float
+    last: float
+    ts: datetime
+
+    @property
+    def mid(self) -> float:
+        """Return the mid price, NaN when either side is missing."""
+        return (self.bid + self.ask) / 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class OptionQuote:
+    """A quote of one option with its greeks (NaN when the source did not provide them)."""
+
+    contract: OptionContract
+    bid: float
+    ask: float
+    iv: float
+    delta: float
+    gamma: float
+    vega: float
+    theta: float
+    open_interest: int | None
+    volume: int | None
+    underlying_price: float
+    ts: datetime
+    bid_size: int | None = None
+    ask_size: int | None = None
+
+    @property
+    def mid(self) -> float:
+        """Return the mid price in $ per share."""
+        return (self.bid + self.ask) / 2.0
+
+    @property
+    def spread(self) -> float:
+        """Return ask − bid in $ per share."""
+        return self.ask - self.bid
+
+    def problem(self, now: datetime, max_age_seconds: float) -> str | None:
+        """Return why this quote cannot be traded on (missing, NaN, crossed, stale), or None."""
+        if not (math.isfinite(self.bid) and math.isfinite(self.ask)):
+            return f"{self.contract.key}: bid/ask missing or NaN"
+        if self.bid < 0.0 or self.ask <= 0.0:
+            return f"{self.contract.key}: no ask or negative bid ({self.bid}/{self.ask})"
+        if self.bid > self.ask:
+            return f"{self.contract.key}: crossed quote {self.bid:.2f} > {self.ask:.2f}"
+        age = (now - self.ts).total_seconds()
+        if age > max_age_seconds:
+            return f"{self.contract.key}: quote is {age:.0f} s old (max {max_age_seconds:.0f} s)"
+        if not math.isfinite(self.delta):
+            return f"{self.contract.key}: delta unknown"
+        return None
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Quotes of an underlying's options over the requested expiries and strikes."""
+
+    listing_id: str
+    underlying: UnderlyingQuote
+    quotes: tuple[OptionQuote, ...]
+    chain_volume: int | None
+    ts: datetime
+    _index: dict[tuple[date, float, str], OptionQuote] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        index = {(q.contract.expiry, q.contract.strike, q.contract.right): q for q in self.quotes}
+        object.__setattr__(self, "_index", index)
+
+    @property
+    def expiries(self) -> list[date]:
+        """Return the expiries present in this chain, sorted."""
+        return sorted({q.contract.expiry for q in self.quotes})
+
+    def quote(self, expiry: date, strike: float, right: Right) -> OptionQuote | None:
+        """Return the quote of one contract, or None when the chain does not hold it."""
+        return self._index.get((expiry, round(strike, 4), right))
+
+    def side(self, expiry: date, right: Right) -> list[OptionQuote]:
+        """Return the quotes of one expiry and right, sorted by strike."""
+        rows = [q for q in self.quotes if q.contract.expiry == expiry and q.contract.right == right]
+        return sorted(rows, key=lambda q: q.contract.strike)
+
+
+@dataclass(frozen=True)
+class DailyHistory:
+    """Daily bars of an underlying and its 30-day at-the-money implied volatility (per 1.00)."""
+
+    listing_id: str
+    dates: tuple[date, ...]
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    iv: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+
+@dataclass(frozen=True, slots=True)
+class FxQuote:
+    """A currency pair quote such as USD.CAD (CAD per USD)."""
+
+    pair: str
+    bid: float
+    ask: float
+    ts: datetime
+
+    @property
+    def mid(self) -> float:
+        """Return the mid rate."""
+        return (self.bid + self.ask) / 2.0
+
+    @property
+    def spread_pips(self) -> float:
+        """Return ask − bid in pips (0.0001)."""
+        return (self.ask - self.bid) / PIP
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """Cash per currency and net liquidation in the base currency."""
+
+    account_id: str
+    base_currency: str
+    cash: Mapping[str, float]
+    net_liquidation: float
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One leg of a combo: a contract, the side we take, and its ratio per combo unit."""
+
+    contract: OptionContract
+    action: Action
+    ratio: int = 1
+
+    @property
+    def sign(self) -> int:
+        """Return +1 for a bought leg, −1 for a sold one."""
+        return 1 if self.action == "BUY" else -1
+
+    def reversed(self) -> Leg:
+        """Return the leg that closes this one."""
+        return Leg(self.contract, "SELL" if self.action == "BUY" else "BUY", self.ratio)
+
+
+@dataclass(frozen=True)
+class ComboOrder:
+    """A multi-leg limit order; ``limit_price`` is the net debit per unit (negative = credit)."""
+
+    order_ref: str
+    listing_id: str
+    legs: tuple[Leg, ...]
+    qty: int
+    limit_price: float
+
+
+class OrderStatus(StrEnum):
+    """Lifecycle of an order at the broker."""
+
+    SUBMITTED = "submitted"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+    @property
+    def is_done(self) -> bool:
+        """Return True once the order can no longer fill."""
+        return self in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class LegFill:
+    """The price one leg of a combo execution traded at ($ per share)."""
+
+    contract: OptionContract
+    action: Action
+    qty: int
+    price: float
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One execution of a combo order (a partial fill is one Fill among several)."""
+
+    fill_id: str
+    order_id: str
+    order_ref: str
+    ts: datetime
+    qty: int
+    price: float
+    commission: float
+    commission_currency: str
+    legs: tuple[LegFill, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """What the broker knows of one order right now."""
+
+    order_id: str
+    order_ref: str
+    listing_id: str
+    status: OrderStatus
+    qty: int
+    filled: int
+    limit_price: float
+    fills: tuple[Fill, ...]
+    ts: datetime
+    reason: str = ""
+    legs: tuple[Leg, ...] = ()
+
+    @property
+    def remaining(self) -> int:
+        """Return the units still working."""
+        return self.qty - self.filled
+
+    @property
+    def avg_fill_price(self) -> float:
+        """Return the quantity-weighted fill price, NaN when nothing filled."""
+        if not self.fills:
+            return math.nan
+        total = sum(f.qty for f in self.fills)
+        return sum(f.price * f.qty for f in self.fills) / total
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerPosition:
+    """A position the broker holds in one option contract (qty > 0 long, < 0 short)."""
+
+    contract: OptionContract
+    qty: int
+    avg_cost: float
+
+
+def order_ref(strategy: str, position_id: str, intent: Intent) -> str:
+    """Return the order reference that ties an order to its strategy and position."""
+    return f"seeker:{strategy}:{position_id}:{intent}"
+
+
+def parse_order_ref(ref: str) -> tuple[str, str, str] | None:
+    """Return (strategy, position_id, intent) from one of our order refs, or None if not ours."""
+    parts = ref.split(":")
+    if len(parts) != 4 or parts[0] != "seeker":
+        return None
+    return parts[1], parts[2], parts[3]

@@ -1,0 +1,78 @@
+"""Journal: fsynced JSON Lines, concurrent writers, torn lines skipped with a warning."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from seeker.core.calendar import MARKET_TZ
+from seeker.core.journal import Journal, JsonlWriter, read_events, read_jsonl
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=MARKET_TZ)
+
+
+def test_lines_go_to_their_files_with_event_and_ts(tmp_path: Path) -> None:
+    j = Journal(tmp_path, "iron_condor", lambda: T0)
+    j.write("ORDER", order_id="o1", limit_price=-0.12, nan=math.nan)
+    j.write("DECISION", decision_id="d1", outcome="no_trade")
+    j.write("RISK", rule="x", detail="y")
+    j.close()
+    folder = tmp_path / "iron_condor"
+    order = json.loads((folder / "trades.jsonl").read_text())
+    assert order == {
+        "event": "ORDER",
+        "ts": "2026-03-02T10:00:00-05:00",
+        "order_id": "o1",
+        "limit_price": -0.12,
+        "nan": None,
+    }
+    assert (folder / "decisions.jsonl").exists() and (folder / "risk_events.jsonl").exists()
+    with pytest.raises(ValueError):
+        j.record("NOPE")
+
+
+def test_torn_last_line_is_skipped_and_the_next_write_starts_clean(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s" / "trades.jsonl"
+    path.parent.mkdir()
+    path.write_bytes(b'{"event":"ORDER","order_id":"a"}\n{"event":"FILL","order_')
+    with caplog.at_level(logging.WARNING):
+        rows = list(read_jsonl(path))
+    assert [r["order_id"] for r in rows] == ["a"]
+    assert "skipped" in caplog.text
+    w = JsonlWriter(path)
+    w.write([{"event": "FILL", "order_id": "b"}])
+    w.close()
+    assert [r["order_id"] for r in read_jsonl(path)] == ["a", "b"]
+
+
+def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
+    j = Journal(tmp_path, "x", lambda: T0)
+
+    def worker(k: int) -> None:
+        for i in range(200):
+            j.write("FILL", order_id=f"{k}-{i}", payload="x" * 500)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    j.close()
+    rows = read_events(tmp_path / "x", ["FILL"])
+    assert len(rows) == 800
+    assert len({r["order_id"] for r in rows}) == 800
+
+
+def test_write_many_batches_per_file(tmp_path: Path) -> None:
+    j = Journal(tmp_path, "x", lambda: T0)
+    j.write_many([j.record("ORDER", order_id="1"), j.record("RISK", rule="r"), j.record("FILL", order_id="1")])
+    j.close()
+    assert [r["event"] for r in read_events(tmp_path / "x", ["ORDER", "FILL"])] == ["ORDER", "FILL"]
