@@ -1,0 +1,68 @@
+"""Payoff of a combo at expiry, and its exact worst loss.
+
+A single-expiry option structure's payoff is piecewise linear in the underlying price with kinks
+at the strikes, so its extremes lie at S = 0, at a strike, or at S → ∞ (read from the slope). Every
+figure is per combo unit and per share ($ per share); multiply by the multiplier and quantity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from seeker.core.models import Leg
+
+
+def pnl_at_expiry(legs: Sequence[Leg], net_debit: float, prices: np.ndarray | float) -> np.ndarray:
+    """Return the P&L per unit at expiry ($ per share) for underlying `prices`."""
+    s = np.asarray(prices, dtype=float)
+    value = np.zeros_like(s)
+    for leg in legs:
+        k = leg.contract.strike
+        intrinsic = np.maximum(s - k, 0.0) if leg.contract.right == "C" else np.maximum(k - s, 0.0)
+        value += leg.sign * leg.ratio * intrinsic
+    return value - net_debit
+
+
+def slope_at_infinity(legs: Sequence[Leg]) -> float:
+    """Return dP&L/dS for S beyond every strike (calls only contribute)."""
+    return float(sum(leg.sign * leg.ratio for leg in legs if leg.contract.right == "C"))
+
+
+def worst_loss_at_expiry(legs: Sequence[Leg], net_debit: float) -> float:
+    """Return the largest loss per unit at expiry ($ per share, ≥ 0); inf if not risk-defined.
+
+    Only valid when every leg expires on the same date.
+    """
+    if len({leg.contract.expiry for leg in legs}) > 1:
+        raise ValueError("worst_loss_at_expiry needs legs of a single expiry")
+    if slope_at_infinity(legs) < 0:
+        return math.inf
+    points = np.array([0.0] + sorted({leg.contract.strike for leg in legs}))
+    worst = float(np.min(pnl_at_expiry(legs, net_debit, points)))
+    return max(0.0, -worst)
+
+
+def best_gain_at_expiry(legs: Sequence[Leg], net_debit: float) -> float:
+    """Return the largest gain per unit at expiry ($ per share); inf if unbounded."""
+    if slope_at_infinity(legs) > 0:
+        return math.inf
+    points = np.array([0.0] + sorted({leg.contract.strike for leg in legs}))
+    return float(np.max(pnl_at_expiry(legs, net_debit, points)))
+
+
+def breakevens_at_expiry(legs: Sequence[Leg], net_debit: float) -> list[float]:
+    """Return the underlying prices where the P&L at expiry crosses zero, sorted."""
+    strikes = sorted({leg.contract.strike for leg in legs})
+    hi = strikes[-1] * 3.0 + 1.0
+    xs = np.array([0.0, *strikes, hi])
+    ys = pnl_at_expiry(legs, net_debit, xs)
+    out: list[float] = []
+    for x0, x1, y0, y1 in zip(xs[:-1], xs[1:], ys[:-1], ys[1:], strict=True):
+        if y0 == 0.0:
+            out.append(float(x0))
+        elif y0 * y1 < 0:
+            out.append(float(x0 + (x1 - x0) * (-y0) / (y1 - y0)))
+    return sorted(set(round(v, 6) for v in out))

@@ -1,0 +1,69 @@
+"""Worst loss at expiry: exact kink evaluation against a brute-force grid."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seeker.core.models import Leg, OptionContract
+from seeker.core.payoff import (
+    best_gain_at_expiry,
+    breakevens_at_expiry,
+    pnl_at_expiry,
+    worst_loss_at_expiry,
+)
+
+EXP = date(2027, 1, 15)
+
+
+def leg(strike: float, right: str, action: str, ratio: int = 1) -> Leg:
+    return Leg(OptionContract("XLF", EXP, strike, right), action, ratio)  # type: ignore[arg-type]
+
+
+def test_iron_condor_worst_loss_is_width_minus_credit() -> None:
+    legs = [leg(45, "P", "SELL"), leg(44.5, "P", "BUY"), leg(50, "C", "SELL"), leg(50.5, "C", "BUY")]
+    assert math.isclose(worst_loss_at_expiry(legs, -0.12), 0.38)
+    assert math.isclose(best_gain_at_expiry(legs, -0.12), 0.12)
+    assert breakevens_at_expiry(legs, -0.12) == [44.88, 50.12]
+
+
+def test_unequal_wings_take_the_larger_side() -> None:
+    legs = [leg(45, "P", "SELL"), leg(44, "P", "BUY"), leg(50, "C", "SELL"), leg(50.5, "C", "BUY")]
+    assert math.isclose(worst_loss_at_expiry(legs, -0.20), 0.80)
+
+
+def test_naked_short_call_is_not_risk_defined() -> None:
+    assert worst_loss_at_expiry([leg(50, "C", "SELL")], -1.0) == math.inf
+    assert best_gain_at_expiry([leg(50, "C", "BUY")], 1.0) == math.inf
+
+
+def test_debit_butterfly_loses_its_debit() -> None:
+    legs = [leg(45, "C", "BUY"), leg(46, "C", "SELL", 2), leg(47, "C", "BUY")]
+    assert math.isclose(worst_loss_at_expiry(legs, 0.30), 0.30)
+
+
+strikes = st.sampled_from([40.0, 42.5, 45.0, 45.5, 47.0, 50.0, 52.5, 55.0])
+legs_st = st.lists(
+    st.tuples(strikes, st.sampled_from("CP"), st.sampled_from(["BUY", "SELL"]), st.integers(1, 3)),
+    min_size=1,
+    max_size=5,
+    unique_by=lambda t: (t[0], t[1]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(legs_st, st.floats(-3, 3, allow_nan=False))
+def test_worst_loss_matches_a_fine_grid(raw: list[tuple[float, str, str, int]], debit: float) -> None:
+    legs = [leg(k, r, a, n) for k, r, a, n in raw]
+    grid = np.linspace(0.0, 200.0, 200_001)
+    pnl = pnl_at_expiry(legs, debit, grid)
+    worst = worst_loss_at_expiry(legs, debit)
+    slope = sum(lg.sign * lg.ratio for lg in legs if lg.contract.right == "C")
+    if slope < 0:
+        assert worst == math.inf
+    else:
+        assert math.isclose(worst, max(0.0, -pnl.min()), abs_tol=1e-9)
