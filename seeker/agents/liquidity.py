@@ -1,0 +1,46 @@
+"""Liquidity veto: bid/ask per leg, open interest per strike, and the chain's daily volume."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from seeker.agents.verdict import Verdict
+from seeker.core.models import OptionQuote
+
+
+def check_liquidity(
+    quotes: Sequence[OptionQuote],
+    chain_volume: int | None,
+    max_leg_spread: float,
+    min_open_interest: int,
+    min_chain_volume: int,
+) -> Verdict:
+    """Refuse when a leg's spread is too wide, its open interest too low, or the chain too quiet.
+
+    Unknown open interest or volume is missing data, hence a refusal, never a pass.
+    """
+    problems: list[str] = []
+    legs = []
+    for q in quotes:
+        spread = q.ask - q.bid
+        legs.append(
+            {"contract": q.contract.key, "spread": round(spread, 4), "open_interest": q.open_interest}
+        )
+        if not math.isfinite(spread):
+            problems.append(f"{q.contract.key}: spread unknown")
+        elif spread > max_leg_spread + 1e-9:
+            problems.append(f"{q.contract.key}: spread {spread:.2f} > {max_leg_spread:.2f}")
+        if q.open_interest is None:
+            problems.append(f"{q.contract.key}: open interest unknown")
+        elif q.open_interest < min_open_interest:
+            problems.append(f"{q.contract.key}: open interest {q.open_interest} < {min_open_interest}")
+    if chain_volume is None:
+        problems.append("chain volume unknown")
+    elif chain_volume < min_chain_volume:
+        problems.append(f"chain volume {chain_volume} < {min_chain_volume}")
+    details = {"legs": legs, "chain_volume": chain_volume}
+    if problems:
+        return Verdict("liquidity", False, "; ".join(problems), details=details)
+    widest = max((leg["spread"] for leg in legs), default=0.0)
+    return Verdict("liquidity", True, f"widest leg spread {widest:.2f}", details=details)

@@ -1,0 +1,236 @@
+"""Risk Guard: the five caps of the spec, checked and reserved in one locked step.
+
+Per-trade and portfolio caps are percentages of capital; sector, correlation-cluster and underlying
+caps are percentages of the portfolio risk budget (capital × max_portfolio_pct). Risk is a
+structure's computed worst loss plus round-trip commissions, in the capital currency. A reservation
+is made before an order is sent, shrunk to what filled, and released when the position is closed,
+so committed risk can never exceed a cap at any fill, whatever the threads do.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from seeker.agents.verdict import Verdict
+
+EPS = 1e-9
+CAP_NAMES = ("per_trade", "portfolio", "sector", "cluster", "underlying")
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """The five caps in the capital currency ($)."""
+
+    per_trade: float
+    portfolio: float
+    sector: float
+    cluster: float
+    underlying: float
+
+    @classmethod
+    def from_pcts(
+        cls,
+        capital: float,
+        max_per_trade_pct: float,
+        max_portfolio_pct: float,
+        max_sector_pct: float,
+        max_corr_cluster_pct: float,
+        max_per_underlying_pct: float,
+    ) -> Caps:
+        """Return caps in $ from the config's percentages."""
+        budget = capital * max_portfolio_pct / 100.0
+        return cls(
+            per_trade=capital * max_per_trade_pct / 100.0,
+            portfolio=budget,
+            sector=budget * max_sector_pct / 100.0,
+            cluster=budget * max_corr_cluster_pct / 100.0,
+            underlying=budget * max_per_underlying_pct / 100.0,
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        """Return the caps keyed by name."""
+        return {name: getattr(self, name) for name in CAP_NAMES}
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """Risk held for one position (reserved before sending, then what is filled and open)."""
+
+    position_id: str
+    strategy: str
+    listing_id: str
+    underlying: str
+    sector: str
+    risk: float
+
+
+@dataclass
+class ExposureSnapshot:
+    """Committed risk in total and by sector, cluster and underlying ($)."""
+
+    total: float = 0.0
+    by_sector: dict[str, float] = field(default_factory=dict)
+    by_cluster: dict[str, float] = field(default_factory=dict)
+    by_underlying: dict[str, float] = field(default_factory=dict)
+    by_strategy: dict[str, float] = field(default_factory=dict)
+
+
+class RiskGuard:
+    """The shared, thread-safe hard veto on risk."""
+
+    def __init__(self, caps: Caps) -> None:
+        self.caps = caps
+        self._lock = threading.Lock()
+        self._held: dict[str, Reservation] = {}
+        self._clusters: dict[str, str] | None = None
+
+    # -- clusters --------------------------------------------------------------------------
+    def set_clusters(self, clusters: Mapping[str, str]) -> None:
+        """Replace the listing → correlation-cluster map (recomputed once per session)."""
+        with self._lock:
+            self._clusters = dict(clusters)
+
+    def cluster_of(self, listing_id: str) -> str | None:
+        """Return the cluster of a listing, None while clusters are unknown."""
+        with self._lock:
+            return None if self._clusters is None else self._clusters.get(listing_id)
+
+    # -- reservations ----------------------------------------------------------------------
+    def reserve(
+        self,
+        position_id: str,
+        strategy: str,
+        listing_id: str,
+        underlying: str,
+        sector: str,
+        risk_by_qty: Sequence[float],
+    ) -> tuple[Verdict, int]:
+        """Reserve the largest quantity whose risk fits every cap; return (verdict, qty).
+
+        `risk_by_qty[i]` is the risk ($, capital currency) of i + 1 units, commissions included.
+        """
+        with self._lock:
+            if position_id in self._held:
+                raise ValueError(f"position {position_id} already holds a reservation")
+            if self._clusters is None or listing_id not in self._clusters:
+                return (
+                    Verdict(
+                        "risk_guard",
+                        False,
+                        f"correlation cluster of {listing_id} unknown (no cluster map yet)",
+                    ),
+                    0,
+                )
+            cluster = self._clusters[listing_id]
+            used = self._used(sector, cluster, underlying)
+            headroom = {name: getattr(self.caps, name) - used[name] for name in CAP_NAMES}
+            details: dict[str, Any] = {
+                "caps": self.caps.as_dict(),
+                "used": used,
+                "cluster": cluster,
+                "sector": sector,
+                "underlying": underlying,
+            }
+            binding = ""
+            for qty in range(len(risk_by_qty), 0, -1):
+                risk = risk_by_qty[qty - 1]
+                over = [name for name in CAP_NAMES if risk > headroom[name] + EPS]
+                if not over:
+                    self._held[position_id] = Reservation(
+                        position_id, strategy, listing_id, underlying, sector, risk
+                    )
+                    details.update(qty=qty, risk=risk)
+                    reason = f"reserved {risk:.2f} $ for {qty} unit(s)"
+                    return Verdict("risk_guard", True, reason, details=details), qty
+                binding = over[0]
+            one = risk_by_qty[0] if risk_by_qty else float("nan")
+            cap = getattr(self.caps, binding) if binding else float("nan")
+            reason = (
+                f"{binding} cap: one unit risks {one:.2f} $ but only {headroom.get(binding, 0.0):.2f} $"
+                f" of {cap:.2f} $ is left"
+            )
+            details.update(binding=binding, risk=one)
+            return Verdict("risk_guard", False, reason, details=details), 0
+
+    def resize(self, position_id: str, risk: float) -> None:
+        """Shrink (never grow) a reservation, e.g. to what filled or after a partial close."""
+        with self._lock:
+            held = self._held.get(position_id)
+            if held is None:
+                return
+            if risk <= EPS:
+                del self._held[position_id]
+                return
+            if risk > held.risk + EPS:
+                raise ValueError(
+                    f"reservation of {position_id} cannot grow ({held.risk:.2f} → {risk:.2f})"
+                )
+            self._held[position_id] = Reservation(
+                held.position_id, held.strategy, held.listing_id, held.underlying, held.sector, risk
+            )
+
+    def release(self, position_id: str) -> None:
+        """Release a position's reservation (order cancelled unfilled, or position closed)."""
+        with self._lock:
+            self._held.pop(position_id, None)
+
+    def restore(self, reservation: Reservation) -> None:
+        """Hold the risk of a position that already exists (rebuilt at start), without checks."""
+        with self._lock:
+            self._held[reservation.position_id] = reservation
+
+    def held(self, position_id: str) -> Reservation | None:
+        """Return a position's reservation, if any."""
+        with self._lock:
+            return self._held.get(position_id)
+
+    # -- reading ---------------------------------------------------------------------------
+    def _used(self, sector: str, cluster: str, underlying: str) -> dict[str, float]:
+        clusters = self._clusters or {}
+        used = dict.fromkeys(CAP_NAMES, 0.0)
+        for r in self._held.values():
+            used["portfolio"] += r.risk
+            if r.sector == sector:
+                used["sector"] += r.risk
+            if clusters.get(r.listing_id) == cluster:
+                used["cluster"] += r.risk
+            if r.underlying == underlying:
+                used["underlying"] += r.risk
+        return used
+
+    def exposure(self) -> ExposureSnapshot:
+        """Return committed risk in total and by sector, cluster, underlying and strategy."""
+        with self._lock:
+            snap = ExposureSnapshot()
+            clusters = self._clusters or {}
+            for r in self._held.values():
+                snap.total += r.risk
+                snap.by_sector[r.sector] = snap.by_sector.get(r.sector, 0.0) + r.risk
+                c = clusters.get(r.listing_id, "?")
+                snap.by_cluster[c] = snap.by_cluster.get(c, 0.0) + r.risk
+                snap.by_underlying[r.underlying] = snap.by_underlying.get(r.underlying, 0.0) + r.risk
+                snap.by_strategy[r.strategy] = snap.by_strategy.get(r.strategy, 0.0) + r.risk
+            return snap
+
+    def violations(self) -> list[str]:
+        """Return every cap currently exceeded (should always be empty)."""
+        snap = self.exposure()
+        out = []
+        if snap.total > self.caps.portfolio + EPS:
+            out.append(f"portfolio {snap.total:.2f} > {self.caps.portfolio:.2f}")
+        for kind, values, cap in (
+            ("sector", snap.by_sector, self.caps.sector),
+            ("cluster", snap.by_cluster, self.caps.cluster),
+            ("underlying", snap.by_underlying, self.caps.underlying),
+        ):
+            out += [f"{kind} {k} {v:.2f} > {cap:.2f}" for k, v in values.items() if v > cap + EPS]
+        with self._lock:
+            out += [
+                f"per_trade {r.position_id} {r.risk:.2f} > {self.caps.per_trade:.2f}"
+                for r in self._held.values()
+                if r.risk > self.caps.per_trade + EPS
+            ]
+        return out
