@@ -1,0 +1,1 @@
+"""The embedded simulated market (seeded, deterministic) and the SimBroker built on it."""
