@@ -1,0 +1,597 @@
+"""SimBroker: the default broker, an in-process exchange over :class:`SimMarket`.
+
+Multi-leg limit orders fill when marketable against the combo's natural price (at the natural), or
+otherwise with a probability that grows from ``fill_probability_at_mid`` at the mid to 1 at the
+natural; orders of several units may fill partially. Matching is tried when an order is placed or
+modified and at every market grid step while its listing is open. Every fill carries IBKR-like
+commissions. Random draws are keyed by (seed, order, time), so results never depend on thread
+timing. Cash and positions persist in a small state file, so a later run resumes the same paper
+account at the simulated time where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seeker.core.broker import ConnectionState
+from seeker.core.commissions import Commissions
+from seeker.core.models import (
+    AccountSnapshot,
+    Action,
+    BrokerPosition,
+    BrokerUnavailable,
+    Chain,
+    ComboOrder,
+    DailyHistory,
+    DataUnavailable,
+    Fill,
+    FxQuote,
+    LegFill,
+    Listing,
+    OptionContract,
+    OptionQuote,
+    OrderState,
+    OrderStatus,
+    UnderlyingQuote,
+)
+from seeker.core.sim.market import SimMarket
+
+STATE_VERSION = 1
+
+
+@dataclass
+class _Working:
+    """An order as the simulated exchange holds it."""
+
+    order_id: str
+    order: ComboOrder | None
+    limit: float
+    filled: int = 0
+    status: OrderStatus = OrderStatus.SUBMITTED
+    fills: list[Fill] = field(default_factory=list)
+    reason: str = ""
+    ts: datetime | None = None
+    commission_paid: float = 0.0
+    fx: tuple[str, Action, int] | None = None
+
+    @property
+    def qty(self) -> int:
+        if self.fx is not None:
+            return self.fx[2]
+        assert self.order is not None
+        return self.order.qty
+
+
+class SimBroker:
+    """The Broker protocol over the simulated market; thread-safe."""
+
+    kind = "sim"
+
+    def __init__(
+        self,
+        market: SimMarket,
+        listings: dict[str, Listing],
+        commissions: Commissions,
+        fill_probability_at_mid: float,
+        seed: int,
+        base_currency: str,
+        initial_cash: dict[str, float],
+        state_path: Path | None = None,
+        fx_commission_rate: float = 0.00002,
+        fx_min_commission: float = 2.0,
+    ) -> None:
+        self.market = market
+        self.listings = listings
+        self.commissions = commissions
+        self.p_mid = fill_probability_at_mid
+        self.seed = seed
+        self.base_currency = base_currency
+        self.state_path = state_path
+        self.fx_commission_rate = fx_commission_rate
+        self.fx_min_commission = fx_min_commission
+        self._lock = threading.RLock()
+        self._state = ConnectionState.DISCONNECTED
+        self._orders: dict[str, _Working] = {}
+        self._next_id = 1
+        self._cash: dict[str, float] = dict(initial_cash)
+        self._positions: dict[OptionContract, tuple[int, float]] = {}
+        self._settled: set[date] = set()
+        self.settlements: list[dict[str, Any]] = []
+
+    # -- persistence -------------------------------------------------------------------------
+    def load_state(self) -> datetime | None:
+        """Restore cash, positions and the simulated time of an earlier run; return that time."""
+        if self.state_path is None or not self.state_path.exists():
+            return None
+        raw = json.loads(self.state_path.read_text())
+        if raw.get("version") != STATE_VERSION:
+            raise ValueError(f"{self.state_path}: unsupported sim state version")
+        if raw["seed"] != self.seed:
+            raise ValueError(
+                f"{self.state_path} belongs to a simulation with seed {raw['seed']}, "
+                f"the config says {self.seed}; use another log folder or `seeker reset`"
+            )
+        with self._lock:
+            self._cash = {k: float(v) for k, v in raw["cash"].items()}
+            self._next_id = int(raw["next_id"])
+            self._positions = {}
+            for row in raw["positions"]:
+                c = OptionContract(
+                    row["listing_id"],
+                    date.fromisoformat(row["expiry"]),
+                    row["strike"],
+                    row["right"],
+                )
+                self._positions[c] = (int(row["qty"]), float(row["avg_cost"]))
+            self._settled = {date.fromisoformat(d) for d in raw.get("settled", [])}
+        return datetime.fromisoformat(raw["now"])
+
+    def save_state(self) -> None:
+        """Write cash, positions and the simulated time atomically."""
+        if self.state_path is None:
+            return
+        with self._lock:
+            raw = {
+                "version": STATE_VERSION,
+                "seed": self.seed,
+                "now": self.market.now.isoformat(),
+                "cash": self._cash,
+                "next_id": self._next_id,
+                "positions": [
+                    {
+                        "listing_id": c.listing_id,
+                        "expiry": c.expiry.isoformat(),
+                        "strike": c.strike,
+                        "right": c.right,
+                        "qty": q,
+                        "avg_cost": cost,
+                    }
+                    for c, (q, cost) in sorted(self._positions.items())
+                ],
+                "settled": sorted(d.isoformat() for d in self._settled),
+            }
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_path.with_suffix(".tmp")
+        with tmp.open("w") as fh:
+            json.dump(raw, fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.state_path)
+
+    # -- connection --------------------------------------------------------------------------
+    def connect(self) -> None:
+        """Open the simulated session (always succeeds)."""
+        self._state = ConnectionState.CONNECTED
+
+    def close(self) -> None:
+        """Cancel every working order (nothing survives the process) and save the account."""
+        with self._lock:
+            for w in self._orders.values():
+                if not w.status.is_done:
+                    w.status = OrderStatus.CANCELLED
+                    w.reason = "cancelled at shutdown"
+            self.save_state()
+            self._state = ConnectionState.DISCONNECTED
+
+    def connection_state(self) -> ConnectionState:
+        """Return the connection state."""
+        return self._state
+
+    def market_data_type(self) -> str:
+        """Return "simulated"."""
+        return "simulated"
+
+    def _require_connected(self) -> None:
+        if self._state != ConnectionState.CONNECTED:
+            raise BrokerUnavailable("simulated broker not connected")
+
+    # -- time ----------------------------------------------------------------------------------
+    def on_time(self, t: datetime) -> None:
+        """Advance the market to `t`, then match working orders and settle expiries."""
+        with self._lock:
+            before = self.market.now
+            self.market.advance_to(t)
+            if self.market.now == before:
+                return
+            self._settle_expiries()
+            for w in list(self._orders.values()):
+                if not w.status.is_done:
+                    self._try_match(w)
+
+    # -- market data ---------------------------------------------------------------------------
+    def underlying_quote(self, listing_id: str) -> UnderlyingQuote:
+        """Return the underlying's quote."""
+        with self._lock:
+            self._require_connected()
+            return self.market.underlying_quote(listing_id)
+
+    def expiries(self, listing_id: str) -> list[date]:
+        """Return listed expiries."""
+        with self._lock:
+            self._require_connected()
+            return self.market.expiries(listing_id)
+
+    def strikes(self, listing_id: str, expiry: date) -> list[float]:
+        """Return listed strikes of one expiry."""
+        with self._lock:
+            self._require_connected()
+            return [float(k) for k in self.market.strikes(listing_id, expiry)]
+
+    def option_chain(
+        self,
+        listing_id: str,
+        expiries: Sequence[date],
+        strike_range: tuple[float, float] | None = None,
+    ) -> Chain:
+        """Return quotes with greeks for the expiries and strike range."""
+        with self._lock:
+            self._require_connected()
+            return self.market.chain(listing_id, expiries, strike_range)
+
+    def option_quotes(
+        self, contracts: Sequence[OptionContract]
+    ) -> dict[OptionContract, OptionQuote]:
+        """Return quotes of specific contracts."""
+        with self._lock:
+            self._require_connected()
+            return self.market.option_quotes(contracts)
+
+    def history(self, listing_id: str, sessions: int) -> DailyHistory:
+        """Return daily bars and 30-day ATM IV of completed sessions."""
+        with self._lock:
+            self._require_connected()
+            return self.market.history(listing_id, sessions)
+
+    def fx_quote(self, pair: str) -> FxQuote:
+        """Return the USD.CAD quote."""
+        if pair != "USD.CAD":
+            raise DataUnavailable(f"no quote for {pair} in the simulation (only USD.CAD)")
+        with self._lock:
+            self._require_connected()
+            return self.market.fx_quote()
+
+    # -- account -------------------------------------------------------------------------------
+    def account(self) -> AccountSnapshot:
+        """Return cash per currency and net liquidation in the base currency (marked at mid)."""
+        with self._lock:
+            self._require_connected()
+            fx = self.market.fx_rate()
+            value = dict(self._cash)
+            quotes = self.market.option_quotes(list(self._positions))
+            for c, (qty, _cost) in self._positions.items():
+                q = quotes.get(c)
+                ccy = self.listings[c.listing_id].currency
+                mark = q.mid if q is not None else 0.0
+                value[ccy] = (
+                    value.get(ccy, 0.0) + qty * mark * self.listings[c.listing_id].multiplier
+                )
+            nlv = 0.0
+            for ccy, amount in value.items():
+                nlv += (
+                    amount
+                    if ccy == self.base_currency
+                    else _convert(amount, ccy, self.base_currency, fx)
+                )
+            return AccountSnapshot(
+                account_id="SIM-PAPER",
+                base_currency=self.base_currency,
+                cash=dict(self._cash),
+                net_liquidation=nlv,
+                ts=self.market.now,
+            )
+
+    def positions(self) -> list[BrokerPosition]:
+        """Return option positions per contract."""
+        with self._lock:
+            self._require_connected()
+            return [BrokerPosition(c, q, cost) for c, (q, cost) in sorted(self._positions.items())]
+
+    # -- orders --------------------------------------------------------------------------------
+    def place_order(self, order: ComboOrder) -> OrderState:
+        """Accept a combo limit order and try to match it at once."""
+        with self._lock:
+            self._require_connected()
+            oid = f"S{self._next_id}"
+            self._next_id += 1
+            w = _Working(order_id=oid, order=order, limit=order.limit_price, ts=self.market.now)
+            self._orders[oid] = w
+            problem = self._order_problem(order)
+            if problem:
+                w.status = OrderStatus.REJECTED
+                w.reason = problem
+            else:
+                self._try_match(w)
+            return self._state_of(w)
+
+    def modify_order(self, order_id: str, limit_price: float) -> OrderState:
+        """Change the limit of a working order and try to match it."""
+        with self._lock:
+            self._require_connected()
+            w = self._get(order_id)
+            if not w.status.is_done:
+                w.limit = limit_price
+                w.ts = self.market.now
+                self._try_match(w)
+            return self._state_of(w)
+
+    def cancel_order(self, order_id: str) -> OrderState:
+        """Cancel a working order (fills already made stay)."""
+        with self._lock:
+            self._require_connected()
+            w = self._get(order_id)
+            if not w.status.is_done:
+                w.status = OrderStatus.CANCELLED
+                w.reason = "cancelled on request"
+                w.ts = self.market.now
+            return self._state_of(w)
+
+    def order_state(self, order_id: str) -> OrderState:
+        """Return an order's state with all its fills."""
+        with self._lock:
+            self._require_connected()
+            return self._state_of(self._get(order_id))
+
+    def open_orders(self) -> list[OrderState]:
+        """Return working orders."""
+        with self._lock:
+            self._require_connected()
+            return [self._state_of(w) for w in self._orders.values() if not w.status.is_done]
+
+    def place_fx_order(
+        self, pair: str, action: Action, qty: int, limit_price: float, order_ref: str
+    ) -> OrderState:
+        """Convert currency at the USD.CAD quote when the limit is marketable, else reject."""
+        with self._lock:
+            self._require_connected()
+            if pair != "USD.CAD":
+                raise DataUnavailable(f"cannot trade {pair} in the simulation (only USD.CAD)")
+            units = qty
+            oid = f"S{self._next_id}"
+            self._next_id += 1
+            quote = self.market.fx_quote()
+            w = _Working(
+                order_id=oid,
+                order=None,
+                limit=limit_price,
+                ts=self.market.now,
+                fx=(pair, action, units),
+            )
+            self._orders[oid] = w
+            price = quote.ask if action == "BUY" else quote.bid
+            marketable = limit_price >= price if action == "BUY" else limit_price <= price
+            if units <= 0 or not marketable:
+                w.status = OrderStatus.REJECTED
+                w.reason = (
+                    "quantity must be positive"
+                    if units <= 0
+                    else f"limit {limit_price:.5f} not marketable against {price:.5f}"
+                )
+                return self._fx_state(w, order_ref)
+            commission = max(self.fx_min_commission, units * self.fx_commission_rate)
+            sign = 1 if action == "BUY" else -1
+            self._cash["USD"] = self._cash.get("USD", 0.0) + sign * units - commission
+            self._cash["CAD"] = self._cash.get("CAD", 0.0) - sign * units * price
+            w.filled = units
+            w.status = OrderStatus.FILLED
+            w.fills.append(
+                Fill(
+                    fill_id=f"{oid}.1",
+                    order_id=oid,
+                    order_ref=order_ref,
+                    ts=self.market.now,
+                    qty=units,
+                    price=price,
+                    commission=commission,
+                    commission_currency="USD",
+                )
+            )
+            self.save_state()
+            return self._fx_state(w, order_ref)
+
+    # -- internals -----------------------------------------------------------------------------
+    def _get(self, order_id: str) -> _Working:
+        try:
+            return self._orders[order_id]
+        except KeyError:
+            raise DataUnavailable(f"unknown order {order_id}") from None
+
+    def _fx_state(self, w: _Working, ref: str) -> OrderState:
+        assert w.fx is not None
+        return OrderState(
+            order_id=w.order_id,
+            order_ref=ref,
+            listing_id=w.fx[0],
+            status=w.status,
+            qty=w.qty,
+            filled=w.filled,
+            limit_price=w.limit,
+            fills=tuple(w.fills),
+            ts=w.ts or self.market.now,
+            reason=w.reason,
+        )
+
+    def _state_of(self, w: _Working) -> OrderState:
+        if w.fx is not None:
+            return self._fx_state(w, w.fills[0].order_ref if w.fills else "")
+        assert w.order is not None
+        return OrderState(
+            order_id=w.order_id,
+            order_ref=w.order.order_ref,
+            listing_id=w.order.listing_id,
+            status=w.status,
+            qty=w.order.qty,
+            filled=w.filled,
+            limit_price=w.limit,
+            fills=tuple(w.fills),
+            ts=w.ts or self.market.now,
+            reason=w.reason,
+            legs=w.order.legs,
+        )
+
+    def _order_problem(self, order: ComboOrder) -> str:
+        if order.qty <= 0:
+            return "quantity must be positive"
+        if not order.legs:
+            return "combo without legs"
+        if not math.isfinite(order.limit_price):
+            return "limit price is not a number"
+        if order.listing_id not in self.listings:
+            return f"unknown underlying {order.listing_id}"
+        contracts = [leg.contract for leg in order.legs]
+        if len(set(contracts)) != len(contracts):
+            return "the same contract appears twice in the combo"
+        if any(c.listing_id != order.listing_id for c in contracts):
+            return "every leg must be on the order's underlying"
+        quotes = self.market.option_quotes(contracts)
+        missing = [c.key for c in contracts if c not in quotes]
+        if missing:
+            return "no such contract: " + ", ".join(missing)
+        if not self.market.is_open(order.listing_id):
+            return f"{order.listing_id} is closed (orders are accepted in regular hours only)"
+        return ""
+
+    def _rng(self, w: _Working) -> np.random.Generator:
+        key = zlib.crc32(w.order_id.encode())
+        stamp = int(self.market.now.timestamp())
+        cents = round(w.limit * 100) + 1_000_000
+        return np.random.default_rng([self.seed, key, stamp, cents, w.filled])
+
+    def _try_match(self, w: _Working) -> None:
+        order = w.order
+        if order is None or w.status.is_done or not self.market.is_open(order.listing_id):
+            return
+        quotes = self.market.option_quotes([leg.contract for leg in order.legs])
+        if len(quotes) != len(order.legs):
+            return
+        legs_q = [quotes[leg.contract] for leg in order.legs]
+        if any(not (math.isfinite(q.bid) and math.isfinite(q.ask)) for q in legs_q):
+            return
+        mid = sum(leg.sign * leg.ratio * q.mid for leg, q in zip(order.legs, legs_q, strict=True))
+        natural = sum(
+            leg.ratio * (q.ask if leg.action == "BUY" else -q.bid)
+            for leg, q in zip(order.legs, legs_q, strict=True)
+        )
+        remaining = order.qty - w.filled
+        rng = self._rng(w)
+        if w.limit >= natural - 1e-9:
+            price, marketable = natural, True
+        else:
+            gap = natural - mid
+            if gap <= 1e-9:
+                return
+            x = (w.limit - mid) / gap
+            # from p_mid at the mid to 1 at the natural; fading to 0 below the mid
+            p = self.p_mid + (1.0 - self.p_mid) * x if x >= 0 else self.p_mid * max(0.0, 1.0 + x)
+            if rng.random() >= p:
+                return
+            price, marketable = w.limit, False
+        units = remaining
+        if remaining >= 2 and not marketable:
+            units = int(rng.integers(1, remaining + 1))
+        self._execute(w, legs_q, price, mid, units)
+
+    def _execute(
+        self, w: _Working, quotes: list[OptionQuote], price: float, mid: float, units: int
+    ) -> None:
+        order = w.order
+        assert order is not None
+        listing = self.listings[order.listing_id]
+        sched = self.commissions[listing.currency]
+        contracts = sum(leg.ratio for leg in order.legs) * units
+        commission = sched.per_contract * contracts
+        if w.commission_paid == 0.0:
+            commission = max(commission, sched.min_per_order)
+        w.commission_paid += commission
+        n = sum(leg.ratio for leg in order.legs)
+        shift = (price - mid) / n
+        leg_fills = []
+        for leg, q in zip(order.legs, quotes, strict=True):
+            leg_price = round(q.mid + leg.sign * shift, 4)
+            leg_fills.append(LegFill(leg.contract, leg.action, leg.ratio * units, leg_price))
+            self._book(leg.contract, leg.sign * leg.ratio * units, leg_price)
+        price = round(price, 4)
+        ccy = listing.currency
+        self._cash[ccy] = self._cash.get(ccy, 0.0) - price * listing.multiplier * units - commission
+        w.filled += units
+        w.ts = self.market.now
+        w.fills.append(
+            Fill(
+                fill_id=f"{w.order_id}.{len(w.fills) + 1}",
+                order_id=w.order_id,
+                order_ref=order.order_ref,
+                ts=self.market.now,
+                qty=units,
+                price=price,
+                commission=round(commission, 4),
+                commission_currency=ccy,
+                legs=tuple(leg_fills),
+            )
+        )
+        w.status = OrderStatus.FILLED if w.filled >= order.qty else OrderStatus.PARTIALLY_FILLED
+        self.save_state()
+
+    def _book(self, contract: OptionContract, qty: int, price: float) -> None:
+        old_qty, old_cost = self._positions.get(contract, (0, 0.0))
+        new_qty = old_qty + qty
+        if new_qty == 0:
+            self._positions.pop(contract, None)
+            return
+        if old_qty == 0 or (old_qty > 0) == (qty > 0):
+            cost = (old_cost * abs(old_qty) + price * abs(qty)) / abs(new_qty)
+        else:
+            cost = old_cost if (old_qty > 0) == (new_qty > 0) else price
+        self._positions[contract] = (new_qty, cost)
+
+    def _settle_expiries(self) -> None:
+        """Settle positions whose expiry session has closed, at intrinsic value of the close."""
+        now = self.market.now
+        due = sorted({c.expiry for c in self._positions if c.expiry < now.date()})
+        for day in due:
+            if day in self._settled:
+                continue
+            for c in [c for c in self._positions if c.expiry == day]:
+                qty, _ = self._positions.pop(c)
+                listing = self.listings[c.listing_id]
+                try:
+                    close = self.market.close_price(c.listing_id, day)
+                except DataUnavailable:
+                    close = self.market.spot(c.listing_id)
+                intrinsic = (
+                    max(close - c.strike, 0.0) if c.right == "C" else max(c.strike - close, 0.0)
+                )
+                amount = qty * intrinsic * listing.multiplier
+                self._cash[listing.currency] = self._cash.get(listing.currency, 0.0) + amount
+                self.settlements.append(
+                    {"contract": c.key, "qty": qty, "close": close, "cash": amount, "day": day}
+                )
+            self._settled.add(day)
+        for w in self._orders.values():
+            expired = w.order is not None and any(
+                leg.contract.expiry < now.date() for leg in w.order.legs
+            )
+            if not w.status.is_done and expired:
+                w.status = OrderStatus.CANCELLED
+                w.reason = "a leg expired"
+        if due:
+            self.save_state()
+
+
+def _convert(amount: float, ccy: str, to: str, usd_cad: float) -> float:
+    if ccy == to:
+        return amount
+    if ccy == "USD" and to == "CAD":
+        return amount * usd_cad
+    if ccy == "CAD" and to == "USD":
+        return amount / usd_cad
+    raise DataUnavailable(f"no conversion from {ccy} to {to}")
