@@ -1,0 +1,284 @@
+"""The `seeker` command line: list, run, status, summary, check-config."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from seeker.core.config import ConfigError, flatten, load_config
+from seeker.core.journal import to_jsonable
+from seeker.core.manager import load_strategies, strategy_config_models
+from seeker.core.report import summarize_all
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Seeker: risk-defined option strategies side by side, under one Risk Guard.",
+)
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_CONFIG = Path("config/seeker.toml")
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="Config file (TOML).", show_default=True)
+]
+LogDirOption = Annotated[
+    Path | None, typer.Option("--log-dir", help="Journal folder (default: runtime.log_dir).")
+]
+
+
+def _fail(lines: list[str], code: int = 2) -> None:
+    for line in lines:
+        err.print(f"[bold red]error[/]: {line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _load(path: Path) -> Any:
+    try:
+        return load_config(path, strategy_config_models())
+    except ConfigError as exc:
+        _fail([f"config {path}: {p}" if not p.startswith(str(path)) else p for p in exc.problems])
+
+
+def _log_root(cfg: Any, log_dir: Path | None) -> Path:
+    return log_dir if log_dir is not None else cfg.log_root()
+
+
+@app.command("list")
+def list_strategies() -> None:
+    """List the strategies Seeker can run."""
+    reg = load_strategies()
+    table = Table(title="strategies", show_lines=False)
+    table.add_column("name", style="bold")
+    table.add_column("what it does")
+    for name, cls in sorted(reg.items()):
+        table.add_row(name, cls.description)
+    console.print(table)
+
+
+@app.command("check-config")
+def check_config(
+    path: Annotated[Path, typer.Argument(help="Config file to check.")] = DEFAULT_CONFIG,
+) -> None:
+    """Validate a config and print the effective values; exit 2 naming every problem."""
+    cfg = _load(path)
+    table = Table(title=f"effective config: {path}", show_lines=False)
+    table.add_column("key", style="cyan", no_wrap=True)
+    table.add_column("value")
+    for key, value in flatten(cfg):
+        table.add_row(key, value)
+    console.print(table)
+    console.print(f"[green]ok[/]: {path} is valid")
+
+
+@app.command()
+def run(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Strategies to run (default: strategies.enabled).")
+    ] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days", min=1, help="Simulated market: run N sessions as fast as possible, then stop."
+        ),
+    ] = None,
+    log_dir: LogDirOption = None,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            "--speed",
+            min=0.001,
+            help="Simulated market: override sim.speed (sim seconds per real second).",
+        ),
+    ] = None,
+) -> None:
+    """Run strategies, each in its own thread, until Ctrl+C (or N simulated sessions)."""
+    from seeker.core.runner import run_strategies
+    from seeker.core.services import build_sim_services
+
+    reg = load_strategies()
+    cfg = _load(config)
+    chosen = list(dict.fromkeys(names or cfg.strategies.enabled))
+    problems = []
+    for name in chosen:
+        if name not in reg:
+            problems.append(f"unknown strategy {name!r} (known: {', '.join(sorted(reg))})")
+        elif name not in cfg.strategies.enabled:
+            problems.append(f"strategy {name!r} is not in strategies.enabled of {config}")
+        elif getattr(cfg.strategies, name) is None:
+            problems.append(f"strategies.{name}: required key is missing in {config}")
+    if not chosen:
+        problems.append("no strategy to run (strategies.enabled is empty)")
+    if problems:
+        _fail(problems)
+    if cfg.broker.kind != "sim":
+        _fail(['broker.kind = "ibkr" is not available in this build; use "sim"'])
+    if days is not None and cfg.broker.kind != "sim":
+        _fail(['--days only applies to the simulated market (broker.kind = "sim")'])
+    root = _log_root(cfg, log_dir)
+    lock = threading.Lock()
+
+    def emit(message: str) -> None:
+        with lock:
+            stamp = services.clock.now().strftime("%Y-%m-%d %H:%M")
+            print(f"{stamp}  {message}", flush=True)
+
+    try:
+        services = build_sim_services(cfg, root, days, emit=emit, speed=speed)
+    except ValueError as exc:
+        _fail([str(exc)])
+    what = (
+        f"{days} simulated sessions" if days else f"speed ×{speed or cfg.sim.speed:g} until Ctrl+C"
+    )
+    print(
+        f"seeker: running {', '.join(chosen)} on the simulated market ({what}); "
+        f"journals in {root}/",
+        flush=True,
+    )
+    try:
+        result = run_strategies(services, chosen)
+    finally:
+        services.broker.close()
+        services.close_journals()
+    print(
+        f"seeker: stopped ({result.reason}) at simulated {result.sim_time:%Y-%m-%d %H:%M}",
+        flush=True,
+    )
+    errors = [n for n, s in result.states.items() if s == "error"]
+    if errors:
+        print(f"seeker: strategies that failed: {', '.join(errors)} (see their risk_events.jsonl)")
+    raise typer.Exit(0 if result.stopped_cleanly else 1)
+
+
+@app.command()
+def status(
+    config: ConfigOption = DEFAULT_CONFIG,
+    log_dir: LogDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show whether Seeker runs, its broker connection, strategies and committed risk."""
+    from seeker.core.runner import STATUS_FILE
+
+    cfg = _load(config)
+    path = _log_root(cfg, log_dir) / STATUS_FILE
+    if not path.exists():
+        console.print(f"no status yet ({path} does not exist): Seeker has not run here")
+        raise typer.Exit(0)
+    data = json.loads(path.read_text())
+    alive = data.get("running") and _pid_alive(int(data.get("pid", 0)))
+    data["alive"] = bool(alive)
+    if as_json:
+        print(json.dumps(data, indent=1))
+        return
+    state = "[green]running[/]" if alive else f"[yellow]not running[/] ({data.get('note')})"
+    console.print(f"Seeker: {state}; pid {data.get('pid')}; updated {data.get('updated_wall')}")
+    console.print(
+        f"broker: {data.get('broker')} ({data.get('connection')}, {data.get('market_data')} data); "
+        f"clock {data.get('clock')}"
+    )
+    risk = data.get("risk", {})
+    caps = risk.get("caps", {})
+    console.print(
+        f"committed risk: {risk.get('committed', 0):.2f} $ of {caps.get('portfolio', 0):.2f} $"
+    )
+    table = Table()
+    table.add_column("strategy")
+    table.add_column("state")
+    table.add_column("open positions", justify="right")
+    for name, s in sorted(data.get("strategies", {}).items()):
+        table.add_row(
+            name,
+            s["state"] + (f" ({s['error']})" if s.get("error") else ""),
+            str(s["open_positions"]),
+        )
+    console.print(table)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+@app.command()
+def summary(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Strategies (default: all with a journal).")
+    ] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    log_dir: LogDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Per strategy: trades, wins, P&L after commissions, drawdown — from ORDER/FILL lines."""
+    cfg = _load(config)
+    root = _log_root(cfg, log_dir)
+    rows = summarize_all(root, names)
+    if as_json:
+        print(json.dumps(to_jsonable([r.as_dict() for r in rows]), indent=1))
+        return
+    if not rows:
+        console.print(f"no journal under {root}/ yet")
+        return
+    table = Table(title=f"summary ({root}/, after commissions)")
+    for col in (
+        "strategy",
+        "ccy",
+        "trades",
+        "wins",
+        "losses",
+        "win %",
+        "gross",
+        "comm.",
+        "net",
+        "avg",
+        "max win",
+        "max loss",
+        "max DD",
+        "open",
+    ):
+        table.add_column(col, justify="left" if col in ("strategy", "ccy") else "right")
+    for r in rows:
+        table.add_row(
+            r.strategy,
+            r.currency,
+            str(r.trades),
+            str(r.wins),
+            str(r.losses),
+            f"{100 * r.win_rate:.0f}",
+            f"{r.gross_pnl:.2f}",
+            f"{r.commissions:.2f}",
+            f"{r.net_pnl:.2f}",
+            f"{r.average:.2f}",
+            f"{r.max_win:.2f}",
+            f"{r.max_loss:.2f}",
+            f"{r.max_drawdown:.2f}",
+            str(r.open_positions),
+        )
+    console.print(table)
+    for r in rows:
+        if r.refusals:
+            parts = ", ".join(f"{k} {v}" for k, v in sorted(r.refusals.items()))
+            console.print(f"{r.strategy}: {r.decisions} decisions; refusals by agent: {parts}")
+
+
+def main() -> None:
+    """Entry point for `python -m seeker`."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,295 @@
+"""Execution: work a multi-leg limit order from mid toward the natural price, in bounded steps.
+
+The ORDER line is journaled before the order is sent (write-ahead), every status change and every
+fill as it is seen. An entry that is still unfilled after the last step is cancelled; so is any
+order when the clock stops (Ctrl+C). Nothing here marks a position closed: only FILL lines do.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from seeker.core.broker import Broker
+from seeker.core.clock import Clock
+from seeker.core.journal import Journal
+from seeker.core.models import (
+    BrokerUnavailable,
+    ComboOrder,
+    DataUnavailable,
+    Intent,
+    Leg,
+    OptionQuote,
+    OrderState,
+    OrderStatus,
+    order_ref,
+)
+from seeker.core.positions import leg_to_json
+
+TICK = 0.01
+"""Price increment of combo limits, $ per share."""
+
+
+def combo_mid(legs: Sequence[Leg], quotes: Sequence[OptionQuote]) -> float:
+    """Return the combo's mid as a net debit per unit ($ per share; negative = credit)."""
+    return sum(leg.sign * leg.ratio * q.mid for leg, q in zip(legs, quotes, strict=True))
+
+
+def combo_natural(legs: Sequence[Leg], quotes: Sequence[OptionQuote]) -> float:
+    """Return the natural net debit: pay the ask on bought legs, receive the bid on sold ones."""
+    return sum(
+        leg.ratio * (q.ask if leg.action == "BUY" else -q.bid)
+        for leg, q in zip(legs, quotes, strict=True)
+    )
+
+
+def floor_tick(price: float) -> float:
+    """Round a net debit down to the tick (the direction that favours us)."""
+    return round(math.floor(price / TICK + 1e-9) * TICK, 2)
+
+
+def ceil_tick(price: float) -> float:
+    """Round a net debit up to the tick."""
+    return round(math.ceil(price / TICK - 1e-9) * TICK, 2)
+
+
+def price_ladder(
+    mid: float, natural: float, bound: float, step_fraction: float, max_steps: int, urgent: bool
+) -> list[float]:
+    """Return the limits to try: mid first, then toward the natural, never beyond `bound`.
+
+    `bound` is the worst net debit we accept (for an opening credit: −minimum credit; for a close:
+    the natural). An urgent order starts at the natural.
+    """
+    worst = min(ceil_tick(natural), floor_tick(bound))
+    if urgent:
+        return [worst]
+    prices = [min(floor_tick(mid), worst)]
+    gap = natural - mid
+    for k in range(1, max_steps + 1):
+        target = mid + min(1.0, k * step_fraction) * gap
+        p = min(ceil_tick(target), worst)
+        if p > prices[-1] + 1e-9:
+            prices.append(p)
+        if p >= worst - 1e-9:
+            break
+    return prices
+
+
+@dataclass(frozen=True)
+class OrderPlan:
+    """What to send: legs, quantity, the price ladder and what the ORDER line says."""
+
+    position_id: str
+    order_id: str
+    intent: Intent
+    listing_id: str
+    legs: tuple[Leg, ...]
+    qty: int
+    ladder: tuple[float, ...]
+    cancel_when_done: bool
+    fields: Mapping[str, Any]
+
+
+FillCallback = Callable[[dict[str, Any]], None]
+
+
+class Executor:
+    """Works orders for one strategy and journals everything it sees."""
+
+    def __init__(
+        self,
+        strategy: str,
+        broker: Broker,
+        clock: Clock,
+        journal: Journal,
+        step_interval_seconds: float,
+        on_line: FillCallback,
+    ) -> None:
+        self.strategy = strategy
+        self.broker = broker
+        self.clock = clock
+        self.journal = journal
+        self.step_interval = step_interval_seconds
+        self.on_line = on_line
+        self._seen_fills: set[str] = set()
+        self._last_status: dict[str, str] = {}
+
+    def checklist(self, plan: OrderPlan) -> list[str]:
+        """Return every reason the order must not be sent (empty when it may)."""
+        problems = []
+        if plan.qty < 1:
+            problems.append("quantity must be at least 1")
+        if not plan.legs:
+            problems.append("no legs")
+        contracts = [leg.contract for leg in plan.legs]
+        if len(set(contracts)) != len(contracts):
+            problems.append("legs are not distinct")
+        if any(c.listing_id != plan.listing_id for c in contracts):
+            problems.append("a leg is on another underlying")
+        if any(leg.ratio < 1 for leg in plan.legs):
+            problems.append("leg ratios must be positive")
+        if not plan.ladder or not all(math.isfinite(p) for p in plan.ladder):
+            problems.append("no valid limit price")
+        if plan.ladder and any(
+            b < a - 1e-9 for a, b in zip(plan.ladder, plan.ladder[1:], strict=False)
+        ):
+            problems.append("limit ladder must move toward the natural")
+        ref = order_ref(self.strategy, plan.position_id, plan.intent)
+        if not ref.startswith("seeker:"):
+            problems.append("order ref missing")
+        return problems
+
+    def work(self, plan: OrderPlan) -> OrderState | None:
+        """Send the order and walk its ladder; return its final state (None if never sent)."""
+        ref = order_ref(self.strategy, plan.position_id, plan.intent)
+        order = ComboOrder(ref, plan.listing_id, plan.legs, plan.qty, plan.ladder[0])
+        line = self.journal.write(
+            "ORDER",
+            order_id=plan.order_id,
+            order_ref=ref,
+            strategy=self.strategy,
+            position_id=plan.position_id,
+            intent=plan.intent,
+            underlying=plan.listing_id,
+            legs=[leg_to_json(leg) for leg in plan.legs],
+            qty=plan.qty,
+            limit_price=plan.ladder[0],
+            ladder=list(plan.ladder),
+            **plan.fields,
+        )
+        self.on_line(line)
+        try:
+            state = self.broker.place_order(order)
+        except (BrokerUnavailable, DataUnavailable) as exc:
+            self._status(plan, "rejected", reason=f"not sent: {exc}")
+            return None
+        self._status(plan, "submitted", broker_order_id=state.order_id, limit_price=plan.ladder[0])
+        self._observe(plan, state)
+        for price in plan.ladder[1:]:
+            if state.status.is_done:
+                break
+            if not self.clock.sleep(self.step_interval):
+                return self._cancel(plan, state, "stopping: cancelled unfilled remainder")
+            state = self._refresh(plan, state)
+            if state.status.is_done:
+                break
+            try:
+                state = self.broker.modify_order(state.order_id, price)
+            except (BrokerUnavailable, DataUnavailable) as exc:
+                self._risk(plan, f"could not reprice order {plan.order_id}: {exc}")
+                return state
+            self._status(plan, "modified", limit_price=price)
+            self._observe(plan, state)
+        if not state.status.is_done:
+            if not self.clock.sleep(self.step_interval):
+                return self._cancel(plan, state, "stopping: cancelled unfilled remainder")
+            state = self._refresh(plan, state)
+        if not state.status.is_done and plan.cancel_when_done:
+            state = self._cancel(plan, state, "timeout: unfilled after the last price step")
+        return state
+
+    def follow(self, plan: OrderPlan, broker_order_id: str) -> OrderState | None:
+        """Re-attach to an order sent earlier (restart): journal its fills and status."""
+        try:
+            state = self.broker.order_state(broker_order_id)
+        except (BrokerUnavailable, DataUnavailable):
+            return None
+        self._observe(plan, state)
+        return state
+
+    def _refresh(self, plan: OrderPlan, state: OrderState) -> OrderState:
+        try:
+            new = self.broker.order_state(state.order_id)
+        except (BrokerUnavailable, DataUnavailable) as exc:
+            self._risk(plan, f"lost sight of order {plan.order_id}: {exc}")
+            return state
+        self._observe(plan, new)
+        return new
+
+    def _cancel(self, plan: OrderPlan, state: OrderState, why: str) -> OrderState:
+        if state.status.is_done:
+            return state
+        try:
+            new = self.broker.cancel_order(state.order_id)
+        except (BrokerUnavailable, DataUnavailable) as exc:
+            self._risk(plan, f"could not cancel order {plan.order_id}: {exc}")
+            return state
+        self._observe(plan, new, reason=why)
+        return new
+
+    def _observe(self, plan: OrderPlan, state: OrderState, reason: str = "") -> None:
+        lines = []
+        for fill in state.fills:
+            if fill.fill_id in self._seen_fills:
+                continue
+            self._seen_fills.add(fill.fill_id)
+            lines.append(
+                self.journal.record(
+                    "FILL",
+                    fill_id=fill.fill_id,
+                    order_id=plan.order_id,
+                    broker_order_id=state.order_id,
+                    position_id=plan.position_id,
+                    intent=plan.intent,
+                    kind="combo",
+                    fill_price=fill.price,
+                    qty=fill.qty,
+                    commission=fill.commission,
+                    currency=fill.commission_currency,
+                    exit_rule=plan.fields.get("exit_rule"),
+                    legs=[
+                        {
+                            "right": lf.contract.right,
+                            "strike": lf.contract.strike,
+                            "expiry": lf.contract.expiry.isoformat(),
+                            "action": lf.action,
+                            "qty": lf.qty,
+                            "price": lf.price,
+                        }
+                        for lf in fill.legs
+                    ],
+                )
+            )
+        if lines:
+            self.journal.write_many(lines)
+            for line in lines:
+                self.on_line(line)
+        status = state.status.value
+        if status != self._last_status.get(plan.order_id) and state.status in (
+            OrderStatus.FILLED,
+            OrderStatus.CANCELLED,
+            OrderStatus.REJECTED,
+            OrderStatus.PARTIALLY_FILLED,
+        ):
+            self._status(
+                plan,
+                status,
+                filled=state.filled,
+                remaining=state.remaining,
+                avg_fill_price=state.avg_fill_price,
+                reason=reason or state.reason,
+            )
+
+    def _status(self, plan: OrderPlan, status: str, **fields: Any) -> None:
+        self._last_status[plan.order_id] = status
+        line = self.journal.write(
+            "ORDER_STATUS",
+            order_id=plan.order_id,
+            position_id=plan.position_id,
+            intent=plan.intent,
+            status=status,
+            **fields,
+        )
+        self.on_line(line)
+
+    def _risk(self, plan: OrderPlan, detail: str) -> None:
+        self.journal.write(
+            "RISK",
+            strategy=self.strategy,
+            position_id=plan.position_id,
+            rule="execution",
+            detail=detail,
+        )

@@ -1,0 +1,243 @@
+"""Positions of one strategy, derived from its journal's ORDER, FILL and ORDER_STATUS lines.
+
+The journal is the source of truth: the same replay builds the book at start (after a crash or a
+restart) and keeps it current while running. A position is closed only when closing FILL lines
+bring its open quantity to zero; an order that was sent is never assumed filled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from seeker.core.models import Leg, OptionContract
+
+PositionStatus = Literal["pending", "open", "closed", "cancelled"]
+
+
+def leg_to_json(leg: Leg) -> dict[str, Any]:
+    """Return a leg as a journal mapping."""
+    c = leg.contract
+    return {
+        "right": c.right,
+        "strike": c.strike,
+        "expiry": c.expiry.isoformat(),
+        "action": leg.action,
+        "ratio": leg.ratio,
+    }
+
+
+def leg_from_json(listing_id: str, raw: Mapping[str, Any]) -> Leg:
+    """Return a Leg from its journal mapping."""
+    contract = OptionContract(
+        listing_id=listing_id,
+        expiry=date.fromisoformat(raw["expiry"]),
+        strike=float(raw["strike"]),
+        right=raw["right"],
+    )
+    return Leg(contract, raw["action"], int(raw.get("ratio", 1)))
+
+
+@dataclass
+class Position:
+    """One structure opened by a strategy, with what filled so far."""
+
+    position_id: str
+    strategy: str
+    listing_id: str
+    underlying: str
+    sector: str
+    cluster: str
+    currency: str
+    legs: tuple[Leg, ...]
+    multiplier: int
+    max_loss_unit: float
+    opened_at: datetime | None = None
+    opened_qty: int = 0
+    open_qty: int = 0
+    entry_cash: float = 0.0
+    exit_cash: float = 0.0
+    commissions: float = 0.0
+    status: PositionStatus = "pending"
+    closed_at: datetime | None = None
+    exit_rule: str | None = None
+    orders: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    reduced: bool = False
+
+    @property
+    def entry_price(self) -> float:
+        """Return the average opening net debit per unit ($ per share; negative = credit)."""
+        if self.opened_qty == 0:
+            return math.nan
+        return self.entry_cash / (self.opened_qty * self.multiplier)
+
+    @property
+    def credit(self) -> float:
+        """Return the opening credit per unit ($ per share; negative for a debit structure)."""
+        return -self.entry_price
+
+    @property
+    def expiry(self) -> date:
+        """Return the nearest expiry among the legs."""
+        return min(leg.contract.expiry for leg in self.legs)
+
+    @property
+    def is_open(self) -> bool:
+        """Return True while some quantity is open."""
+        return self.open_qty > 0
+
+    def realized_pnl(self) -> float:
+        """Return realised P&L after commissions ($) of the closed part so far.
+
+        Cash paid to open and to close is netted; for a fully closed position this is its P&L.
+        """
+        closed = self.opened_qty - self.open_qty
+        if self.opened_qty == 0:
+            return -self.commissions
+        entry_part = self.entry_cash * closed / self.opened_qty
+        return -(entry_part + self.exit_cash) - self.commissions
+
+    def closing_legs(self) -> tuple[Leg, ...]:
+        """Return the legs of the order that closes this position."""
+        return tuple(leg.reversed() for leg in self.legs)
+
+
+class PositionBook:
+    """Every position of one strategy, kept current by applying journal lines."""
+
+    def __init__(self) -> None:
+        self.positions: dict[str, Position] = {}
+        self._order_position: dict[str, str] = {}
+        self._order_intent: dict[str, str] = {}
+        self._order_done: set[str] = set()
+        self._fills_seen: set[str] = set()
+
+    def apply(self, line: Mapping[str, Any]) -> Position | None:
+        """Apply one journal line; return the position it touched, if any."""
+        event = line.get("event")
+        if event == "ORDER":
+            return self._apply_order(line)
+        if event == "FILL":
+            return self._apply_fill(line)
+        if event == "ORDER_STATUS":
+            return self._apply_status(line)
+        return None
+
+    def apply_all(self, lines: Iterable[Mapping[str, Any]]) -> None:
+        """Apply many journal lines in order."""
+        for line in lines:
+            self.apply(line)
+
+    def _apply_order(self, line: Mapping[str, Any]) -> Position | None:
+        pid = line["position_id"]
+        oid = line["order_id"]
+        self._order_position[oid] = pid
+        self._order_intent[oid] = line["intent"]
+        pos = self.positions.get(pid)
+        if pos is None:
+            if line["intent"] != "open":
+                return None
+            listing = line["underlying"]
+            pos = Position(
+                position_id=pid,
+                strategy=line["strategy"],
+                listing_id=listing,
+                underlying=line.get("symbol", listing),
+                sector=line["sector"],
+                cluster=line["cluster"],
+                currency=line["currency"],
+                legs=tuple(leg_from_json(listing, raw) for raw in line["legs"]),
+                multiplier=int(line.get("multiplier", 100)),
+                max_loss_unit=float(line["max_loss"]) / max(int(line["qty"]), 1),
+                meta=dict(line.get("meta") or {}),
+            )
+            self.positions[pid] = pos
+        elif line["intent"] == "roll":
+            pos.meta.setdefault("rolls", []).append(oid)
+        pos.orders[oid] = line["intent"]
+        return pos
+
+    def _apply_fill(self, line: Mapping[str, Any]) -> Position | None:
+        fill_id = line.get("fill_id")
+        if fill_id is not None:
+            if fill_id in self._fills_seen:
+                return None
+            self._fills_seen.add(fill_id)
+        if line.get("kind", "combo") != "combo":
+            return None
+        oid = line["order_id"]
+        pid = self._order_position.get(oid, line.get("position_id"))
+        pos = self.positions.get(pid) if pid else None
+        if pos is None:
+            return None
+        qty = int(line["qty"])
+        cash = float(line["fill_price"]) * pos.multiplier * qty
+        pos.commissions += float(line.get("commission") or 0.0)
+        intent = self._order_intent.get(oid, "open")
+        if intent == "open":
+            pos.opened_qty += qty
+            pos.open_qty += qty
+            pos.entry_cash += cash
+            if pos.opened_at is None:
+                pos.opened_at = _parse_ts(line["ts"])
+            pos.status = "open"
+        elif intent == "close":
+            pos.open_qty = max(0, pos.open_qty - qty)
+            pos.exit_cash += cash
+            if line.get("exit_rule"):
+                pos.exit_rule = line["exit_rule"]
+            if pos.open_qty == 0:
+                pos.status = "closed"
+                pos.closed_at = _parse_ts(line["ts"])
+        elif intent == "roll":
+            pos.entry_cash += cash
+        return pos
+
+    def _apply_status(self, line: Mapping[str, Any]) -> Position | None:
+        oid = line["order_id"]
+        pid = self._order_position.get(oid)
+        pos = self.positions.get(pid) if pid else None
+        if pos is None:
+            return None
+        status = line.get("status")
+        if status in ("filled", "cancelled", "rejected"):
+            self._order_done.add(oid)
+        if status == "rolled" and line.get("legs"):
+            pos.legs = tuple(leg_from_json(pos.listing_id, raw) for raw in line["legs"])
+        if (
+            status in ("cancelled", "rejected")
+            and self._order_intent.get(oid) == "open"
+            and pos.opened_qty == 0
+        ):
+            pos.status = "cancelled"
+        return pos
+
+    # -- queries ---------------------------------------------------------------------------
+    def open_positions(self) -> list[Position]:
+        """Return positions with open quantity, oldest first."""
+        return [p for p in self.positions.values() if p.is_open]
+
+    def working_orders(self) -> list[str]:
+        """Return our order ids that were sent and are not known to be done."""
+        return [oid for oid in self._order_position if oid not in self._order_done]
+
+    def position_of_order(self, order_id: str) -> Position | None:
+        """Return the position an order belongs to."""
+        pid = self._order_position.get(order_id)
+        return self.positions.get(pid) if pid else None
+
+    def intent_of_order(self, order_id: str) -> str | None:
+        """Return the intent (open, close, roll) of one of our orders."""
+        return self._order_intent.get(order_id)
+
+    def seen_fill(self, fill_id: str) -> bool:
+        """Return True if a FILL with this id was already applied."""
+        return fill_id in self._fills_seen
+
+
+def _parse_ts(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

@@ -1,0 +1,584 @@
+"""OptionStrategy: the cycle every risk-defined option strategy shares.
+
+A strategy package supplies its scanner (``scan``: setups for one underlying) and its exit rules
+(``exit_signal``); this template does the rest, identically for all of them:
+
+1. manage open positions: price them from fresh quotes, ask the exit rules, close through Execution;
+2. entries: for each underlying in the entry window, the scanner proposes setups; each setup goes
+   through the vetoes (Liquidity, then the Risk Guard which reserves its risk) and the first that
+   passes is sent. One DECISION line per setup considered, with features, verdicts and reason.
+
+Missing data anywhere ends in ``no_trade`` with ``blocked_by: "data"`` and the reason; nothing is
+ever guessed.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
+
+from seeker.agents.liquidity import check_liquidity
+from seeker.agents.verdict import BlockedBy, Verdict
+from seeker.core.base import Strategy
+from seeker.core.execution import (
+    Executor,
+    OrderPlan,
+    combo_mid,
+    combo_natural,
+    price_ladder,
+)
+from seeker.core.journal import read_events
+from seeker.core.models import (
+    Chain,
+    DataUnavailable,
+    Listing,
+    OptionContract,
+    OptionQuote,
+)
+from seeker.core.positions import Position, PositionBook, leg_to_json
+from seeker.core.structures import Setup
+
+
+@dataclass(frozen=True)
+class PositionView:
+    """A position priced now: what the exit rules look at."""
+
+    position: Position
+    now: datetime
+    spot: float
+    dte: int
+    quotes: Mapping[OptionContract, OptionQuote]
+    close_mid: float
+    close_natural: float
+
+    @property
+    def pnl_unit(self) -> float:
+        """Return the open P&L per unit if closed at mid ($ per share)."""
+        return -(self.position.entry_price + self.close_mid)
+
+    @property
+    def credit(self) -> float:
+        """Return the opening credit per unit ($ per share)."""
+        return self.position.credit
+
+    def quote(self, contract: OptionContract) -> OptionQuote:
+        """Return the quote of one leg."""
+        return self.quotes[contract]
+
+
+@dataclass(frozen=True)
+class ExitSignal:
+    """An exit rule that fired: which rule, how many units, how urgently, and why."""
+
+    rule: str
+    qty: int
+    reason: str
+    urgent: bool = False
+
+
+@dataclass
+class _Candidate:
+    setup: Setup
+    verdicts: list[Verdict] = field(default_factory=list)
+
+
+class OptionStrategy(Strategy):
+    """A risk-defined option strategy run by the shared cycle."""
+
+    id_prefix: ClassVar[str]
+
+    def __init__(self, services: Any, config: Any) -> None:
+        super().__init__(services, config)
+        self.journal = services.journal(self.name)
+        self.book = PositionBook()
+        self.executor = Executor(
+            self.name,
+            services.broker,
+            services.clock,
+            self.journal,
+            services.config.execution.step_interval_seconds,
+            self._on_line,
+        )
+        self._seq: dict[str, int] = {}
+        self._decision_seq: dict[str, int] = {}
+        self._last_scan: dict[str, datetime] = {}
+        self._clusters_day: date | None = None
+        self._clusters_problem: str | None = None
+
+    # -- hooks for strategy packages -----------------------------------------------------------
+    @abstractmethod
+    def scan(self, listing: Listing, chain: Chain, today: date) -> tuple[list[Setup], str]:
+        """Return up to three setups for one underlying, best first, and why none if empty."""
+
+    @abstractmethod
+    def exit_signal(self, view: PositionView) -> ExitSignal | None:
+        """Return the exit rule that fires for a position now, or None."""
+
+    def entry_bound(self, setup: Setup) -> float:
+        """Return the worst net debit per unit we accept when opening (credit: −min credit)."""
+        return -float(self.config.min_credit)
+
+    def chain_window(self, spot: float) -> tuple[int, int, tuple[float, float]]:
+        """Return (min DTE, max DTE, strike range) of the chain the scanner needs."""
+        return (
+            int(self.config.dte_min),
+            int(self.config.dte_max),
+            (spot * 0.5, spot * 1.5),
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Rebuild positions from the journal and hold their risk in the Risk Guard."""
+        lines = read_events(self.journal.folder, ["ORDER", "FILL", "ORDER_STATUS"])
+        self.book.apply_all(lines)
+        for pos in self.book.positions.values():
+            day, _, num = pos.position_id.rpartition("-")
+            key = day.rpartition("-")[2]
+            if num.isdigit():
+                self._seq[key] = max(self._seq.get(key, 0), int(num))
+        for pos in self.book.open_positions():
+            from seeker.agents.risk_guard import Reservation
+
+            self.services.risk_guard.restore(
+                Reservation(
+                    pos.position_id,
+                    self.name,
+                    pos.listing_id,
+                    pos.underlying,
+                    pos.sector,
+                    self._risk_of(pos, pos.open_qty),
+                )
+            )
+        for oid in self.book.working_orders():
+            pos = self.book.position_of_order(oid)
+            if pos is None:
+                continue
+            self.journal.write(
+                "ORDER_STATUS",
+                order_id=oid,
+                position_id=pos.position_id,
+                intent=self.book.intent_of_order(oid),
+                status="cancelled",
+                reason="order left working by an earlier run; the broker no longer holds it",
+            )
+            self.book.apply({"event": "ORDER_STATUS", "order_id": oid, "status": "cancelled"})
+        opened = len(self.book.open_positions())
+        self.services.emit(f"{self.name}: started, {opened} open position(s) from the journal")
+
+    def teardown(self) -> None:
+        """Flush the journal (working orders were cancelled by Execution when the clock stopped)."""
+        self.services.emit(f"{self.name}: stopped")
+
+    def on_error(self, detail: str) -> None:
+        """Journal a fatal error with its traceback."""
+        self.journal.write(
+            "RISK", strategy=self.name, position_id=None, rule="strategy_error", detail=detail
+        )
+        self.services.emit(f"{self.name}: ERROR {detail.strip().splitlines()[-1]}")
+
+    def poll_once(self) -> None:
+        """Manage open positions, then consider entries."""
+        now = self.services.clock.now()
+        self._manage(now)
+        if not self.stop_requested:
+            self._entries(now)
+
+    # -- ids -----------------------------------------------------------------------------------
+    def _next_position_id(self, now: datetime, commit: bool) -> str:
+        key = now.strftime("%Y%m%d")
+        n = self._seq.get(key, 0) + 1
+        if commit:
+            self._seq[key] = n
+        return f"{self.id_prefix}-{key}-{n:03d}"
+
+    def _decision_id(self, now: datetime) -> str:
+        key = now.strftime("%Y%m%d")
+        n = self._decision_seq.get(key, 0) + 1
+        self._decision_seq[key] = n
+        return f"{self.id_prefix}-{key}-d{n:03d}"
+
+    def _on_line(self, line: dict[str, Any]) -> None:
+        self.book.apply(line)
+
+    # -- risk ----------------------------------------------------------------------------------
+    def _risk_of(self, pos: Position, qty: int) -> float:
+        """Return the risk of `qty` units of an open position in the capital currency ($)."""
+        if pos.opened_qty and math.isfinite(pos.entry_price):
+            worst = self._worst_loss_of(pos)
+            sched = self.services.commissions[pos.currency]
+            amount = worst * pos.multiplier * qty + sched.round_trip(pos.legs, qty)
+        else:
+            amount = pos.max_loss_unit * qty
+        try:
+            return self.services.to_capital(amount, pos.currency)
+        except DataUnavailable:
+            return pos.max_loss_unit * qty
+
+    def _worst_loss_of(self, pos: Position) -> float:
+        from seeker.core.payoff import worst_loss_at_expiry
+
+        if len({leg.contract.expiry for leg in pos.legs}) == 1:
+            return worst_loss_at_expiry(pos.legs, pos.entry_price)
+        return float(pos.meta.get("worst_loss_unit", pos.max_loss_unit / pos.multiplier))
+
+    def _risk_by_qty(self, setup: Setup, listing: Listing, bound: float) -> list[float]:
+        sched = self.services.commissions[listing.currency]
+        worst = setup.worst_loss(bound)
+        out = []
+        for q in range(1, int(self.config.quantity) + 1):
+            amount = worst * listing.multiplier * q + sched.round_trip(setup.legs, q)
+            out.append(self.services.to_capital(amount, listing.currency))
+        return out
+
+    # -- management ----------------------------------------------------------------------------
+    def _manage(self, now: datetime) -> None:
+        for pos in self.book.open_positions():
+            if self.stop_requested:
+                return
+            listing = self.services.listings[pos.listing_id]
+            if not self.services.calendars.is_open(listing.calendar, now):
+                continue
+            try:
+                view = self._view(pos, now)
+            except DataUnavailable as exc:
+                self.journal.write(
+                    "RISK",
+                    strategy=self.name,
+                    position_id=pos.position_id,
+                    rule="data",
+                    detail=f"cannot price the position: {exc}",
+                )
+                continue
+            signal = self.exit_signal(view)
+            if signal is not None:
+                self._close(pos, view, signal, now)
+
+    def _view(self, pos: Position, now: datetime) -> PositionView:
+        broker = self.services.broker
+        contracts = [leg.contract for leg in pos.legs]
+        quotes = broker.option_quotes(contracts)
+        max_age = self.services.config.liquidity.max_quote_age_seconds
+        for c in contracts:
+            q = quotes.get(c)
+            if q is None:
+                raise DataUnavailable(f"no quote for {c.key}")
+            problem = q.problem(now, max_age)
+            if problem:
+                raise DataUnavailable(problem)
+        und = broker.underlying_quote(pos.listing_id)
+        if not (math.isfinite(und.mid) and und.bid <= und.ask):
+            raise DataUnavailable(f"{pos.listing_id}: underlying quote unusable")
+        closing = pos.closing_legs()
+        ordered = [quotes[leg.contract] for leg in closing]
+        return PositionView(
+            position=pos,
+            now=now,
+            spot=und.mid,
+            dte=(pos.expiry - now.date()).days,
+            quotes=quotes,
+            close_mid=combo_mid(closing, ordered),
+            close_natural=combo_natural(closing, ordered),
+        )
+
+    def _close(self, pos: Position, view: PositionView, signal: ExitSignal, now: datetime) -> None:
+        qty = max(1, min(signal.qty, pos.open_qty))
+        closing = pos.closing_legs()
+        ladder = price_ladder(
+            view.close_mid,
+            view.close_natural,
+            view.close_natural,
+            self.services.config.execution.step_fraction,
+            self.services.config.execution.max_steps,
+            urgent=signal.urgent,
+        )
+        n_orders = len(pos.orders) + 1
+        plan = OrderPlan(
+            position_id=pos.position_id,
+            order_id=f"{pos.position_id}.{n_orders}",
+            intent="close",
+            listing_id=pos.listing_id,
+            legs=closing,
+            qty=qty,
+            ladder=tuple(ladder),
+            cancel_when_done=True,
+            fields={
+                "max_loss": round(pos.max_loss_unit * qty, 2),
+                "sector": pos.sector,
+                "cluster": pos.cluster,
+                "currency": pos.currency,
+                "symbol": pos.underlying,
+                "multiplier": pos.multiplier,
+                "exit_rule": signal.rule,
+                "reason": signal.reason,
+                "mid": round(view.close_mid, 4),
+                "natural": round(view.close_natural, 4),
+                "spot": round(view.spot, 4),
+                "dte": view.dte,
+            },
+        )
+        problems = self.executor.checklist(plan)
+        if problems:
+            self.journal.write(
+                "RISK",
+                strategy=self.name,
+                position_id=pos.position_id,
+                rule="checklist",
+                detail="close not sent: " + "; ".join(problems),
+            )
+            return
+        self.services.emit(
+            f"{self.name}: closing {pos.position_id} ({signal.rule}: {signal.reason})"
+        )
+        self.executor.work(plan)
+        if pos.open_qty == 0:
+            self.services.risk_guard.release(pos.position_id)
+            self.services.emit(
+                f"{self.name}: closed {pos.position_id}, "
+                f"P&L {pos.realized_pnl():+.2f} {pos.currency}"
+            )
+        else:
+            self.services.risk_guard.resize(pos.position_id, self._risk_of(pos, pos.open_qty))
+
+    # -- entries -------------------------------------------------------------------------------
+    def _entries_today(self, today: date) -> int:
+        key = today.strftime("%Y%m%d")
+        return sum(
+            1
+            for p in self.book.positions.values()
+            if p.position_id.split("-")[-2] == key and p.status != "cancelled"
+        )
+
+    def _entry_window_open(self, now: datetime) -> bool:
+        t = now.timetz().replace(tzinfo=None)
+        return self.config.entry_window_start <= t < self.config.entry_window_end
+
+    def _entries(self, now: datetime) -> None:
+        cfg = self.config
+        if not self._entry_window_open(now):
+            return
+        if len(self.book.open_positions()) >= cfg.max_open_positions:
+            return
+        if self._entries_today(now.date()) >= cfg.max_entries_per_day:
+            return
+        scan_every = timedelta(minutes=float(cfg.scan_interval_minutes))
+        for listing_id in cfg.underlyings:
+            if self.stop_requested:
+                return
+            listing = self.services.listings[listing_id]
+            if not self.services.calendars.is_open(listing.calendar, now):
+                continue
+            last = self._last_scan.get(listing_id)
+            if last is not None and now - last < scan_every:
+                continue
+            if len(self.book.open_positions()) >= cfg.max_open_positions:
+                return
+            if self._entries_today(now.date()) >= cfg.max_entries_per_day:
+                return
+            self._last_scan[listing_id] = now
+            try:
+                self._consider(listing, now)
+            except DataUnavailable as exc:
+                self._decide(now, listing, None, [], "no_trade", "data", str(exc))
+            except Exception:  # a bug in one underlying's scan must not hide the others
+                self._decide(
+                    now,
+                    listing,
+                    None,
+                    [],
+                    "no_trade",
+                    "data",
+                    "scan failed: " + traceback.format_exc().strip().splitlines()[-1],
+                )
+                raise
+
+    def _clusters(self, now: datetime) -> None:
+        day = now.date()
+        if self._clusters_day == day:
+            if self._clusters_problem:
+                raise DataUnavailable(self._clusters_problem)
+            return
+        self._clusters_day = day
+        try:
+            clusters = self.services.clusters.clusters(day)
+        except DataUnavailable as exc:
+            self._clusters_problem = f"correlation clusters unavailable: {exc}"
+            raise DataUnavailable(self._clusters_problem) from None
+        self._clusters_problem = None
+        self.services.risk_guard.set_clusters(clusters)
+
+    def _consider(self, listing: Listing, now: datetime) -> None:
+        broker = self.services.broker
+        self._clusters(now)
+        blocked = self.services.blocked_underlyings.get(listing.symbol)
+        if blocked:
+            self._decide(now, listing, None, [], "no_trade", "risk_guard", blocked)
+            return
+        und = broker.underlying_quote(listing.listing_id)
+        if not (math.isfinite(und.mid) and 0 < und.bid <= und.ask):
+            raise DataUnavailable(f"{listing.listing_id}: underlying quote unusable")
+        lo, hi, strikes = self.chain_window(und.mid)
+        today = now.date()
+        expiries = [e for e in broker.expiries(listing.listing_id) if lo <= (e - today).days <= hi]
+        if not expiries:
+            raise DataUnavailable(f"no expiry between {lo} and {hi} days")
+        chain = broker.option_chain(listing.listing_id, expiries, strikes)
+        setups, note = self.scan(listing, chain, today)
+        if not setups:
+            self._decide(
+                now,
+                listing,
+                None,
+                [],
+                "no_trade",
+                "generator",
+                f"no setup meets the entry rules: {note}",
+                chain=chain,
+            )
+            return
+        for setup in setups[:3]:
+            if self._evaluate(setup, listing, chain, now):
+                return
+
+    def _evaluate(self, setup: Setup, listing: Listing, chain: Chain, now: datetime) -> bool:
+        """Run one setup through the vetoes; send it if all pass. Return True if sent."""
+        max_age = self.services.config.liquidity.max_quote_age_seconds
+        verdicts: list[Verdict] = []
+        problems = [p for q in setup.quotes if (p := q.problem(now, max_age))]
+        if problems:
+            self._decide(now, listing, setup, verdicts, "no_trade", "data", "; ".join(problems))
+            return False
+        liq_cfg = self.services.config.liquidity
+        liq = check_liquidity(
+            setup.quotes,
+            chain.chain_volume,
+            liq_cfg.max_leg_spread,
+            liq_cfg.min_open_interest,
+            liq_cfg.min_chain_volume,
+        )
+        verdicts.append(liq)
+        if not liq.allowed:
+            self._decide(now, listing, setup, verdicts, "no_trade", "liquidity", liq.reason)
+            return False
+        bound = self.entry_bound(setup)
+        ladder = price_ladder(
+            setup.mid,
+            setup.natural,
+            bound,
+            self.services.config.execution.step_fraction,
+            self.services.config.execution.max_steps,
+            urgent=False,
+        )
+        if ladder[0] > bound + 1e-9:
+            reason = f"mid {setup.mid:+.2f} is worse than the limit bound {bound:+.2f}"
+            self._decide(now, listing, setup, verdicts, "no_trade", "generator", reason)
+            return False
+        risk_by_qty = self._risk_by_qty(setup, listing, ladder[-1])
+        pid = self._next_position_id(now, commit=False)
+        verdict, qty = self.services.risk_guard.reserve(
+            pid, self.name, listing.listing_id, listing.symbol, listing.sector, risk_by_qty
+        )
+        verdicts.append(verdict)
+        if not verdict.allowed:
+            self._decide(now, listing, setup, verdicts, "no_trade", "risk_guard", verdict.reason)
+            return False
+        pid = self._next_position_id(now, commit=True)
+        cluster = str(verdict.details.get("cluster"))
+        max_loss = risk_by_qty[qty - 1]
+        self._decide(
+            now,
+            listing,
+            setup,
+            verdicts,
+            "order",
+            None,
+            f"all vetoes passed; sending {qty} unit(s)",
+            position_id=pid,
+        )
+        plan = OrderPlan(
+            position_id=pid,
+            order_id=f"{pid}.1",
+            intent="open",
+            listing_id=listing.listing_id,
+            legs=setup.legs,
+            qty=qty,
+            ladder=tuple(ladder),
+            cancel_when_done=True,
+            fields={
+                "max_loss": round(max_loss, 2),
+                "sector": listing.sector,
+                "cluster": cluster,
+                "currency": listing.currency,
+                "symbol": listing.symbol,
+                "multiplier": listing.multiplier,
+                "reason": setup.label,
+                "mid": round(setup.mid, 4),
+                "natural": round(setup.natural, 4),
+                "meta": {"kind": setup.kind, "dte": setup.dte, **dict(setup.features)},
+            },
+        )
+        problems = self.executor.checklist(plan)
+        if problems:
+            self.services.risk_guard.release(pid)
+            self.journal.write(
+                "RISK",
+                strategy=self.name,
+                position_id=pid,
+                rule="checklist",
+                detail="entry not sent: " + "; ".join(problems),
+            )
+            return False
+        self.services.emit(f"{self.name}: opening {pid} {setup.label} x{qty}")
+        self.executor.work(plan)
+        pos = self.book.positions.get(pid)
+        if pos is None or pos.opened_qty == 0:
+            self.services.risk_guard.release(pid)
+        else:
+            self.services.risk_guard.resize(pid, self._risk_of(pos, pos.open_qty))
+            self.services.emit(
+                f"{self.name}: opened {pid} x{pos.opened_qty} at {pos.entry_price:+.2f}"
+            )
+        return True
+
+    def _decide(
+        self,
+        now: datetime,
+        listing: Listing,
+        setup: Setup | None,
+        verdicts: Sequence[Verdict],
+        outcome: str,
+        blocked_by: BlockedBy | str | None,
+        reason: str,
+        chain: Chain | None = None,
+        position_id: str | None = None,
+    ) -> None:
+        features: dict[str, Any] = {}
+        if setup is not None:
+            features.update(setup.features)
+            features.update(spot=round(setup.spot, 4), dte=setup.dte)
+        elif chain is not None:
+            features.update(spot=round(chain.underlying.mid, 4), chain_volume=chain.chain_volume)
+        self.journal.write(
+            "DECISION",
+            decision_id=self._decision_id(now),
+            strategy=self.name,
+            underlying=listing.listing_id,
+            outcome=outcome,
+            reason=reason,
+            blocked_by=blocked_by,
+            position_id=position_id,
+            setup=setup.describe() if setup is not None else None,
+            features=features,
+            verdicts=[v.as_dict() for v in verdicts],
+            market_data=self.services.broker.market_data_type(),
+            shadow=self.services.shadow,
+        )
+
+
+def legs_json(setup: Setup) -> list[dict[str, Any]]:
+    """Return a setup's legs as journal mappings."""
+    return [leg_to_json(leg) for leg in setup.legs]

@@ -1,0 +1,84 @@
+"""Constructed chains and positions with known answers, for strategy tests."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from seeker.core.calendar import MARKET_TZ
+from seeker.core.models import Chain, Leg, Listing, OptionContract, OptionQuote, UnderlyingQuote
+from seeker.core.positions import Position
+
+NOW = datetime(2026, 3, 2, 10, 30, tzinfo=MARKET_TZ)
+TODAY = NOW.date()
+LISTING = Listing("XLF", "XLF", "ARCA", "USD", "financials", "etf", 0.015, 0.5, "XNYS")
+
+
+def quote(
+    expiry: date,
+    strike: float,
+    right: str,
+    bid: float,
+    ask: float,
+    delta: float,
+    oi: int = 5000,
+    spot: float = 50.0,
+    iv: float = 0.25,
+) -> OptionQuote:
+    """Return an option quote with the given figures (gamma/vega/theta plausible placeholders)."""
+    return OptionQuote(
+        contract=OptionContract("XLF", expiry, strike, right),  # type: ignore[arg-type]
+        bid=bid,
+        ask=ask,
+        iv=iv,
+        delta=delta,
+        gamma=0.05,
+        vega=0.05,
+        theta=-0.01,
+        open_interest=oi,
+        volume=100,
+        underlying_price=spot,
+        ts=NOW,
+    )
+
+
+def chain(quotes: Iterable[OptionQuote], spot: float = 50.0, volume: int | None = 20_000) -> Chain:
+    """Return a chain of the given quotes around `spot`."""
+    return Chain(
+        listing_id="XLF",
+        underlying=UnderlyingQuote("XLF", spot - 0.005, spot + 0.005, spot, NOW),
+        quotes=tuple(quotes),
+        chain_volume=volume,
+        ts=NOW,
+    )
+
+
+def ladder_side(
+    expiry: date, right: str, strikes_deltas: list[tuple[float, float, float, float]]
+) -> list[OptionQuote]:
+    """Return quotes (strike, bid, ask, delta) of one side."""
+    return [quote(expiry, k, right, b, a, d) for k, b, a, d in strikes_deltas]
+
+
+def position(legs: list[Leg], entry_price: float, qty: int = 1) -> Position:
+    """Return an open position filled at `entry_price` (net debit per unit)."""
+    pos = Position(
+        position_id="ic-20260302-001",
+        strategy="iron_condor",
+        listing_id="XLF",
+        underlying="XLF",
+        sector="financials",
+        cluster="XLF/3",
+        currency="USD",
+        legs=tuple(legs),
+        multiplier=100,
+        max_loss_unit=45.2,
+        opened_at=NOW,
+        opened_qty=qty,
+        open_qty=qty,
+        entry_cash=entry_price * 100 * qty,
+        status="open",
+    )
+    assert math.isclose(pos.entry_price, entry_price)
+    return pos
