@@ -27,9 +27,7 @@ def _run(names: list[str], steps: int, clock: SimClock, trace: list[tuple[str, s
         finally:
             clock.leave()
 
-    threads = [
-        threading.Thread(target=body, args=(n, 30 + 15 * i)) for i, n in enumerate(names)
-    ]
+    threads = [threading.Thread(target=body, args=(n, 30 + 15 * i)) for i, n in enumerate(names)]
     for t in reversed(threads):  # start order must not matter
         t.start()
     for t in threads:
@@ -54,7 +52,10 @@ def test_closed_hours_are_skipped_and_listeners_see_every_advance() -> None:
     _run(["a"], 20, clock, trace)
     for t in seen:
         assert any(CALS.is_open(c, t) for c in CALS.codes), t
-    assert {datetime.fromisoformat(t).date() for t, _ in trace} >= {date(2026, 3, 2), date(2026, 3, 3)}
+    assert {datetime.fromisoformat(t).date() for t, _ in trace} >= {
+        date(2026, 3, 2),
+        date(2026, 3, 3),
+    }
 
 
 def test_end_of_run_stops_everyone() -> None:

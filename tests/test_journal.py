@@ -73,6 +73,12 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
 
 def test_write_many_batches_per_file(tmp_path: Path) -> None:
     j = Journal(tmp_path, "x", lambda: T0)
-    j.write_many([j.record("ORDER", order_id="1"), j.record("RISK", rule="r"), j.record("FILL", order_id="1")])
+    j.write_many(
+        [
+            j.record("ORDER", order_id="1"),
+            j.record("RISK", rule="r"),
+            j.record("FILL", order_id="1"),
+        ]
+    )
     j.close()
     assert [r["event"] for r in read_events(tmp_path / "x", ["ORDER", "FILL"])] == ["ORDER", "FILL"]

@@ -25,7 +25,12 @@ def leg(strike: float, right: str, action: str, ratio: int = 1) -> Leg:
 
 
 def test_iron_condor_worst_loss_is_width_minus_credit() -> None:
-    legs = [leg(45, "P", "SELL"), leg(44.5, "P", "BUY"), leg(50, "C", "SELL"), leg(50.5, "C", "BUY")]
+    legs = [
+        leg(45, "P", "SELL"),
+        leg(44.5, "P", "BUY"),
+        leg(50, "C", "SELL"),
+        leg(50.5, "C", "BUY"),
+    ]
     assert math.isclose(worst_loss_at_expiry(legs, -0.12), 0.38)
     assert math.isclose(best_gain_at_expiry(legs, -0.12), 0.12)
     assert breakevens_at_expiry(legs, -0.12) == [44.88, 50.12]
@@ -57,7 +62,9 @@ legs_st = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(legs_st, st.floats(-3, 3, allow_nan=False))
-def test_worst_loss_matches_a_fine_grid(raw: list[tuple[float, str, str, int]], debit: float) -> None:
+def test_worst_loss_matches_a_fine_grid(
+    raw: list[tuple[float, str, str, int]], debit: float
+) -> None:
     legs = [leg(k, r, a, n) for k, r, a, n in raw]
     grid = np.linspace(0.0, 200.0, 200_001)
     pnl = pnl_at_expiry(legs, debit, grid)

@@ -112,7 +112,9 @@ ops = st.lists(
 
 @settings(max_examples=60, deadline=None)
 @given(ops, st.integers(2, 6))
-def test_racing_threads_never_pass_a_cap(plan: list[tuple[str, float, str]], n_threads: int) -> None:
+def test_racing_threads_never_pass_a_cap(
+    plan: list[tuple[str, float, str]], n_threads: int
+) -> None:
     """Real threads reserve, shrink and release concurrently; no cap is ever exceeded."""
     g = guard()
     barrier = threading.Barrier(n_threads)

@@ -18,7 +18,9 @@ from scipy.spatial.distance import squareform
 from seeker.core.models import DailyHistory, DataUnavailable
 
 
-def aligned_returns(histories: Mapping[str, DailyHistory], window: int) -> tuple[list[str], np.ndarray]:
+def aligned_returns(
+    histories: Mapping[str, DailyHistory], window: int
+) -> tuple[list[str], np.ndarray]:
     """Return listing ids and a (window × n) matrix of daily log returns on common dates."""
     ids = sorted(histories)
     common = set(histories[ids[0]].dates)

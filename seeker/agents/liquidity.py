@@ -25,7 +25,11 @@ def check_liquidity(
     for q in quotes:
         spread = q.ask - q.bid
         legs.append(
-            {"contract": q.contract.key, "spread": round(spread, 4), "open_interest": q.open_interest}
+            {
+                "contract": q.contract.key,
+                "spread": round(spread, 4),
+                "open_interest": q.open_interest,
+            }
         )
         if not math.isfinite(spread):
             problems.append(f"{q.contract.key}: spread unknown")
@@ -34,7 +38,9 @@ def check_liquidity(
         if q.open_interest is None:
             problems.append(f"{q.contract.key}: open interest unknown")
         elif q.open_interest < min_open_interest:
-            problems.append(f"{q.contract.key}: open interest {q.open_interest} < {min_open_interest}")
+            problems.append(
+                f"{q.contract.key}: open interest {q.open_interest} < {min_open_interest}"
+            )
     if chain_volume is None:
         problems.append("chain volume unknown")
     elif chain_volume < min_chain_volume:

@@ -149,7 +149,8 @@ class RiskGuard:
             one = risk_by_qty[0] if risk_by_qty else float("nan")
             cap = getattr(self.caps, binding) if binding else float("nan")
             reason = (
-                f"{binding} cap: one unit risks {one:.2f} $ but only {headroom.get(binding, 0.0):.2f} $"
+                f"{binding} cap: one unit risks {one:.2f} $ but only "
+                f"{headroom.get(binding, 0.0):.2f} $"
                 f" of {cap:.2f} $ is left"
             )
             details.update(binding=binding, risk=one)
@@ -211,7 +212,9 @@ class RiskGuard:
                 snap.by_sector[r.sector] = snap.by_sector.get(r.sector, 0.0) + r.risk
                 c = clusters.get(r.listing_id, "?")
                 snap.by_cluster[c] = snap.by_cluster.get(c, 0.0) + r.risk
-                snap.by_underlying[r.underlying] = snap.by_underlying.get(r.underlying, 0.0) + r.risk
+                snap.by_underlying[r.underlying] = (
+                    snap.by_underlying.get(r.underlying, 0.0) + r.risk
+                )
                 snap.by_strategy[r.strategy] = snap.by_strategy.get(r.strategy, 0.0) + r.risk
             return snap
 

@@ -84,7 +84,9 @@ class Broker(Protocol):
         """Return quotes with greeks for the given expiries, strikes within the range if given."""
         ...
 
-    def option_quotes(self, contracts: Sequence[OptionContract]) -> dict[OptionContract, OptionQuote]:
+    def option_quotes(
+        self, contracts: Sequence[OptionContract]
+    ) -> dict[OptionContract, OptionQuote]:
         """Return quotes of specific contracts (missing ones are absent from the mapping)."""
         ...
 
@@ -120,6 +122,12 @@ class Broker(Protocol):
         """Return the option positions held at the broker, per contract."""
         ...
 
-    def place_fx_order(self, pair: str, action: Action, qty: float, limit_price: float, order_ref: str) -> OrderState:
-        """Send a currency conversion (IDEALPRO for IBKR); qty in the base currency of the pair."""
+    def place_fx_order(
+        self, pair: str, action: Action, qty: int, limit_price: float, order_ref: str
+    ) -> OrderState:
+        """Send a currency conversion (IDEALPRO for IBKR); qty in units of the pair's base currency.
+
+        The order is a limit order; it fills at once when marketable, else it is rejected or
+        cancelled (a conversion never stays working).
+        """
         ...

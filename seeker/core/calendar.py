@@ -141,7 +141,9 @@ class MarketCalendars:
             if t < close:
                 return max(t, open_)
             idx += 1
-        raise ValueError(f"no session after {t.isoformat()} within the loaded range (ends {self.end})")
+        raise ValueError(
+            f"no session after {t.isoformat()} within the loaded range (ends {self.end})"
+        )
 
     def session_offset(self, code: str, day: date, n: int) -> date:
         """Return the trading day `n` sessions after (n > 0) or before (n < 0) `day`.

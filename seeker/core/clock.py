@@ -3,8 +3,8 @@
 * :class:`WallClock` — real time, for a real broker; sleeps are interruptible by :meth:`stop`.
 * :class:`SimClock` — simulated time for the embedded market. It is a deterministic discrete-event
   scheduler: strategy threads take turns (one runs at a time, in a fixed order), and time jumps to
-  the earliest requested wake-up once every participant sleeps. Closed hours are skipped at once; open
-  hours are paced at ``speed`` simulated seconds per real second, or not paced at all
+  the earliest requested wake-up once every participant sleeps. Closed hours are skipped at once;
+  open hours are paced at ``speed`` simulated seconds per real second, or not paced at all
   (``speed=None``, for ``--days N`` runs). The same seed and inputs therefore give the same journal.
 """
 

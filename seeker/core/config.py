@@ -67,7 +67,7 @@ class BrokerConfig(StrictModel):
 
 
 class RiskConfig(StrictModel):
-    """The five caps of the Risk Guard (per trade and portfolio: % of capital; others: % of budget)."""
+    """The five caps (per trade and portfolio: % of capital; the others: % of the risk budget)."""
 
     max_per_trade_pct: Pct
     max_portfolio_pct: Pct
@@ -99,7 +99,7 @@ class FxConfig(StrictModel):
 
 
 class BanditConfig(StrictModel):
-    """Contextual bandit parameters (roadmap v2; validated now so configs stay forward-compatible)."""
+    """Contextual bandit parameters (roadmap v2; validated now, not used yet)."""
 
     alpha: PositiveFloat
     feature_dim: int = Field(ge=1)
@@ -266,9 +266,7 @@ def _semantic_problems(cfg: Any, registry_names: Iterable[str]) -> list[str]:
             listed = ", ".join(sorted(known))
             problems.append(f"strategies.enabled[{i}]: unknown strategy {name!r} (known: {listed})")
         elif getattr(cfg.strategies, name) is None:
-            problems.append(
-                f"strategies.{name}: required key is missing (the strategy is enabled)"
-            )
+            problems.append(f"strategies.{name}: required key is missing (the strategy is enabled)")
     if len(set(cfg.strategies.enabled)) != len(cfg.strategies.enabled):
         problems.append("strategies.enabled: a strategy is listed twice")
     currencies = {u.currency for u in universe.values()} | {
@@ -277,7 +275,9 @@ def _semantic_problems(cfg: Any, registry_names: Iterable[str]) -> list[str]:
     }
     for ccy in sorted(currencies):
         if ccy not in cfg.rates:
-            problems.append(f"rates.{ccy}: required key is missing (a listing or the account uses {ccy})")
+            problems.append(
+                f"rates.{ccy}: required key is missing (a listing or the account uses {ccy})"
+            )
         if ccy not in cfg.commissions:
             problems.append(f"commissions.{ccy}: required key is missing (a listing uses {ccy})")
     for name in sorted(known):
@@ -286,19 +286,24 @@ def _semantic_problems(cfg: Any, registry_names: Iterable[str]) -> list[str]:
             continue
         for i, lid in enumerate(getattr(scfg, "underlyings", [])):
             if lid not in universe:
-                problems.append(f"strategies.{name}.underlyings[{i}]: {lid!r} is not in the universe")
+                problems.append(
+                    f"strategies.{name}.underlyings[{i}]: {lid!r} is not in the universe"
+                )
     if cfg.broker.kind == "sim":
         if cfg.sim is None:
             problems.append('sim: required key is missing (broker.kind = "sim")')
         else:
             for lid in sorted(set(universe) - set(cfg.sim.listings)):
-                problems.append(f'sim.listings."{lid}": required key is missing (in the universe)')
+                key = dotted(("sim", "listings", lid))
+                problems.append(f"{key}: required key is missing (the listing is in the universe)")
             for lid in sorted(set(cfg.sim.listings) - set(universe)):
-                problems.append(f'sim.listings."{lid}": unknown listing (not in the universe)')
+                key = dotted(("sim", "listings", lid))
+                problems.append(f"{key}: unknown listing (not in the universe)")
             for lid, lcfg in cfg.sim.listings.items():
                 follows = getattr(lcfg, "follows", None)
                 if follows and follows not in universe:
-                    problems.append(f'sim.listings."{lid}".follows: {follows!r} is not in the universe')
+                    key = dotted(("sim", "listings", lid, "follows"))
+                    problems.append(f"{key}: {follows!r} is not in the universe")
     if cfg.account.capital_currency != cfg.account.base_currency and not {"USD", "CAD"} <= {
         cfg.account.capital_currency,
         cfg.account.base_currency,

@@ -2,9 +2,10 @@
 
 Files under ``<log_dir>/<strategy>/``: ``trades.jsonl`` (ORDER, FILL, ORDER_STATUS),
 ``risk_events.jsonl`` (RISK), ``decisions.jsonl`` (DECISION) and ``analysis.jsonl`` (CONFIDENCE,
-POST_TRADE, SHADOW); the process itself writes RUN lines to ``_seeker/runs.jsonl``. Every line is one JSON object with ``event`` and ``ts`` (ISO 8601 with zone).
-Every write is flushed and fsynced before it returns; several lines of one step can be written with
-one fsync. A torn last line (a crash mid-write) is skipped with a warning when read, never fatal.
+POST_TRADE, SHADOW); the process itself writes RUN lines to ``_seeker/runs.jsonl``. Every line is
+one JSON object with ``event`` and ``ts`` (ISO 8601 with zone). Every write is flushed and fsynced
+before it returns; several lines of one step can be written with one fsync. A torn last line (a
+crash mid-write) is skipped with a warning when read, never fatal.
 """
 
 from __future__ import annotations

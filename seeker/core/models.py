@@ -133,7 +133,11 @@ class OptionQuote:
 
 @dataclass(frozen=True)
 class Chain:
-    """Quotes of an underlying's options over the requested expiries and strikes."""
+    """Quotes of an underlying's options over the requested expiries and strikes.
+
+    ``chain_volume`` is a daily option volume of the whole chain: the last complete session's
+    (simulated market) or IB's average option volume; None when unknown.
+    """
 
     listing_id: str
     underlying: UnderlyingQuote
@@ -256,12 +260,14 @@ class OrderStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LegFill:
-    """The price one leg of a combo execution traded at ($ per share)."""
+    """The price one leg of a combo execution traded at ($ per share), and its commission."""
 
     contract: OptionContract
     action: Action
     qty: int
     price: float
+    commission: float = math.nan
+    exec_id: str = ""
 
 
 @dataclass(frozen=True)

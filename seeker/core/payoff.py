@@ -40,7 +40,7 @@ def worst_loss_at_expiry(legs: Sequence[Leg], net_debit: float) -> float:
         raise ValueError("worst_loss_at_expiry needs legs of a single expiry")
     if slope_at_infinity(legs) < 0:
         return math.inf
-    points = np.array([0.0] + sorted({leg.contract.strike for leg in legs}))
+    points = np.array([0.0, *sorted({leg.contract.strike for leg in legs})])
     worst = float(np.min(pnl_at_expiry(legs, net_debit, points)))
     return max(0.0, -worst)
 
@@ -49,7 +49,7 @@ def best_gain_at_expiry(legs: Sequence[Leg], net_debit: float) -> float:
     """Return the largest gain per unit at expiry ($ per share); inf if unbounded."""
     if slope_at_infinity(legs) > 0:
         return math.inf
-    points = np.array([0.0] + sorted({leg.contract.strike for leg in legs}))
+    points = np.array([0.0, *sorted({leg.contract.strike for leg in legs})])
     return float(np.max(pnl_at_expiry(legs, net_debit, points)))
 
 

@@ -1,0 +1,88 @@
+"""Helpers shared by tests: the shipped config as a dict, written variants, running the CLI."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "config" / "seeker.toml"
+
+
+def shipped() -> dict[str, Any]:
+    """Return the shipped config as a dict (a deep copy each time)."""
+    with SHIPPED.open("rb") as fh:
+        data = tomllib.load(fh)
+    return copy.deepcopy(data)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    return v.isoformat() if hasattr(v, "isoformat") else repr(v)
+
+
+def _key(k: str) -> str:
+    return k if k.replace("_", "").replace("-", "").isalnum() else f'"{k}"'
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """Return TOML text for a nested dict (tables for dicts, inline values otherwise)."""
+    lines: list[str] = []
+
+    def table(prefix: list[str], d: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
+        subs = {k: v for k, v in d.items() if isinstance(v, dict)}
+        if prefix and (scalars or not subs):
+            lines.append("[" + ".".join(_key(p) for p in prefix) + "]")
+        for k, v in scalars.items():
+            lines.append(f"{_key(k)} = {_toml_value(v)}")
+        for k, v in subs.items():
+            table([*prefix, k], v)
+
+    table([], data)
+    return "\n".join(lines) + "\n"
+
+
+def write_config(tmp: Path, data: dict[str, Any], name: str = "seeker.toml") -> Path:
+    """Write a config (and the event files it names, copied next to it) into `tmp`."""
+    path = tmp / name
+    path.write_text(dumps(data))
+    events = ROOT / "config" / "events"
+    if events.exists():
+        dest = tmp / "events"
+        dest.mkdir(exist_ok=True)
+        for f in events.iterdir():
+            (dest / f.name).write_bytes(f.read_bytes())
+    return path
+
+
+def small(data: dict[str, Any], underlyings: list[str] | None = None) -> dict[str, Any]:
+    """Return a copy of the config whose strategies trade a few liquid underlyings (faster)."""
+    out = copy.deepcopy(data)
+    keep = underlyings or ["IWM", "EEM", "XLF", "XLE", "SLV", "BAC", "TD", "TD.TO"]
+    for table in out["strategies"].values():
+        if isinstance(table, dict) and "underlyings" in table:
+            table["underlyings"] = [u for u in table["underlyings"] if u in keep] or keep[:1]
+    return out
+
+
+def seeker(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run `python -m seeker ARGS` in a subprocess and return its result."""
+    return subprocess.run(
+        [sys.executable, "-m", "seeker", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
