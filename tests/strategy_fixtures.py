@@ -74,6 +74,7 @@ def position(legs: list[Leg], entry_price: float, qty: int = 1) -> Position:
         legs=tuple(legs),
         multiplier=100,
         max_loss_unit=45.2,
+        risk_unit=45.2,
         opened_at=NOW,
         opened_qty=qty,
         open_qty=qty,

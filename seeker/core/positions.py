@@ -55,6 +55,7 @@ class Position:
     legs: tuple[Leg, ...]
     multiplier: int
     max_loss_unit: float
+    risk_unit: float
     opened_at: datetime | None = None
     opened_qty: int = 0
     open_qty: int = 0
@@ -153,6 +154,7 @@ class PositionBook:
                 legs=tuple(leg_from_json(listing, raw) for raw in line["legs"]),
                 multiplier=int(line.get("multiplier", 100)),
                 max_loss_unit=float(line["max_loss"]) / max(int(line["qty"]), 1),
+                risk_unit=float(line.get("risk", line["max_loss"])) / max(int(line["qty"]), 1),
                 meta=dict(line.get("meta") or {}),
             )
             self.positions[pid] = pos

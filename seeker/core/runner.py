@@ -95,6 +95,7 @@ def run_strategies(
     system = services.journal(SYSTEM_FOLDER)
     system.write("RUN", status="started", strategies=list(names), broker=services.broker.kind)
     try:
+        services.reconcile("start")
         manager.start(names)
         last_status = 0.0
         while manager.alive() and not stop_event.is_set():

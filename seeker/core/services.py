@@ -17,7 +17,7 @@ from seeker.core.calendar import MarketCalendars
 from seeker.core.clock import Clock, SimClock
 from seeker.core.commissions import Commissions, CommissionSchedule
 from seeker.core.journal import SYSTEM_FOLDER, Journal
-from seeker.core.models import DataUnavailable, Listing
+from seeker.core.models import DailyHistory, DataUnavailable, Listing
 
 SIM_STATE_FILE = Path(SYSTEM_FOLDER) / "sim_state.json"
 
@@ -32,7 +32,6 @@ class Services:
     clock: Clock
     broker: Broker
     risk_guard: RiskGuard
-    clusters: ClusterTracker
     commissions: Commissions
     log_root: Path
     emit: Callable[[str], None] = print
@@ -40,6 +39,28 @@ class Services:
     blocked_underlyings: dict[str, str] = field(default_factory=dict)
     _journals: dict[str, Journal] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _histories: dict[tuple[str, int], tuple[date, DailyHistory]] = field(default_factory=dict)
+    _history_lock: threading.Lock = field(default_factory=threading.Lock)
+    clusters: ClusterTracker = field(init=False)
+
+    def __post_init__(self) -> None:
+        c = self.config.clusters
+        self.clusters = ClusterTracker(
+            self.history, list(self.listings), c.window_sessions, c.distance_threshold, c.linkage
+        )
+
+    def history(self, listing_id: str, sessions: int) -> DailyHistory:
+        """Return daily bars and IV, fetched from the broker at most once per listing and day."""
+        today = self.clock.now().date()
+        key = (listing_id, sessions)
+        with self._history_lock:
+            hit = self._histories.get(key)
+            if hit is not None and hit[0] == today:
+                return hit[1]
+        h = self.broker.history(listing_id, sessions)
+        with self._history_lock:
+            self._histories[key] = (today, h)
+        return h
 
     def clock_expect(self, names: Iterable[str]) -> None:
         """Tell a simulated clock which participants to wait for before time moves."""
@@ -74,6 +95,35 @@ class Services:
         if currency == "USD" and target == "CAD":
             return amount * q.mid
         raise DataUnavailable(f"no conversion from {currency} to {target}")
+
+    def reconcile(self, reason: str) -> list[str]:
+        """Compare journal positions with the broker's; block underlyings that differ.
+
+        Every mismatch is a RISK line in the process journal; underlyings found clean are
+        unblocked. Return the mismatches as text.
+        """
+        from seeker.core.journal import strategy_folders
+        from seeker.core.reconcile import mismatches
+
+        found = mismatches(self.log_root, strategy_folders(self.log_root), self.broker)
+        blocked: dict[str, str] = {}
+        for m in found:
+            symbol = (
+                self.listings[m.contract.listing_id].symbol
+                if m.contract.listing_id in self.listings
+                else m.contract.listing_id
+            )
+            blocked[symbol] = f"reconciliation mismatch ({reason}): {m}"
+        system = self.journal(SYSTEM_FOLDER)
+        for m in found:
+            system.write(
+                "RISK", strategy=None, position_id=None, rule="reconciliation", detail=str(m)
+            )
+            self.emit(f"RISK reconciliation ({reason}): {m}; no new entry on that underlying")
+        with self._lock:
+            self.blocked_underlyings.clear()
+            self.blocked_underlyings.update(blocked)
+        return [str(m) for m in found]
 
     def caps(self) -> Caps:
         """Return the Risk Guard's caps."""
@@ -157,23 +207,16 @@ def build_sim_services(
     )
     broker.connect()
     guard = RiskGuard(make_caps(config))
-    clusters = ClusterTracker(
-        broker.history,
-        list(listings),
-        config.clusters.window_sessions,
-        config.clusters.distance_threshold,
-        config.clusters.linkage,
-    )
-    return Services(
+    services = Services(
         config=config,
         listings=listings,
         calendars=calendars,
         clock=clock,
         broker=broker,
         risk_guard=guard,
-        clusters=clusters,
         commissions=commissions,
         log_root=log_root,
         emit=emit,
         shadow=shadow,
     )
+    return services

@@ -41,7 +41,10 @@ from seeker.core.models import (
     OptionQuote,
 )
 from seeker.core.positions import Position, PositionBook, leg_to_json
-from seeker.core.structures import Setup
+from seeker.core.structures import Setup, pick_expiry
+
+CHAIN_SIGMAS = 3.0
+"""Half-width of a chain request in standard deviations of the underlying at the last expiry."""
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,17 @@ class PositionView:
 
 @dataclass(frozen=True)
 class ExitSignal:
-    """An exit rule that fired: which rule, how many units, how urgently, and why."""
+    """An exit rule that fired: which rule, how many units, how urgently, and why.
+
+    `limit` is the worst net debit per unit the close may pay (a take-profit never pays more
+    than its target); None means up to the natural price.
+    """
 
     rule: str
     qty: int
     reason: str
     urgent: bool = False
+    limit: float | None = None
 
 
 @dataclass
@@ -109,6 +117,7 @@ class OptionStrategy(Strategy):
         self._last_scan: dict[str, datetime] = {}
         self._clusters_day: date | None = None
         self._clusters_problem: str | None = None
+        self._pending: list[dict[str, Any]] = []
 
     # -- hooks for strategy packages -----------------------------------------------------------
     @abstractmethod
@@ -123,13 +132,20 @@ class OptionStrategy(Strategy):
         """Return the worst net debit per unit we accept when opening (credit: −min credit)."""
         return -float(self.config.min_credit)
 
-    def chain_window(self, spot: float) -> tuple[int, int, tuple[float, float]]:
-        """Return (min DTE, max DTE, strike range) of the chain the scanner needs."""
-        return (
-            int(self.config.dte_min),
-            int(self.config.dte_max),
-            (spot * 0.5, spot * 1.5),
-        )
+    def wanted_expiries(self, listed: Sequence[date], today: date) -> list[date]:
+        """Return the expiries the scanner needs: the one nearest dte_target in the DTE window."""
+        cfg = self.config
+        chosen = pick_expiry(listed, today, cfg.dte_min, cfg.dte_max, cfg.dte_target)
+        return [chosen] if chosen is not None else []
+
+    def strike_window(
+        self, spot: float, iv: float, expiries: Sequence[date], today: date
+    ) -> tuple[float, float]:
+        """Return the strike range to request: ±CHAIN_SIGMAS deviations plus the widest wing."""
+        years = max((e - today).days for e in expiries) / 365.0
+        span = CHAIN_SIGMAS * iv * math.sqrt(max(years, 1.0 / 365.0))
+        pad = max(getattr(self.config, "wing_widths", [0.0]) or [0.0]) + 1.0
+        return spot * math.exp(-span) - pad, spot * math.exp(span) + pad
 
     # -- lifecycle -----------------------------------------------------------------------------
     def setup(self) -> None:
@@ -186,7 +202,10 @@ class OptionStrategy(Strategy):
         now = self.services.clock.now()
         self._manage(now)
         if not self.stop_requested:
-            self._entries(now)
+            try:
+                self._entries(now)
+            finally:
+                self._flush_decisions()
 
     # -- ids -----------------------------------------------------------------------------------
     def _next_position_id(self, now: datetime, commit: bool) -> str:
@@ -207,33 +226,18 @@ class OptionStrategy(Strategy):
 
     # -- risk ----------------------------------------------------------------------------------
     def _risk_of(self, pos: Position, qty: int) -> float:
-        """Return the risk of `qty` units of an open position in the capital currency ($)."""
-        if pos.opened_qty and math.isfinite(pos.entry_price):
-            worst = self._worst_loss_of(pos)
-            sched = self.services.commissions[pos.currency]
-            amount = worst * pos.multiplier * qty + sched.round_trip(pos.legs, qty)
-        else:
-            amount = pos.max_loss_unit * qty
-        try:
-            return self.services.to_capital(amount, pos.currency)
-        except DataUnavailable:
-            return pos.max_loss_unit * qty
+        """Return the risk held for `qty` open units: the reserved risk per unit × qty ($)."""
+        return pos.risk_unit * qty
 
-    def _worst_loss_of(self, pos: Position) -> float:
-        from seeker.core.payoff import worst_loss_at_expiry
-
-        if len({leg.contract.expiry for leg in pos.legs}) == 1:
-            return worst_loss_at_expiry(pos.legs, pos.entry_price)
-        return float(pos.meta.get("worst_loss_unit", pos.max_loss_unit / pos.multiplier))
-
-    def _risk_by_qty(self, setup: Setup, listing: Listing, bound: float) -> list[float]:
+    def _max_loss_by_qty(self, setup: Setup, listing: Listing, bound: float) -> list[float]:
+        """Return the worst loss of 1..quantity units at the worst accepted price, with round-trip
+        commissions, in the listing's currency ($)."""
         sched = self.services.commissions[listing.currency]
         worst = setup.worst_loss(bound)
-        out = []
-        for q in range(1, int(self.config.quantity) + 1):
-            amount = worst * listing.multiplier * q + sched.round_trip(setup.legs, q)
-            out.append(self.services.to_capital(amount, listing.currency))
-        return out
+        return [
+            worst * listing.multiplier * q + sched.round_trip(setup.legs, q)
+            for q in range(1, int(self.config.quantity) + 1)
+        ]
 
     # -- management ----------------------------------------------------------------------------
     def _manage(self, now: datetime) -> None:
@@ -288,10 +292,13 @@ class OptionStrategy(Strategy):
     def _close(self, pos: Position, view: PositionView, signal: ExitSignal, now: datetime) -> None:
         qty = max(1, min(signal.qty, pos.open_qty))
         closing = pos.closing_legs()
+        bound = (
+            view.close_natural if signal.limit is None else min(view.close_natural, signal.limit)
+        )
         ladder = price_ladder(
             view.close_mid,
             view.close_natural,
-            view.close_natural,
+            bound,
             self.services.config.execution.step_fraction,
             self.services.config.execution.max_steps,
             urgent=signal.urgent,
@@ -308,6 +315,8 @@ class OptionStrategy(Strategy):
             cancel_when_done=True,
             fields={
                 "max_loss": round(pos.max_loss_unit * qty, 2),
+                "risk": round(pos.risk_unit * qty, 4),
+                "risk_currency": self.services.config.account.capital_currency,
                 "sector": pos.sector,
                 "cluster": pos.cluster,
                 "currency": pos.currency,
@@ -421,11 +430,14 @@ class OptionStrategy(Strategy):
         und = broker.underlying_quote(listing.listing_id)
         if not (math.isfinite(und.mid) and 0 < und.bid <= und.ask):
             raise DataUnavailable(f"{listing.listing_id}: underlying quote unusable")
-        lo, hi, strikes = self.chain_window(und.mid)
         today = now.date()
-        expiries = [e for e in broker.expiries(listing.listing_id) if lo <= (e - today).days <= hi]
+        expiries = self.wanted_expiries(broker.expiries(listing.listing_id), today)
         if not expiries:
-            raise DataUnavailable(f"no expiry between {lo} and {hi} days")
+            raise DataUnavailable("no listed expiry in the strategy's DTE window")
+        iv = float(self.services.history(listing.listing_id, 1).iv[-1])
+        if not (math.isfinite(iv) and iv > 0):
+            raise DataUnavailable(f"{listing.listing_id}: no implied volatility to size the chain")
+        strikes = self.strike_window(und.mid, iv, expiries, today)
         chain = broker.option_chain(listing.listing_id, expiries, strikes)
         setups, note = self.scan(listing, chain, today)
         if not setups:
@@ -477,7 +489,8 @@ class OptionStrategy(Strategy):
             reason = f"mid {setup.mid:+.2f} is worse than the limit bound {bound:+.2f}"
             self._decide(now, listing, setup, verdicts, "no_trade", "generator", reason)
             return False
-        risk_by_qty = self._risk_by_qty(setup, listing, ladder[-1])
+        max_loss_by_qty = self._max_loss_by_qty(setup, listing, ladder[-1])
+        risk_by_qty = [self.services.to_capital(m, listing.currency) for m in max_loss_by_qty]
         pid = self._next_position_id(now, commit=False)
         verdict, qty = self.services.risk_guard.reserve(
             pid, self.name, listing.listing_id, listing.symbol, listing.sector, risk_by_qty
@@ -488,7 +501,7 @@ class OptionStrategy(Strategy):
             return False
         pid = self._next_position_id(now, commit=True)
         cluster = str(verdict.details.get("cluster"))
-        max_loss = risk_by_qty[qty - 1]
+        max_loss, risk = max_loss_by_qty[qty - 1], risk_by_qty[qty - 1]
         self._decide(
             now,
             listing,
@@ -510,6 +523,8 @@ class OptionStrategy(Strategy):
             cancel_when_done=True,
             fields={
                 "max_loss": round(max_loss, 2),
+                "risk": round(risk, 4),
+                "risk_currency": self.services.config.account.capital_currency,
                 "sector": listing.sector,
                 "cluster": cluster,
                 "currency": listing.currency,
@@ -532,12 +547,13 @@ class OptionStrategy(Strategy):
                 detail="entry not sent: " + "; ".join(problems),
             )
             return False
+        self._flush_decisions()
         self.services.emit(f"{self.name}: opening {pid} {setup.label} x{qty}")
         self.executor.work(plan)
         pos = self.book.positions.get(pid)
         if pos is None or pos.opened_qty == 0:
             self.services.risk_guard.release(pid)
-        else:
+        elif pos.open_qty < qty:
             self.services.risk_guard.resize(pid, self._risk_of(pos, pos.open_qty))
             self.services.emit(
                 f"{self.name}: opened {pid} x{pos.opened_qty} at {pos.entry_price:+.2f}"
@@ -562,21 +578,29 @@ class OptionStrategy(Strategy):
             features.update(spot=round(setup.spot, 4), dte=setup.dte)
         elif chain is not None:
             features.update(spot=round(chain.underlying.mid, 4), chain_volume=chain.chain_volume)
-        self.journal.write(
-            "DECISION",
-            decision_id=self._decision_id(now),
-            strategy=self.name,
-            underlying=listing.listing_id,
-            outcome=outcome,
-            reason=reason,
-            blocked_by=blocked_by,
-            position_id=position_id,
-            setup=setup.describe() if setup is not None else None,
-            features=features,
-            verdicts=[v.as_dict() for v in verdicts],
-            market_data=self.services.broker.market_data_type(),
-            shadow=self.services.shadow,
+        self._pending.append(
+            self.journal.record(
+                "DECISION",
+                decision_id=self._decision_id(now),
+                strategy=self.name,
+                underlying=listing.listing_id,
+                outcome=outcome,
+                reason=reason,
+                blocked_by=blocked_by,
+                position_id=position_id,
+                setup=setup.describe() if setup is not None else None,
+                features=features,
+                verdicts=[v.as_dict() for v in verdicts],
+                market_data=self.services.broker.market_data_type(),
+                shadow=self.services.shadow,
+            )
         )
+
+    def _flush_decisions(self) -> None:
+        """Write the DECISION lines of this scan (one fsync for all of them)."""
+        if self._pending:
+            lines, self._pending = self._pending, []
+            self.journal.write_many(lines)
 
 
 def legs_json(setup: Setup) -> list[dict[str, Any]]:

@@ -65,5 +65,6 @@ def exit_signal(cfg: IronCondorConfig, view: PositionView) -> ExitSignal | None:
             "take_profit",
             qty,
             f"debit {debit:.2f} ≤ {target:.2f} ({cfg.take_profit_pct:g} % of credit)",
+            limit=target,
         )
     return None

@@ -1,0 +1,124 @@
+"""Audit the journals: replay every strategy's fills in time order and check the five caps.
+
+Each position holds the risk its ORDER line reserved (``risk``, capital currency) per unit, times
+its open quantity. After every FILL, the committed risk in total and by sector, correlation cluster
+(the label journaled at entry) and underlying must stay within the caps, and every position within
+the per-trade cap. A rule violation here means the Risk Guard failed; it must never happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from seeker.agents.risk_guard import EPS, Caps
+from seeker.core.journal import read_events, strategy_folders
+
+
+@dataclass(frozen=True)
+class CapViolation:
+    """One cap exceeded after one fill."""
+
+    ts: str
+    strategy: str
+    position_id: str
+    cap: str
+    key: str
+    committed: float
+    limit: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.ts} {self.strategy} {self.position_id}: {self.cap} {self.key} "
+            f"{self.committed:.2f} > {self.limit:.2f}"
+        )
+
+
+@dataclass
+class _Held:
+    strategy: str
+    sector: str
+    cluster: str
+    underlying: str
+    risk_unit: float
+    open_qty: int = 0
+
+
+def _ts(line: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(line["ts"]))
+
+
+def cap_violations(
+    root: Path, caps: Caps, names: Iterable[str] | None = None
+) -> list[CapViolation]:
+    """Return every cap exceeded after any fill across the strategies' journals (empty = clean)."""
+    lines: list[tuple[datetime, int, str, dict[str, Any]]] = []
+    for name in names or strategy_folders(root):
+        for i, line in enumerate(read_events(root / name, ["ORDER", "FILL"])):
+            lines.append((_ts(line), i, name, line))
+    lines.sort(key=lambda t: (t[0], t[2], t[1]))
+    held: dict[str, _Held] = {}
+    intent: dict[str, tuple[str, str]] = {}
+    out: list[CapViolation] = []
+    for _, _, strategy, line in lines:
+        if line["event"] == "ORDER":
+            key = f"{strategy}/{line['position_id']}"
+            intent[f"{strategy}/{line['order_id']}"] = (key, line["intent"])
+            if line["intent"] == "open" and key not in held:
+                qty = max(int(line["qty"]), 1)
+                held[key] = _Held(
+                    strategy,
+                    line["sector"],
+                    line["cluster"],
+                    line.get("symbol", line["underlying"]),
+                    float(line.get("risk", line["max_loss"])) / qty,
+                )
+            continue
+        if line.get("kind", "combo") != "combo":
+            continue
+        ref = intent.get(f"{strategy}/{line['order_id']}")
+        if ref is None or ref[0] not in held:
+            continue
+        pos = held[ref[0]]
+        qty = int(line["qty"])
+        pos.open_qty += qty if ref[1] == "open" else -qty
+        pos.open_qty = max(pos.open_qty, 0)
+        if ref[1] != "open":
+            continue
+        out.extend(_check(held, caps, line["ts"], strategy, ref[0].split("/", 1)[1], pos))
+    return out
+
+
+def _check(
+    held: dict[str, _Held], caps: Caps, ts: str, strategy: str, pid: str, pos: _Held
+) -> list[CapViolation]:
+    out = []
+    if pos.risk_unit * pos.open_qty > caps.per_trade + EPS:
+        out.append(
+            CapViolation(
+                ts, strategy, pid, "per_trade", pid, pos.risk_unit * pos.open_qty, caps.per_trade
+            )
+        )
+    groups: dict[tuple[str, str], float] = {}
+    total = 0.0
+    for h in held.values():
+        risk = h.risk_unit * h.open_qty
+        if risk <= 0:
+            continue
+        total += risk
+        for kind, key in (
+            ("sector", h.sector),
+            ("cluster", h.cluster),
+            ("underlying", h.underlying),
+        ):
+            groups[(kind, key)] = groups.get((kind, key), 0.0) + risk
+    if total > caps.portfolio + EPS:
+        out.append(CapViolation(ts, strategy, pid, "portfolio", "all", total, caps.portfolio))
+    for (kind, key), risk in groups.items():
+        limit = getattr(caps, kind)
+        if risk > limit + EPS:
+            out.append(CapViolation(ts, strategy, pid, kind, key, risk, limit))
+    return out
