@@ -70,7 +70,7 @@ def test_a_raising_strategy_goes_to_error_and_the_others_go_on(tmp_path: Path) -
 
 def test_unknown_name_is_refused_with_the_known_ones(tmp_path: Path) -> None:
     services = _services(tmp_path, 1, ["iron_condor"])
-    with pytest.raises(UnknownStrategy, match="known: .*iron_condor"):
+    with pytest.raises(UnknownStrategy, match=r"known: .*iron_condor"):
         StrategyManager(services).start(["nope"])
 
 

@@ -1,4 +1,4 @@
-"""SimBroker on the real simulated market: fills, partial fills, commissions, rejects, persistence."""
+"""SimBroker on the real simulated market: fills, partials, commissions, rejects, persistence."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _advance(services: Any, minutes: int) -> None:
 
 def _condor(services: Any, listing: str = "XLF") -> tuple[tuple[Leg, ...], list[Any]]:
     b = services.broker
-    expiry = [e for e in b.expiries(listing) if (e - services.clock.now().date()).days > 35][0]
+    expiry = next(e for e in b.expiries(listing) if (e - services.clock.now().date()).days > 35)
     spot = b.underlying_quote(listing).mid
     chain = b.option_chain(listing, [expiry], (spot * 0.8, spot * 1.2))
     puts = [q for q in chain.side(expiry, "P") if q.contract.strike < spot * 0.95]
@@ -113,7 +113,7 @@ def test_partial_fills_happen_and_sum_up(open_services: Any) -> None:
 
 def test_rejects_and_cancels(open_services: Any, tmp_path: Path) -> None:
     b = open_services.broker
-    legs, quotes = _condor(open_services)
+    legs, _ = _condor(open_services)
     dup = ComboOrder("seeker:t:d:open", "XLF", (legs[0], legs[0]), 1, -0.1)
     assert b.place_order(dup).status == OrderStatus.REJECTED
     other = ComboOrder("seeker:t:o:open", "IWM", legs, 1, -0.1)
