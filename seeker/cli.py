@@ -23,8 +23,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Seeker: risk-defined option strategies side by side, under one Risk Guard.",
 )
-console = Console()
-err = Console(stderr=True)
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 DEFAULT_CONFIG = Path("config/seeker.toml")
 
@@ -93,6 +93,13 @@ def run(
         ),
     ] = None,
     log_dir: LogDirOption = None,
+    shadow: Annotated[
+        bool,
+        typer.Option(
+            "--shadow",
+            help="Run the pipeline but send nothing; hypothetical fills at the natural.",
+        ),
+    ] = False,
     speed: Annotated[
         float | None,
         typer.Option(
@@ -134,7 +141,7 @@ def run(
             print(f"{stamp}  {message}", flush=True)
 
     try:
-        services = build_sim_services(cfg, root, days, emit=emit, speed=speed)
+        services = build_sim_services(cfg, root, days, emit=emit, speed=speed, shadow=shadow)
     except ValueError as exc:
         _fail([str(exc)])
     what = (
@@ -253,7 +260,7 @@ def summary(
         table.add_column(col, justify="left" if col in ("strategy", "ccy") else "right")
     for r in rows:
         table.add_row(
-            r.strategy,
+            r.strategy.removesuffix(".shadow") + (" (shadow)" if r.shadow else ""),
             r.currency,
             str(r.trades),
             str(r.wins),

@@ -22,6 +22,7 @@ EXP30 = date(2026, 4, 2)  # 31 DTE: outside 35-55
 
 def config(**over: object) -> IronCondorConfig:
     base: dict[str, object] = dict(
+        mode="trade",
         underlyings=["XLF"],
         quantity=1,
         dte_min=35,

@@ -25,6 +25,7 @@ from seeker.core.models import (
     OrderState,
     OrderStatus,
     order_ref,
+    parse_order_ref,
 )
 from seeker.core.positions import leg_to_json
 
@@ -117,8 +118,14 @@ class Executor:
         self._seen_fills: set[str] = set()
         self._last_status: dict[str, str] = {}
 
-    def checklist(self, plan: OrderPlan) -> list[str]:
-        """Return every reason the order must not be sent (empty when it may)."""
+    def checklist(
+        self, plan: OrderPlan, natural: float, in_rth: bool, risk_reserved: bool
+    ) -> list[str]:
+        """Return every reason the order must not be sent (empty when it may).
+
+        Legs valid and distinct, quantity, every limit within the natural, regular trading hours,
+        risk reserved for an opening, and an order ref that names this strategy and position.
+        """
         problems = []
         if plan.qty < 1:
             problems.append("quantity must be at least 1")
@@ -137,9 +144,17 @@ class Executor:
             b < a - 1e-9 for a, b in zip(plan.ladder, plan.ladder[1:], strict=False)
         ):
             problems.append("limit ladder must move toward the natural")
+        if not math.isfinite(natural):
+            problems.append("natural price unknown")
+        elif plan.ladder and max(plan.ladder) > ceil_tick(natural) + 1e-9:
+            problems.append(f"limit {max(plan.ladder):+.2f} beyond the natural {natural:+.2f}")
+        if not in_rth:
+            problems.append("outside regular trading hours")
+        if plan.intent == "open" and not risk_reserved:
+            problems.append("no risk reserved in the Risk Guard")
         ref = order_ref(self.strategy, plan.position_id, plan.intent)
-        if not ref.startswith("seeker:"):
-            problems.append("order ref missing")
+        if parse_order_ref(ref) != (self.strategy, plan.position_id, plan.intent):
+            problems.append(f"order ref {ref!r} does not name the strategy and position")
         return problems
 
     def work(self, plan: OrderPlan) -> OrderState | None:
@@ -293,3 +308,69 @@ class Executor:
             rule="execution",
             detail=detail,
         )
+
+
+class ShadowExecutor(Executor):
+    """Journal what would be sent and a hypothetical fill at the natural price; send nothing."""
+
+    def __init__(
+        self,
+        strategy: str,
+        broker: Broker,
+        clock: Clock,
+        journal: Journal,
+        step_interval_seconds: float,
+        on_line: FillCallback,
+        commission: Callable[[OrderPlan], float],
+    ) -> None:
+        super().__init__(strategy, broker, clock, journal, step_interval_seconds, on_line)
+        self._commission = commission
+
+    def work(self, plan: OrderPlan) -> OrderState | None:
+        """Journal the ORDER and a hypothetical fill of the whole quantity at the natural.
+
+        The natural is the pessimistic price (pay the asks, receive the bids). When it lies beyond
+        the order's last limit (a live order would never pay it), the fill is assumed at that last
+        limit instead, and the FILL line says so.
+        """
+        ref = order_ref(self.strategy, plan.position_id, plan.intent)
+        natural = float(plan.fields["natural"])
+        line = self.journal.write(
+            "ORDER",
+            order_id=plan.order_id,
+            order_ref=ref,
+            strategy=self.strategy,
+            position_id=plan.position_id,
+            intent=plan.intent,
+            underlying=plan.listing_id,
+            legs=[leg_to_json(leg) for leg in plan.legs],
+            qty=plan.qty,
+            limit_price=plan.ladder[0],
+            ladder=list(plan.ladder),
+            shadow=True,
+            **plan.fields,
+        )
+        self.on_line(line)
+        last = plan.ladder[-1]
+        price, assumed = (natural, "natural") if natural <= last + 1e-9 else (last, "last limit")
+        lines = [
+            self.journal.record(
+                "FILL",
+                fill_id=f"{plan.order_id}.shadow",
+                order_id=plan.order_id,
+                position_id=plan.position_id,
+                intent=plan.intent,
+                kind="combo",
+                fill_price=round(price, 4),
+                qty=plan.qty,
+                commission=round(self._commission(plan), 4),
+                currency=plan.fields.get("currency"),
+                exit_rule=plan.fields.get("exit_rule"),
+                shadow=True,
+                assumed_fill=assumed,
+            )
+        ]
+        self.journal.write_many(lines)
+        self.on_line(lines[0])
+        self._status(plan, "filled", filled=plan.qty, remaining=0, avg_fill_price=price)
+        return None

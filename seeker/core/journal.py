@@ -42,6 +42,9 @@ EVENT_FILES: dict[str, str] = {
 SYSTEM_FOLDER = "_seeker"
 """Folder for process-level events that belong to no strategy."""
 
+SHADOW_SUFFIX = ".shadow"
+"""A strategy in shadow mode journals under ``<strategy>.shadow``, apart from real trading."""
+
 
 def to_jsonable(value: Any) -> Any:
     """Return `value` as plain JSON types: NaN/inf become null, dates ISO strings, arrays lists."""
@@ -196,8 +199,9 @@ def read_events(folder: Path, events: Iterable[str] | None = None) -> list[dict[
     return out
 
 
-def strategy_folders(root: Path) -> list[str]:
-    """Return the strategy names that have a journal folder under `root`."""
+def strategy_folders(root: Path, shadow: bool = True) -> list[str]:
+    """Return the journal folders of strategies under `root` (shadow ones too unless told not)."""
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    names = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    return names if shadow else [n for n in names if not n.endswith(SHADOW_SUFFIX)]

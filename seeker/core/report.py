@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seeker.core.journal import read_events, strategy_folders
+from seeker.core.journal import SHADOW_SUFFIX, read_events, strategy_folders
 from seeker.core.positions import Position, PositionBook
 
 
@@ -49,10 +49,16 @@ class StrategySummary:
         """Return the average net P&L per trade."""
         return self.net_pnl / self.trades if self.trades else 0.0
 
+    @property
+    def shadow(self) -> bool:
+        """Return True for the hypothetical results of a strategy run in shadow mode."""
+        return self.strategy.endswith(SHADOW_SUFFIX)
+
     def as_dict(self) -> dict[str, Any]:
         """Return the summary as a JSON-ready mapping."""
         return {
             "strategy": self.strategy,
+            "shadow": self.shadow,
             "currency": self.currency,
             "trades": self.trades,
             "wins": self.wins,

@@ -32,6 +32,7 @@ class Services:
     clock: Clock
     broker: Broker
     risk_guard: RiskGuard
+    shadow_guard: RiskGuard
     commissions: Commissions
     log_root: Path
     emit: Callable[[str], None] = print
@@ -105,7 +106,9 @@ class Services:
         from seeker.core.journal import strategy_folders
         from seeker.core.reconcile import mismatches
 
-        found = mismatches(self.log_root, strategy_folders(self.log_root), self.broker)
+        found = mismatches(
+            self.log_root, strategy_folders(self.log_root, shadow=False), self.broker
+        )
         blocked: dict[str, str] = {}
         for m in found:
             symbol = (
@@ -214,6 +217,7 @@ def build_sim_services(
         clock=clock,
         broker=broker,
         risk_guard=guard,
+        shadow_guard=RiskGuard(make_caps(config)),
         commissions=commissions,
         log_root=log_root,
         emit=emit,

@@ -28,11 +28,12 @@ from seeker.core.base import Strategy
 from seeker.core.execution import (
     Executor,
     OrderPlan,
+    ShadowExecutor,
     combo_mid,
     combo_natural,
     price_ladder,
 )
-from seeker.core.journal import read_events
+from seeker.core.journal import SHADOW_SUFFIX, read_events
 from seeker.core.models import (
     Chain,
     DataUnavailable,
@@ -102,16 +103,25 @@ class OptionStrategy(Strategy):
 
     def __init__(self, services: Any, config: Any) -> None:
         super().__init__(services, config)
-        self.journal = services.journal(self.name)
+        self.shadow = bool(services.shadow or getattr(config, "mode", "trade") == "shadow")
+        self.journal = services.journal(f"{self.name}{SHADOW_SUFFIX}" if self.shadow else self.name)
+        self.guard = services.shadow_guard if self.shadow else services.risk_guard
         self.book = PositionBook()
-        self.executor = Executor(
-            self.name,
-            services.broker,
-            services.clock,
-            self.journal,
-            services.config.execution.step_interval_seconds,
-            self._on_line,
-        )
+        step = services.config.execution.step_interval_seconds
+        if self.shadow:
+            self.executor: Executor = ShadowExecutor(
+                self.name,
+                services.broker,
+                services.clock,
+                self.journal,
+                step,
+                self._on_line,
+                self._plan_commission,
+            )
+        else:
+            self.executor = Executor(
+                self.name, services.broker, services.clock, self.journal, step, self._on_line
+            )
         self._seq: dict[str, int] = {}
         self._decision_seq: dict[str, int] = {}
         self._last_scan: dict[str, datetime] = {}
@@ -160,7 +170,7 @@ class OptionStrategy(Strategy):
         for pos in self.book.open_positions():
             from seeker.agents.risk_guard import Reservation
 
-            self.services.risk_guard.restore(
+            self.guard.restore(
                 Reservation(
                     pos.position_id,
                     self.name,
@@ -223,6 +233,15 @@ class OptionStrategy(Strategy):
 
     def _on_line(self, line: dict[str, Any]) -> None:
         self.book.apply(line)
+
+    def _plan_commission(self, plan: OrderPlan) -> float:
+        """Return the commission one order of `plan` would pay (shadow fills)."""
+        currency = self.services.listings[plan.listing_id].currency
+        return self.services.commissions[currency].combo(plan.legs, plan.qty)
+
+    def _in_rth(self, listing_id: str) -> bool:
+        listing = self.services.listings[listing_id]
+        return self.services.calendars.is_open(listing.calendar, self.services.clock.now())
 
     # -- risk ----------------------------------------------------------------------------------
     def _risk_of(self, pos: Position, qty: int) -> float:
@@ -330,7 +349,12 @@ class OptionStrategy(Strategy):
                 "dte": view.dte,
             },
         )
-        problems = self.executor.checklist(plan)
+        problems = self.executor.checklist(
+            plan,
+            natural=view.close_natural,
+            in_rth=self._in_rth(pos.listing_id),
+            risk_reserved=True,
+        )
         if problems:
             self.journal.write(
                 "RISK",
@@ -345,13 +369,13 @@ class OptionStrategy(Strategy):
         )
         self.executor.work(plan)
         if pos.open_qty == 0:
-            self.services.risk_guard.release(pos.position_id)
+            self.guard.release(pos.position_id)
             self.services.emit(
                 f"{self.name}: closed {pos.position_id}, "
                 f"P&L {pos.realized_pnl():+.2f} {pos.currency}"
             )
         else:
-            self.services.risk_guard.resize(pos.position_id, self._risk_of(pos, pos.open_qty))
+            self.guard.resize(pos.position_id, self._risk_of(pos, pos.open_qty))
 
     # -- entries -------------------------------------------------------------------------------
     def _entries_today(self, today: date) -> int:
@@ -418,7 +442,7 @@ class OptionStrategy(Strategy):
             self._clusters_problem = f"correlation clusters unavailable: {exc}"
             raise DataUnavailable(self._clusters_problem) from None
         self._clusters_problem = None
-        self.services.risk_guard.set_clusters(clusters)
+        self.guard.set_clusters(clusters)
 
     def _consider(self, listing: Listing, now: datetime) -> None:
         broker = self.services.broker
@@ -492,7 +516,7 @@ class OptionStrategy(Strategy):
         max_loss_by_qty = self._max_loss_by_qty(setup, listing, ladder[-1])
         risk_by_qty = [self.services.to_capital(m, listing.currency) for m in max_loss_by_qty]
         pid = self._next_position_id(now, commit=False)
-        verdict, qty = self.services.risk_guard.reserve(
+        verdict, qty = self.guard.reserve(
             pid, self.name, listing.listing_id, listing.symbol, listing.sector, risk_by_qty
         )
         verdicts.append(verdict)
@@ -536,9 +560,14 @@ class OptionStrategy(Strategy):
                 "meta": {"kind": setup.kind, "dte": setup.dte, **dict(setup.features)},
             },
         )
-        problems = self.executor.checklist(plan)
+        problems = self.executor.checklist(
+            plan,
+            natural=setup.natural,
+            in_rth=self._in_rth(listing.listing_id),
+            risk_reserved=self.guard.held(pid) is not None,
+        )
         if problems:
-            self.services.risk_guard.release(pid)
+            self.guard.release(pid)
             self.journal.write(
                 "RISK",
                 strategy=self.name,
@@ -552,9 +581,9 @@ class OptionStrategy(Strategy):
         self.executor.work(plan)
         pos = self.book.positions.get(pid)
         if pos is None or pos.opened_qty == 0:
-            self.services.risk_guard.release(pid)
+            self.guard.release(pid)
         elif pos.open_qty < qty:
-            self.services.risk_guard.resize(pid, self._risk_of(pos, pos.open_qty))
+            self.guard.resize(pid, self._risk_of(pos, pos.open_qty))
             self.services.emit(
                 f"{self.name}: opened {pid} x{pos.opened_qty} at {pos.entry_price:+.2f}"
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -12,6 +13,7 @@ from seeker.core.config import StrictModel
 class IronCondorConfig(StrictModel):
     """Entry and management rules of the iron condor."""
 
+    mode: Literal["trade", "shadow"]
     underlyings: list[str] = Field(min_length=1)
     quantity: int = Field(ge=1, le=100)
     dte_min: int = Field(ge=1, le=365)
