@@ -68,6 +68,18 @@ class Position:
     orders: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     reduced: bool = False
+    slippage: float = 0.0
+    best_pnl_unit: float = math.nan
+    worst_pnl_unit: float = math.nan
+
+    def mark(self, pnl_unit: float) -> None:
+        """Record the open P&L per unit seen at a management poll (for MFE/MAE)."""
+        if not math.isfinite(pnl_unit):
+            return
+        if not math.isfinite(self.best_pnl_unit) or pnl_unit > self.best_pnl_unit:
+            self.best_pnl_unit = pnl_unit
+        if not math.isfinite(self.worst_pnl_unit) or pnl_unit < self.worst_pnl_unit:
+            self.worst_pnl_unit = pnl_unit
 
     @property
     def entry_price(self) -> float:
@@ -116,6 +128,7 @@ class PositionBook:
         self._order_intent: dict[str, str] = {}
         self._order_done: set[str] = set()
         self._fills_seen: set[str] = set()
+        self._order_limit: dict[str, float] = {}
 
     def apply(self, line: Mapping[str, Any]) -> Position | None:
         """Apply one journal line; return the position it touched, if any."""
@@ -126,6 +139,11 @@ class PositionBook:
             return self._apply_fill(line)
         if event == "ORDER_STATUS":
             return self._apply_status(line)
+        if event == "CONFIDENCE":
+            pos = self.positions.get(str(line.get("position_id")))
+            if pos is not None and line.get("pnl_unit") is not None:
+                pos.mark(float(line["pnl_unit"]))
+            return pos
         return None
 
     def apply_all(self, lines: Iterable[Mapping[str, Any]]) -> None:
@@ -138,6 +156,7 @@ class PositionBook:
         oid = line["order_id"]
         self._order_position[oid] = pid
         self._order_intent[oid] = line["intent"]
+        self._order_limit[oid] = float(line["limit_price"])
         pos = self.positions.get(pid)
         if pos is None:
             if line["intent"] != "open":
@@ -177,8 +196,12 @@ class PositionBook:
         if pos is None:
             return None
         qty = int(line["qty"])
-        cash = float(line["fill_price"]) * pos.multiplier * qty
+        price = float(line["fill_price"])
+        cash = price * pos.multiplier * qty
         pos.commissions += float(line.get("commission") or 0.0)
+        first_limit = self._order_limit.get(oid)
+        if first_limit is not None:
+            pos.slippage += (price - first_limit) * pos.multiplier * qty
         intent = self._order_intent.get(oid, "open")
         if intent == "open":
             pos.opened_qty += qty
@@ -192,6 +215,8 @@ class PositionBook:
             pos.exit_cash += cash
             if line.get("exit_rule"):
                 pos.exit_rule = line["exit_rule"]
+                if str(line["exit_rule"]).startswith(("red_line", "event")):
+                    pos.reduced = True
             if pos.open_qty == 0:
                 pos.status = "closed"
                 pos.closed_at = _parse_ts(line["ts"])

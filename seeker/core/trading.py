@@ -160,7 +160,8 @@ class OptionStrategy(Strategy):
     # -- lifecycle -----------------------------------------------------------------------------
     def setup(self) -> None:
         """Rebuild positions from the journal and hold their risk in the Risk Guard."""
-        lines = read_events(self.journal.folder, ["ORDER", "FILL", "ORDER_STATUS"])
+        lines = read_events(self.journal.folder, ["ORDER", "FILL", "ORDER_STATUS", "CONFIDENCE"])
+        lines.sort(key=lambda line: str(line.get("ts")))
         self.book.apply_all(lines)
         for pos in self.book.positions.values():
             day, _, num = pos.position_id.rpartition("-")
@@ -277,6 +278,7 @@ class OptionStrategy(Strategy):
                     detail=f"cannot price the position: {exc}",
                 )
                 continue
+            pos.mark(view.pnl_unit)
             signal = self.exit_signal(view)
             if signal is not None:
                 self._close(pos, view, signal, now)
@@ -370,12 +372,42 @@ class OptionStrategy(Strategy):
         self.executor.work(plan)
         if pos.open_qty == 0:
             self.guard.release(pos.position_id)
+            self._post_trade(pos, view)
             self.services.emit(
                 f"{self.name}: closed {pos.position_id}, "
                 f"P&L {pos.realized_pnl():+.2f} {pos.currency}"
             )
         else:
             self.guard.resize(pos.position_id, self._risk_of(pos, pos.open_qty))
+
+    def _post_trade(self, pos: Position, view: PositionView) -> None:
+        """Journal the Post-Trade Analyst's line for a position that just closed."""
+        pos.mark(view.pnl_unit)
+        scale = pos.multiplier * pos.opened_qty
+        held = (pos.closed_at - pos.opened_at) if pos.closed_at and pos.opened_at else None
+        pnl = pos.realized_pnl()
+        self.journal.write(
+            "POST_TRADE",
+            strategy=self.name,
+            position_id=pos.position_id,
+            underlying=pos.listing_id,
+            currency=pos.currency,
+            qty=pos.opened_qty,
+            entry_price=round(pos.entry_price, 4),
+            pnl=round(pnl, 2),
+            gross_pnl=round(pnl + pos.commissions, 2),
+            commissions=round(pos.commissions, 2),
+            slippage=round(pos.slippage, 2),
+            mfe=round(pos.best_pnl_unit * scale, 2) if math.isfinite(pos.best_pnl_unit) else None,
+            mae=round(pos.worst_pnl_unit * scale, 2) if math.isfinite(pos.worst_pnl_unit) else None,
+            hours_in_position=round(held.total_seconds() / 3600, 2) if held else None,
+            days_in_position=held.days if held else None,
+            exit_rule=pos.exit_rule,
+            dte_at_exit=view.dte,
+            dte_at_entry=pos.meta.get("dte"),
+            regime_at_entry=pos.meta.get("regime"),
+            shadow=self.shadow,
+        )
 
     # -- entries -------------------------------------------------------------------------------
     def _entries_today(self, today: date) -> int:
