@@ -1,21 +1,53 @@
-"""Market regime: trend strength (Wilder's ADX) and implied-volatility rank and percentile.
+"""Market regime: indicators, the IV surface points and the Regime Classifier.
 
-Every indicator takes numpy arrays (or anything ``np.asarray`` accepts) and returns a float64 array
-of the same length, aligned bar for bar with its input, with NaN wherever the value is not defined
-(warm-up, missing data, degenerate window). A missing value is NaN or ±inf; it never turns into a
-number silently.
+Indicators (``adx``, ``iv_rank``, ``iv_percentile``) take numpy arrays (or anything ``np.asarray``
+accepts) and return a float64 array of the same length, aligned bar for bar with its input, with
+NaN wherever the value is not defined (warm-up, missing data, degenerate window). A missing value
+is NaN or ±inf; it never turns into a number silently.
+
+The classifier (spec, "Regime Classifier: IV Rank/Percentile, tendance (SMA 20/50, ADX), structure
+de terme, range/breakout") reads an underlying's daily history and three points of its option
+surface (front and next ATM IV, front 25-delta put and call IV) and labels five dimensions:
+trend, IV rank, structure (range / breakout), term structure and skew. A missing or undefined
+input raises ``DataUnavailable`` with the reason; no value is ever substituted.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
+from pydantic import Field, ValidationInfo, field_validator
 from scipy.signal import lfilter
 
-__all__ = ["adx", "iv_percentile", "iv_rank"]
+from seeker.core.config import StrictModel
+from seeker.core.models import Chain, DailyHistory, DataUnavailable, OptionQuote
+
+__all__ = [
+    "LABELS",
+    "DataUnavailable",
+    "Regime",
+    "RegimeConfig",
+    "SurfacePoints",
+    "adx",
+    "classify",
+    "iv_percentile",
+    "iv_rank",
+    "ivr_label",
+    "skew_label",
+    "structure_label",
+    "surface_points",
+    "term_expiries",
+    "term_label",
+    "trend_label",
+]
 
 FloatArray = NDArray[np.float64]
 

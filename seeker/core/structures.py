@@ -73,6 +73,15 @@ def pick_expiry(
     return min(inside, key=lambda e: (abs((e - today).days - target), e))
 
 
+def is_monthly(expiry: date) -> bool:
+    """Return True for a standard monthly expiry: the third Friday (Thursday before a holiday)."""
+    return (
+        15 <= expiry.day <= 21
+        and expiry.weekday() in (3, 4)
+        and (expiry.weekday() == 4 or expiry.day <= 20)
+    )
+
+
 def pick_by_delta(
     quotes: Sequence[OptionQuote], lo: float, hi: float, target: float
 ) -> OptionQuote | None:

@@ -42,7 +42,7 @@ from seeker.core.models import (
     OptionQuote,
 )
 from seeker.core.positions import Position, PositionBook, leg_to_json
-from seeker.core.structures import Setup, pick_expiry
+from seeker.core.structures import Setup, is_monthly, pick_expiry
 
 CHAIN_SIGMAS = 3.0
 """Half-width of a chain request in standard deviations of the underlying at the last expiry."""
@@ -143,10 +143,16 @@ class OptionStrategy(Strategy):
         return -float(self.config.min_credit)
 
     def wanted_expiries(self, listed: Sequence[date], today: date) -> list[date]:
-        """Return the expiries the scanner needs: the one nearest dte_target in the DTE window."""
+        """Return the expiries the scanner needs: nearest dte_target, and the nearest monthly.
+
+        Both lie in the strategy's DTE window; monthlies usually carry more open interest.
+        """
         cfg = self.config
         chosen = pick_expiry(listed, today, cfg.dte_min, cfg.dte_max, cfg.dte_target)
-        return [chosen] if chosen is not None else []
+        monthly = pick_expiry(
+            [e for e in listed if is_monthly(e)], today, cfg.dte_min, cfg.dte_max, cfg.dte_target
+        )
+        return sorted({e for e in (chosen, monthly) if e is not None})
 
     def strike_window(
         self, spot: float, iv: float, expiries: Sequence[date], today: date

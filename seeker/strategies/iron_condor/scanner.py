@@ -1,80 +1,104 @@
-"""Iron condor leg selection: short strikes by delta on both sides, wings by width."""
+"""Iron condor leg selection: short strikes by delta on both sides, wings by width.
+
+Variants (the Strategy Generator's 1–3 setups): every expiry of the chain inside the DTE window
+(the strategy asks for the one nearest the target and the nearest monthly), shorts nearest the
+middle and nearest the top of the delta band, and each configured wing width; the three with the
+best credit per $ of worst loss are kept.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
 
-from seeker.core.models import Chain, Leg, Listing
-from seeker.core.structures import Setup, pick_by_delta, pick_expiry, wing
+from seeker.core.models import Chain, Leg, Listing, OptionQuote
+from seeker.core.structures import Setup, pick_by_delta, wing
 from seeker.strategies.iron_condor.config import IronCondorConfig
+
+MAX_SETUPS = 3
+
+
+def _condor(
+    cfg: IronCondorConfig,
+    strategy: str,
+    listing: Listing,
+    chain: Chain,
+    today: date,
+    shorts: tuple[OptionQuote, OptionQuote],
+    width: float,
+) -> Setup | str:
+    short_put, short_call = shorts
+    long_put = wing(chain, short_put, width)
+    long_call = wing(chain, short_call, width)
+    expiry = short_put.contract.expiry
+    if long_put is None or long_call is None:
+        return f"{expiry}: no {width:g} $ wing listed"
+    legs = (
+        Leg(short_put.contract, "SELL"),
+        Leg(long_put.contract, "BUY"),
+        Leg(short_call.contract, "SELL"),
+        Leg(long_call.contract, "BUY"),
+    )
+    quotes = (short_put, long_put, short_call, long_call)
+    sp, lp = short_put.contract.strike, long_put.contract.strike
+    sc, lc = short_call.contract.strike, long_call.contract.strike
+    setup = Setup(
+        strategy=strategy,
+        listing_id=listing.listing_id,
+        kind="iron_condor",
+        legs=legs,
+        quotes=quotes,
+        spot=chain.underlying.mid,
+        dte=(expiry - today).days,
+        label=f"IC {listing.listing_id} {expiry:%Y-%m-%d} {lp:g}/{sp:g}P {sc:g}/{lc:g}C",
+    )
+    credit = -setup.mid
+    if credit < cfg.min_credit:
+        return f"{expiry} {width:g} $ wings: mid credit {credit:.2f} < {cfg.min_credit:.2f}"
+    features = {
+        "expiry": expiry.isoformat(),
+        "width": width,
+        "short_put": sp,
+        "short_call": sc,
+        "short_put_delta": round(short_put.delta, 4),
+        "short_call_delta": round(short_call.delta, 4),
+        "short_put_iv": round(short_put.iv, 4),
+        "short_call_iv": round(short_call.iv, 4),
+        "credit_mid": round(credit, 4),
+        "credit_to_width": round(credit / width, 4),
+    }
+    return replace(setup, features=features)
 
 
 def find_setups(
     cfg: IronCondorConfig, strategy: str, listing: Listing, chain: Chain, today: date
 ) -> tuple[list[Setup], str]:
-    """Return iron condors for one underlying, best credit/risk first, or why there are none."""
-    expiry = pick_expiry(chain.expiries, today, cfg.dte_min, cfg.dte_max, cfg.dte_target)
-    if expiry is None:
-        return [], f"no expiry within {cfg.dte_min}–{cfg.dte_max} DTE"
+    """Return up to three iron condors, best credit/risk first, or why there are none."""
     spot = chain.underlying.mid
-    target = (cfg.short_delta_min + cfg.short_delta_max) / 2.0
-    puts = [q for q in chain.side(expiry, "P") if q.contract.strike < spot]
-    calls = [q for q in chain.side(expiry, "C") if q.contract.strike > spot]
-    short_put = pick_by_delta(puts, cfg.short_delta_min, cfg.short_delta_max, target)
-    short_call = pick_by_delta(calls, cfg.short_delta_min, cfg.short_delta_max, target)
-    if short_put is None or short_call is None:
-        side = "put" if short_put is None else "call"
-        return [], (
-            f"no {side} with |Δ| in {cfg.short_delta_min:.2f}–{cfg.short_delta_max:.2f} on {expiry}"
-        )
-    dte = (expiry - today).days
-    setups: list[Setup] = []
+    expiries = [e for e in chain.expiries if cfg.dte_min <= (e - today).days <= cfg.dte_max]
+    if not expiries:
+        return [], f"no expiry within {cfg.dte_min}–{cfg.dte_max} DTE"
+    targets = sorted({(cfg.short_delta_min + cfg.short_delta_max) / 2.0, cfg.short_delta_max})
+    found: dict[tuple[Leg, ...], Setup] = {}
     notes: list[str] = []
-    for width in cfg.wing_widths:
-        long_put = wing(chain, short_put, width)
-        long_call = wing(chain, short_call, width)
-        if long_put is None or long_call is None:
-            notes.append(f"no {width:g} $ wing listed")
-            continue
-        legs = (
-            Leg(short_put.contract, "SELL"),
-            Leg(long_put.contract, "BUY"),
-            Leg(short_call.contract, "SELL"),
-            Leg(long_call.contract, "BUY"),
-        )
-        quotes = (short_put, long_put, short_call, long_call)
-        sp, lp = short_put.contract.strike, long_put.contract.strike
-        sc, lc = short_call.contract.strike, long_call.contract.strike
-        setup = Setup(
-            strategy=strategy,
-            listing_id=listing.listing_id,
-            kind="iron_condor",
-            legs=legs,
-            quotes=quotes,
-            spot=spot,
-            dte=dte,
-            label=f"IC {listing.listing_id} {expiry:%Y-%m-%d} {lp:g}/{sp:g}P {sc:g}/{lc:g}C",
-            features={
-                "expiry": expiry.isoformat(),
-                "width": width,
-                "short_put": sp,
-                "short_call": sc,
-                "short_put_delta": round(short_put.delta, 4),
-                "short_call_delta": round(short_call.delta, 4),
-                "short_put_iv": round(short_put.iv, 4),
-                "short_call_iv": round(short_call.iv, 4),
-                "credit_mid": 0.0,
-            },
-        )
-        credit = -setup.mid
-        if credit < cfg.min_credit:
-            notes.append(f"{width:g} $ wings: mid credit {credit:.2f} < {cfg.min_credit:.2f}")
-            continue
-        features = dict(setup.features)
-        features["credit_mid"] = round(credit, 4)
-        features["credit_to_width"] = round(credit / width, 4)
-        setups.append(replace(setup, features=features))
+    for expiry in expiries:
+        puts = [q for q in chain.side(expiry, "P") if q.contract.strike < spot]
+        calls = [q for q in chain.side(expiry, "C") if q.contract.strike > spot]
+        for target in targets:
+            short_put = pick_by_delta(puts, cfg.short_delta_min, cfg.short_delta_max, target)
+            short_call = pick_by_delta(calls, cfg.short_delta_min, cfg.short_delta_max, target)
+            if short_put is None or short_call is None:
+                side = "put" if short_put is None else "call"
+                band = f"{cfg.short_delta_min:.2f}–{cfg.short_delta_max:.2f}"
+                notes.append(f"no {side} with |Δ| in {band} on {expiry}")
+                continue
+            for width in cfg.wing_widths:
+                made = _condor(cfg, strategy, listing, chain, today, (short_put, short_call), width)
+                if isinstance(made, str):
+                    notes.append(made)
+                else:
+                    found.setdefault(made.legs, made)
     # best credit per $ of worst loss first (mid is negative for a credit)
-    setups.sort(key=lambda s: s.mid / max(s.worst_loss(s.mid), 1e-9))
-    return setups, "; ".join(notes) or "no setup"
+    ranked = sorted(found.values(), key=lambda s: (s.mid / max(s.worst_loss(s.mid), 1e-9), s.label))
+    unique_notes = list(dict.fromkeys(notes))
+    return ranked[:MAX_SETUPS], "; ".join(unique_notes) or "no setup"
