@@ -16,28 +16,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
-    ValidationInfo,
     create_model,
     field_validator,
 )
 
 from seeker.core.calendar import EXCHANGE_CALENDAR, calendar_for_exchange
+from seeker.core.config_base import StrictModel, resolve_path  # noqa: F401  (re-exported)
 from seeker.core.models import Listing
+from seeker.agents.confidence import ConfidenceConfig
+from seeker.agents.fx_router import FxConfig
 from seeker.core.sim.settings import SimSettings
 
 Currency = Literal["USD", "CAD"]
 Pct = Annotated[float, Field(gt=0.0, le=100.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
-
-
-class StrictModel(BaseModel):
-    """Base of every config model: unknown keys and mistyped values are errors."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class ConfigError(Exception):
@@ -90,12 +85,6 @@ class EventsConfig(StrictModel):
 
     macro_buffer_days: int = Field(ge=0)
     earnings_buffer_days: int = Field(ge=0)
-
-
-class FxConfig(StrictModel):
-    """Currency conversion limits."""
-
-    max_slippage_pips: PositiveFloat
 
 
 class BanditConfig(StrictModel):
@@ -180,6 +169,7 @@ class SeekerConfigBase(StrictModel):
     bandit: BanditConfig
     clusters: ClustersConfig
     execution: ExecutionConfig
+    confidence: ConfidenceConfig
     rates: dict[Currency, float]
     commissions: dict[Currency, CommissionConfig]
     universe: dict[str, ListingConfig]
@@ -289,6 +279,17 @@ def _semantic_problems(cfg: Any, registry_names: Iterable[str]) -> list[str]:
                 problems.append(
                     f"strategies.{name}.underlyings[{i}]: {lid!r} is not in the universe"
                 )
+    for i, pair in enumerate(cfg.fx.cross_listings):
+        for j, lid in enumerate(pair):
+            if lid not in universe:
+                problems.append(f"fx.cross_listings[{i}][{j}]: {lid!r} is not in the universe")
+        if (
+            all(lid in universe for lid in pair)
+            and len({universe[lid].symbol for lid in pair}) != 1
+        ):
+            problems.append(
+                f"fx.cross_listings[{i}]: the listings must be one company (same symbol)"
+            )
     if cfg.broker.kind == "sim":
         if cfg.sim is None:
             problems.append('sim: required key is missing (broker.kind = "sim")')
@@ -349,17 +350,6 @@ def load_config(path: Path, strategy_models: Mapping[str, type[BaseModel]]) -> A
     path = path.expanduser()
     data = read_toml(path)
     return validate_config(data, strategy_models, path.resolve().parent)
-
-
-def resolve_path(value: str, info: ValidationInfo) -> Path:
-    """Resolve a config path against the config file's folder and require that it exists."""
-    base = Path(info.context["base_dir"]) if info.context and "base_dir" in info.context else Path()
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = base / path
-    if not path.exists():
-        raise ValueError(f"file {str(path)!r} does not exist")
-    return path
 
 
 def flatten(obj: Any, prefix: str = "") -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from seeker.core.config import StrictModel
+from seeker.core.config_base import StrictModel
 
 
 class IronCondorConfig(StrictModel):
