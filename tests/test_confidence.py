@@ -22,7 +22,7 @@ from seeker.agents.confidence import (
 
 from .support import ROOT
 
-SNIPPET = ROOT / "config" / "snippets" / "confidence_fx.toml"
+SNIPPET = ROOT / "config" / "seeker.toml"
 
 
 def _table() -> dict[str, Any]:

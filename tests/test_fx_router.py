@@ -30,7 +30,7 @@ from seeker.core.sim.broker import SimBroker
 
 from .support import ROOT, shipped
 
-SNIPPET = ROOT / "config" / "snippets" / "confidence_fx.toml"
+SNIPPET = ROOT / "config" / "seeker.toml"
 OPEN = datetime(2026, 1, 5, 10, 30, tzinfo=MARKET_TZ)  # a Monday, regular hours
 
 
