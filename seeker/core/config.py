@@ -27,6 +27,8 @@ from seeker.core.calendar import EXCHANGE_CALENDAR, calendar_for_exchange
 from seeker.core.config_base import StrictModel, resolve_path  # noqa: F401  (re-exported)
 from seeker.core.models import Listing
 from seeker.agents.confidence import ConfidenceConfig
+from seeker.agents.critic import CriticConfig
+from seeker.agents.event_risk import EventsConfig
 from seeker.agents.fx_router import FxConfig
 from seeker.core.sim.settings import SimSettings
 
@@ -78,13 +80,6 @@ class LiquidityConfig(StrictModel):
     min_open_interest: int = Field(ge=0)
     min_chain_volume: int = Field(ge=0)
     max_quote_age_seconds: PositiveFloat
-
-
-class EventsConfig(StrictModel):
-    """Event-risk buffers (in sessions before the event)."""
-
-    macro_buffer_days: int = Field(ge=0)
-    earnings_buffer_days: int = Field(ge=0)
 
 
 class BanditConfig(StrictModel):
@@ -170,6 +165,7 @@ class SeekerConfigBase(StrictModel):
     clusters: ClustersConfig
     execution: ExecutionConfig
     confidence: ConfidenceConfig
+    critic: CriticConfig
     rates: dict[Currency, float]
     commissions: dict[Currency, CommissionConfig]
     universe: dict[str, ListingConfig]

@@ -1,0 +1,282 @@
+"""Critic / Stress: reprice a setup under shocks, refuse fragile ones, score the survivors.
+
+Every leg is repriced with Black-Scholes-Merton (``seeker.core.pricing.bs_price``, one vectorised
+call for all scenarios × legs) on its own quoted IV and its own time to expiry, so multi-expiry
+structures (diagonals, calendars) are handled like single-expiry ones. Time to expiry runs to
+16:00 New York on the expiry date, in calendar years of 365 days (as the simulated market prices).
+
+Scenarios, all instantaneous except the last:
+
+* ``gap −N %`` and ``gap +N %``: the underlying moves by ``gap_pct``;
+* ``IV +M pts``: every leg's IV rises by ``iv_spike_points`` / 100;
+* ``touch K``: the underlying sits at each short strike, now;
+* ``decay to D DTE``: spot and IVs unchanged, time moved forward until the nearest expiry has
+  ``manage_dte`` days left (no move when it already has fewer).
+
+A scenario's P&L is per combo unit, in $ per share (``pnl``) and in $ (``pnl_usd`` = × multiplier):
+the model value of the legs in that scenario, minus the setup's mid entry price (net debit), minus
+the round-trip commission per share. The structure's max loss is ``Setup.worst_loss(mid)`` plus the
+round-trip commission per share, so a single-expiry structure never loses more than it in any
+scenario. The worst stressed loss is the largest loss among the gap, IV and touch scenarios.
+
+Limits (refusal when crossed): worst stressed loss above ``max_stress_loss_pct`` of max loss; a
+credit setup (mid < 0) whose credit / max loss is below ``min_credit_to_risk``; a debit setup
+(mid ≥ 0) whose reward / max loss is below ``min_reward_to_risk``, where reward is the decay
+scenario's P&L (value at the management date − debit − round-trip commission).
+
+Score (0–100), each component clamped to 0..1 and weighted by ``weight_*``::
+
+    f_stress = 1 − worst stressed loss / max loss
+    f_reward = credit / max loss (credit setups) or reward / max loss (debit setups)
+    f_theta  = theta captured / max loss, theta captured = model value at the management date
+               − model value now (spot and IVs unchanged; positive for short premium)
+    score    = 100 × (w_s f_stress + w_r f_reward + w_t f_theta) / (w_s + w_r + w_t)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from seeker.agents.verdict import Verdict
+from seeker.core.calendar import MARKET_TZ
+from seeker.core.config_base import StrictModel
+from seeker.core.pricing import bs_price
+from seeker.core.structures import Setup
+
+AGENT = "critic"
+EXPIRY_CLOSE = time(16, 0)
+"""Options stop trading at 16:00 New York on their expiry date."""
+YEAR_SECONDS = 365.0 * 86400.0
+"""Seconds in a year of option time (calendar days)."""
+EPS = 1e-9
+
+T = TypeVar("T")
+
+
+class CriticConfig(StrictModel):
+    """The ``[critic]`` table: stress sizes, limits, and the weights of the score."""
+
+    gap_pct: float = Field(gt=0.0, le=50.0)
+    iv_spike_points: float = Field(gt=0.0, le=100.0)
+    max_stress_loss_pct: float = Field(gt=0.0, le=100.0)
+    min_credit_to_risk: float = Field(ge=0.0, le=10.0)
+    min_reward_to_risk: float = Field(ge=0.0, le=10.0)
+    weight_stress: float = Field(ge=0.0, le=1.0)
+    weight_reward: float = Field(ge=0.0, le=1.0)
+    weight_theta: float = Field(ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> CriticConfig:
+        if self.weight_stress + self.weight_reward + self.weight_theta <= 0.0:
+            raise ValueError("weight_stress + weight_reward + weight_theta must be > 0")
+        return self
+
+
+def expiry_close(expiry: date) -> datetime:
+    """Return the moment an expiry stops trading (16:00 New York, aware)."""
+    return datetime.combine(expiry, EXPIRY_CLOSE, tzinfo=MARKET_TZ)
+
+
+def years_between(start: datetime, end: datetime) -> float:
+    """Return (end − start) in years of 365 calendar days."""
+    return (end - start).total_seconds() / YEAR_SECONDS
+
+
+def _missing(reason: str, **extra: Any) -> Verdict:
+    return Verdict(AGENT, False, reason, details={"missing_data": True, **extra})
+
+
+def _clamp01(x: float) -> float:
+    return min(1.0, max(0.0, x))
+
+
+def _missing_data(
+    setup: Setup, rate: float, dividend_yield: float, commission: float
+) -> str | None:
+    """Return why the setup cannot be stressed for lack of data ("" when nothing is missing)."""
+    problems: list[str] = []
+    for leg, q in zip(setup.legs, setup.quotes, strict=True):
+        if not (math.isfinite(q.iv) and q.iv > 0.0):
+            problems.append(f"{leg.contract.key}: IV missing or NaN")
+        if not math.isfinite(q.mid):
+            problems.append(f"{leg.contract.key}: bid/ask missing or NaN")
+    if not (math.isfinite(setup.spot) and setup.spot > 0.0):
+        problems.append(f"underlying price missing ({setup.spot})")
+    if not math.isfinite(rate):
+        problems.append("risk-free rate missing")
+    if not math.isfinite(dividend_yield):
+        problems.append("dividend yield missing")
+    if not (math.isfinite(commission) and commission >= 0.0):
+        problems.append(f"round-trip commission unknown ({commission})")
+    return "; ".join(problems)
+
+
+def critique(
+    setup: Setup,
+    rate: float,
+    dividend_yield: float,
+    now: datetime,
+    manage_dte: int,
+    round_trip_commission_per_unit: float,
+    multiplier: int,
+    cfg: CriticConfig,
+) -> Verdict:
+    """Stress `setup` and return the critic's verdict with a 0–100 score.
+
+    `rate` and `dividend_yield` are continuous per year; `now` is aware; `manage_dte` is the DTE of
+    the nearest expiry at which the position is managed; the commission is $ per combo unit for
+    opening and closing; `multiplier` is shares per contract. A leg without IV (or bid/ask) is
+    missing data: refused with ``details["missing_data"] = True``.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    if len(setup.legs) != len(setup.quotes) or not setup.legs:
+        raise ValueError("a setup needs one quote per leg")
+    for leg, q in zip(setup.legs, setup.quotes, strict=True):
+        if leg.contract != q.contract:
+            raise ValueError(f"quote {q.contract.key} does not match leg {leg.contract.key}")
+    if multiplier < 1:
+        raise ValueError(f"multiplier must be ≥ 1, got {multiplier}")
+    missing = _missing_data(setup, rate, dividend_yield, round_trip_commission_per_unit)
+    if missing:
+        return _missing(f"cannot stress {setup.label}: {missing}")
+
+    entry = setup.mid
+    commission = round_trip_commission_per_unit / multiplier  # $ per share
+    try:
+        worst = setup.worst_loss(entry)
+    except ValueError as exc:
+        return _missing(f"cannot stress {setup.label}: max loss unknown ({exc})")
+    if not math.isfinite(worst):
+        return Verdict(AGENT, False, f"{setup.label} is not risk-defined (unbounded loss)")
+    max_loss = worst + commission
+    if max_loss <= EPS:
+        return Verdict(AGENT, False, f"{setup.label}: max loss is 0, stress cannot be scaled")
+
+    closes = [expiry_close(leg.contract.expiry) for leg in setup.legs]
+    t0 = np.array([years_between(now, c) for c in closes])
+    if np.any(t0 <= 0.0):
+        expired = [leg.contract.key for leg, t in zip(setup.legs, t0, strict=True) if t <= 0.0]
+        return Verdict(AGENT, False, f"{setup.label}: leg(s) already expired: {', '.join(expired)}")
+    manage_at = max(now, expiry_close(setup.expiry) - timedelta(days=manage_dte))
+    forward = years_between(now, manage_at)
+
+    spot = setup.spot
+    gap = cfg.gap_pct / 100.0
+    spike = cfg.iv_spike_points / 100.0
+    decay_name = f"decay to {manage_dte} DTE"
+    # (name, spot, IV shift per 1.00, years forward); row 0 is the model value now.
+    rows: list[tuple[str, float, float, float]] = [
+        ("now", spot, 0.0, 0.0),
+        (f"gap −{cfg.gap_pct:g} %", spot * (1.0 - gap), 0.0, 0.0),
+        (f"gap +{cfg.gap_pct:g} %", spot * (1.0 + gap), 0.0, 0.0),
+        (f"IV +{cfg.iv_spike_points:g} pts", spot, spike, 0.0),
+    ]
+    shorts: dict[float, set[str]] = {}
+    for leg in setup.legs:
+        if leg.action == "SELL":
+            shorts.setdefault(leg.contract.strike, set()).add(leg.contract.right)
+    for strike in sorted(shorts):
+        rights = "/".join(sorted(shorts[strike], reverse=True))
+        rows.append((f"touch {strike:g}{rights}", strike, 0.0, 0.0))
+    rows.append((decay_name, spot, 0.0, forward))
+
+    s = np.array([r[1] for r in rows])[:, None]
+    dv = np.array([r[2] for r in rows])[:, None]
+    dt = np.array([r[3] for r in rows])[:, None]
+    strikes = np.array([leg.contract.strike for leg in setup.legs])[None, :]
+    ivs = np.array([q.iv for q in setup.quotes])[None, :]
+    calls = np.array([leg.contract.right == "C" for leg in setup.legs])[None, :]
+    weights = np.array([leg.sign * leg.ratio for leg in setup.legs], dtype=float)
+    prices = bs_price(s, strikes, t0[None, :] - dt, rate, ivs + dv, calls, dividend_yield)
+    values = prices @ weights  # model value per unit of each scenario, $ per share
+    pnl = values - entry - commission
+
+    scenarios = [
+        {
+            "name": name,
+            "spot": round(sp, 4),
+            "iv_shift": round(shift, 4),
+            "days_forward": round(fwd * 365.0, 3),
+            "pnl": round(float(p), 4),
+            "pnl_usd": round(float(p) * multiplier, 2),
+        }
+        for (name, sp, shift, fwd), p in zip(rows[1:], pnl[1:], strict=True)
+    ]
+    worst_i = int(np.argmin(pnl[1:-1]))
+    worst_row = scenarios[worst_i]
+    worst_pnl = float(pnl[1 + worst_i])
+    stress_loss = max(0.0, -worst_pnl)
+    stress_pct = 100.0 * stress_loss / max_loss
+    theta = float(values[-1] - values[0])
+    decay_pnl = float(pnl[-1])
+
+    credit = entry < 0.0
+    if credit:
+        ratio_name, ratio_label, ratio = "credit_to_risk", "credit/risk", -entry / max_loss
+    else:
+        ratio_name, ratio_label, ratio = "reward_to_risk", "reward/risk", decay_pnl / max_loss
+    components = {
+        "stress": _clamp01(1.0 - stress_loss / max_loss),
+        "reward": _clamp01(ratio),
+        "theta": _clamp01(theta / max_loss),
+    }
+    w = {"stress": cfg.weight_stress, "reward": cfg.weight_reward, "theta": cfg.weight_theta}
+    score = 100.0 * sum(w[k] * components[k] for k in w) / sum(w.values())
+    score = round(min(100.0, max(0.0, score)), 1)
+
+    problems: list[str] = []
+    if stress_pct > cfg.max_stress_loss_pct + EPS:
+        problems.append(
+            f"{worst_row['name']} loses {stress_loss:.2f} $ = {stress_pct:.0f} % of max loss "
+            f"> {cfg.max_stress_loss_pct:g} %"
+        )
+    if credit and ratio < cfg.min_credit_to_risk - EPS:
+        problems.append(
+            f"credit {-entry:.2f} $ / max loss {max_loss:.2f} $ = {ratio:.2f} "
+            f"< {cfg.min_credit_to_risk:g}"
+        )
+    if not credit and ratio < cfg.min_reward_to_risk - EPS:
+        problems.append(
+            f"reward at {manage_dte} DTE {decay_pnl:.2f} $ / max loss {max_loss:.2f} $ = "
+            f"{ratio:.2f} < {cfg.min_reward_to_risk:g}"
+        )
+
+    details: dict[str, Any] = {
+        "entry_mid": round(entry, 4),
+        "model_value_now": round(float(values[0]), 4),
+        "max_loss": round(max_loss, 4),
+        "max_loss_usd": round(max_loss * multiplier, 2),
+        "round_trip_commission": round(commission, 4),
+        "scenarios": scenarios,
+        "worst_stress": {
+            "name": worst_row["name"],
+            "loss": round(stress_loss, 4),
+            "loss_usd": round(stress_loss * multiplier, 2),
+            "loss_pct_of_max": round(stress_pct, 1),
+        },
+        ratio_name: round(ratio, 4),
+        "theta_captured": round(theta, 4),
+        "theta_captured_usd": round(theta * multiplier, 2),
+        "manage_at": manage_at.isoformat(),
+        "components": {k: round(v, 4) for k, v in components.items()},
+    }
+    if problems:
+        return Verdict(AGENT, False, "; ".join(problems), score=score, details=details)
+    reason = (
+        f"worst stress {worst_row['name']} loses {stress_loss:.2f} $ = {stress_pct:.0f} % of max "
+        f"loss; {ratio_label} {ratio:.2f}; score {score:g}"
+    )
+    return Verdict(AGENT, True, reason, score=score, details=details)
+
+
+def rank(scored: Iterable[tuple[T, Verdict]]) -> list[tuple[T, Verdict]]:
+    """Return the surviving (allowed) items, best critic score first; ties keep input order."""
+    alive = [(item, v) for item, v in scored if v.allowed and v.score is not None]
+    return sorted(alive, key=lambda pair: -float(pair[1].score or 0.0))
