@@ -30,6 +30,8 @@ from seeker.agents.confidence import ConfidenceConfig
 from seeker.agents.critic import CriticConfig
 from seeker.agents.event_risk import EventsConfig
 from seeker.agents.fx_router import FxConfig
+from seeker.agents.regime import RegimeConfig
+from seeker.agents.selection import SelectionConfig
 from seeker.core.sim.settings import SimSettings
 
 Currency = Literal["USD", "CAD"]
@@ -166,6 +168,8 @@ class SeekerConfigBase(StrictModel):
     execution: ExecutionConfig
     confidence: ConfidenceConfig
     critic: CriticConfig
+    regime: RegimeConfig
+    selection: SelectionConfig
     rates: dict[Currency, float]
     commissions: dict[Currency, CommissionConfig]
     universe: dict[str, ListingConfig]
