@@ -126,6 +126,12 @@ def run(
             problems.append(f"strategies.{name}: required key is missing in {config}")
     if not chosen:
         problems.append("no strategy to run (strategies.enabled is empty)")
+    for name in chosen:
+        rule = getattr(reg.get(name), "regime_rule", None) or name
+        try:
+            cfg.selection.rule(rule)
+        except (ValueError, AttributeError):
+            problems.append(f"selection.{rule}: required key is missing (strategy {name!r})")
     if problems:
         _fail(problems)
     if cfg.broker.kind != "sim":

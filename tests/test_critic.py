@@ -274,11 +274,11 @@ def test_several_limits_are_all_named() -> None:
 
 def test_nan_iv_is_missing_data() -> None:
     s = iron_condor()
-    quotes = (replace(s.quotes[0], iv=math.nan), *s.quotes[1:])
+    quotes = (s.quotes[0]._replace(iv=math.nan), *s.quotes[1:])
     v = critique(replace(s, quotes=quotes), R, Q, NOW, 21, 5.2, MULT, cfg())
     assert not v.allowed and v.details["missing_data"] is True
     assert "XLF 2026-04-17 47P: IV missing or NaN" in v.reason
-    quotes = (*s.quotes[:3], replace(s.quotes[3], bid=math.nan))
+    quotes = (*s.quotes[:3], s.quotes[3]._replace(bid=math.nan))
     v = critique(replace(s, quotes=quotes), R, Q, NOW, 21, 5.2, MULT, cfg())
     assert v.details["missing_data"] is True and "bid/ask missing" in v.reason
     v = critique(s, math.nan, Q, NOW, 21, 5.2, MULT, cfg())

@@ -171,9 +171,7 @@ def _view(
         q = c.quote(leg.contract.expiry, leg.contract.strike, leg.contract.right)
         assert q is not None
         if deltas and leg.contract.strike in deltas:
-            from dataclasses import replace
-
-            q = replace(q, delta=deltas[leg.contract.strike])
+            q = q._replace(delta=deltas[leg.contract.strike])
         quotes[leg.contract] = q
     return PositionView(pos, NOW, spot, dte, quotes, close_mid, close_mid + 0.04)
 

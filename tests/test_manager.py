@@ -25,6 +25,7 @@ class Exploding(IronCondor):
     name = "exploding_test"
     description = "test strategy that raises"
     id_prefix = "xx"
+    regime_rule = "iron_condor"
 
     def __init__(self, services: Any, config: Any) -> None:
         super().__init__(services, config)

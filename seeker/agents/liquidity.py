@@ -15,8 +15,11 @@ def check_liquidity(
     max_leg_spread: float,
     min_open_interest: int,
     min_chain_volume: int,
+    slippage_pct: float | None = None,
+    max_slippage_pct: float | None = None,
 ) -> Verdict:
-    """Refuse when a leg's spread is too wide, its open interest too low, or the chain too quiet.
+    """Refuse when a leg's spread is too wide, its open interest too low, the chain too quiet, or
+    the slippage the order may concede (its last limit vs the mid, % of the mid) too large.
 
     Unknown open interest or volume is missing data, hence a refusal, never a pass.
     """
@@ -41,11 +44,18 @@ def check_liquidity(
             problems.append(
                 f"{q.contract.key}: open interest {q.open_interest} < {min_open_interest}"
             )
+    if slippage_pct is not None and max_slippage_pct is not None:
+        if not math.isfinite(slippage_pct):
+            problems.append("slippage unknown")
+        elif slippage_pct > max_slippage_pct + 1e-9:
+            problems.append(
+                f"slippage up to {slippage_pct:.0f} % of mid > {max_slippage_pct:.0f} %"
+            )
     if chain_volume is None:
         problems.append("chain volume unknown")
     elif chain_volume < min_chain_volume:
         problems.append(f"chain volume {chain_volume} < {min_chain_volume}")
-    details = {"legs": legs, "chain_volume": chain_volume}
+    details = {"legs": legs, "chain_volume": chain_volume, "slippage_pct": slippage_pct}
     if problems:
         return Verdict("liquidity", False, "; ".join(problems), details=details)
     widest = max((leg["spread"] for leg in legs), default=0.0)

@@ -183,6 +183,11 @@ class RiskGuard:
         with self._lock:
             self._held[reservation.position_id] = reservation
 
+    def reservations(self) -> list[Reservation]:
+        """Return every reservation held now."""
+        with self._lock:
+            return list(self._held.values())
+
     def held(self, position_id: str) -> Reservation | None:
         """Return a position's reservation, if any."""
         with self._lock:

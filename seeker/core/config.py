@@ -82,6 +82,7 @@ class LiquidityConfig(StrictModel):
     min_open_interest: int = Field(ge=0)
     min_chain_volume: int = Field(ge=0)
     max_quote_age_seconds: PositiveFloat
+    max_slippage_pct: PositiveFloat
 
 
 class BanditConfig(StrictModel):

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from seeker.agents.clusters import ClusterTracker
+from seeker.agents.event_risk import EventRisk
+from seeker.agents.fx_router import FxRouter
+from seeker.agents.regime import Regime, classify, surface_points, term_expiries
 from seeker.agents.risk_guard import Caps, RiskGuard
 from seeker.core.broker import Broker
 from seeker.core.calendar import MarketCalendars
@@ -40,28 +43,87 @@ class Services:
     blocked_underlyings: dict[str, str] = field(default_factory=dict)
     _journals: dict[str, Journal] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _histories: dict[tuple[str, int], tuple[date, DailyHistory]] = field(default_factory=dict)
+    _histories: dict[str, tuple[date, DailyHistory]] = field(default_factory=dict)
+    _regimes: dict[str, tuple[date, Regime | str]] = field(default_factory=dict)
     _history_lock: threading.Lock = field(default_factory=threading.Lock)
     clusters: ClusterTracker = field(init=False)
+    event_risk: EventRisk = field(init=False)
+    fx_router: FxRouter = field(init=False)
 
     def __post_init__(self) -> None:
         c = self.config.clusters
         self.clusters = ClusterTracker(
             self.history, list(self.listings), c.window_sessions, c.distance_threshold, c.linkage
         )
+        events = self.config.events
+        self.event_risk = EventRisk(events, events.load_calendar(), self.calendars)
+        self.fx_router = FxRouter(self.config.fx, self.config.account.capital_currency, self.broker)
+
+    def currency_exposure(self) -> dict[str, float]:
+        """Return committed risk by the currency of the listings that carry it ($ capital ccy)."""
+        out: dict[str, float] = {}
+        for r in self.risk_guard.reservations():
+            ccy = self.listings[r.listing_id].currency if r.listing_id in self.listings else "?"
+            out[ccy] = out.get(ccy, 0.0) + r.risk
+        return out
 
     def history(self, listing_id: str, sessions: int) -> DailyHistory:
-        """Return daily bars and IV, fetched from the broker at most once per listing and day."""
+        """Return the last `sessions` daily bars with IV, fetched at most once per listing and day.
+
+        The broker is asked once a day for as many sessions as any agent needs; smaller requests
+        are slices of that.
+        """
         today = self.clock.now().date()
-        key = (listing_id, sessions)
+        want = max(sessions, self.history_sessions())
         with self._history_lock:
-            hit = self._histories.get(key)
-            if hit is not None and hit[0] == today:
-                return hit[1]
-        h = self.broker.history(listing_id, sessions)
+            hit = self._histories.get(listing_id)
+        if hit is None or hit[0] != today:
+            h = self.broker.history(listing_id, want)
+            with self._history_lock:
+                self._histories[listing_id] = (today, h)
+        else:
+            h = hit[1]
+        if len(h) < sessions:
+            raise DataUnavailable(f"{listing_id}: {len(h)} sessions of history, {sessions} needed")
+        return _tail(h, sessions)
+
+    def history_sessions(self) -> int:
+        """Return how many sessions of history the agents need (regime, clusters)."""
+        return max(self.config.regime.sessions_needed, self.config.clusters.window_sessions + 1)
+
+    def regime(self, listing_id: str) -> Regime:
+        """Return today's regime of a listing, classified once per listing and day."""
+        today = self.clock.now().date()
         with self._history_lock:
-            self._histories[key] = (today, h)
-        return h
+            hit = self._regimes.get(listing_id)
+        if hit is not None and hit[0] == today:
+            if isinstance(hit[1], str):
+                raise DataUnavailable(hit[1])
+            return hit[1]
+        try:
+            result: Regime | str = self._classify(listing_id, today)
+        except DataUnavailable as exc:
+            result = str(exc)
+        with self._history_lock:
+            self._regimes[listing_id] = (today, result)
+        if isinstance(result, str):
+            raise DataUnavailable(result)
+        return result
+
+    def _classify(self, listing_id: str, today: date) -> Regime:
+        cfg = self.config.regime
+        history = self.history(listing_id, cfg.sessions_needed)
+        front, nxt = term_expiries(self.broker.expiries(listing_id), today, cfg)
+        und = self.broker.underlying_quote(listing_id)
+        iv = float(history.iv[-1])
+        if not (math.isfinite(und.mid) and math.isfinite(iv) and iv > 0):
+            raise DataUnavailable(f"{listing_id}: no spot or IV to size the surface request")
+        # ATM of both expiries and the front 25-delta wings lie well within ±1.5 σ√T of spot
+        span = 1.5 * iv * math.sqrt(max((nxt - today).days, 1) / 365.0)
+        chain = self.broker.option_chain(
+            listing_id, [front, nxt], (und.mid * math.exp(-span), und.mid * math.exp(span))
+        )
+        return classify(listing_id, history, surface_points(chain, today, cfg), cfg)
 
     def clock_expect(self, names: Iterable[str]) -> None:
         """Tell a simulated clock which participants to wait for before time moves."""
@@ -224,3 +286,12 @@ def build_sim_services(
         shadow=shadow,
     )
     return services
+
+
+def _tail(h: DailyHistory, n: int) -> DailyHistory:
+    """Return the last `n` sessions of a history."""
+    if len(h) == n:
+        return h
+    return DailyHistory(
+        h.listing_id, h.dates[-n:], h.open[-n:], h.high[-n:], h.low[-n:], h.close[-n:], h.iv[-n:]
+    )

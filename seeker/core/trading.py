@@ -18,11 +18,16 @@ import math
 import traceback
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
+from seeker.agents.confidence import Confidence, ConfidenceInputs, confidence
+from seeker.agents.critic import critique, rank
+from seeker.agents.fx_router import VenueCandidate
 from seeker.agents.liquidity import check_liquidity
+from seeker.agents.regime import Regime
+from seeker.agents.selection import select
 from seeker.agents.verdict import BlockedBy, Verdict
 from seeker.core.base import Strategy
 from seeker.core.execution import (
@@ -40,6 +45,7 @@ from seeker.core.models import (
     Listing,
     OptionContract,
     OptionQuote,
+    order_ref,
 )
 from seeker.core.positions import Position, PositionBook, leg_to_json
 from seeker.core.structures import Setup, is_monthly, pick_expiry
@@ -90,16 +96,25 @@ class ExitSignal:
     limit: float | None = None
 
 
-@dataclass
-class _Candidate:
-    setup: Setup
-    verdicts: list[Verdict] = field(default_factory=list)
+@dataclass(frozen=True)
+class _Venue:
+    """One listing of an underlying that passed regime, generator and critic."""
+
+    listing: Listing
+    regime: Regime
+    fit: Verdict
+    survivors: list[tuple[Setup, Verdict]]
+    chain: Chain
 
 
 class OptionStrategy(Strategy):
     """A risk-defined option strategy run by the shared cycle."""
 
     id_prefix: ClassVar[str]
+    sells_premium: ClassVar[bool] = True
+    """True for premium sellers (they like a high IV rank); False for net vega buyers."""
+    regime_rule: ClassVar[str | None] = None
+    """The [selection] rule this strategy follows (None: the one named like the strategy)."""
 
     def __init__(self, services: Any, config: Any) -> None:
         super().__init__(services, config)
@@ -128,11 +143,20 @@ class OptionStrategy(Strategy):
         self._clusters_day: date | None = None
         self._clusters_problem: str | None = None
         self._pending: list[dict[str, Any]] = []
+        self.last_confidence: dict[str, Confidence] = {}
+        self._noted: dict[str, str] = {}
+        self._regime_refused: dict[str, date] = {}
 
     # -- hooks for strategy packages -----------------------------------------------------------
     @abstractmethod
-    def scan(self, listing: Listing, chain: Chain, today: date) -> tuple[list[Setup], str]:
-        """Return up to three setups for one underlying, best first, and why none if empty."""
+    def scan(
+        self, listing: Listing, chain: Chain, today: date, regime: Regime, fit: Verdict
+    ) -> tuple[list[Setup], str]:
+        """Return up to three setups for one underlying, best first, and why none if empty.
+
+        `regime` is today's regime of the listing and `fit` the selection verdict that let this
+        strategy consider it (a credit spread reads its side there).
+        """
 
     @abstractmethod
     def exit_signal(self, view: PositionView) -> ExitSignal | None:
@@ -267,27 +291,113 @@ class OptionStrategy(Strategy):
 
     # -- management ----------------------------------------------------------------------------
     def _manage(self, now: datetime) -> None:
+        """Price every open position, journal its confidence, then act on the exit that fires."""
+        actions: list[tuple[Position, PositionView, ExitSignal]] = []
+        lines: list[dict[str, Any]] = []
         for pos in self.book.open_positions():
-            if self.stop_requested:
-                return
             listing = self.services.listings[pos.listing_id]
             if not self.services.calendars.is_open(listing.calendar, now):
                 continue
             try:
                 view = self._view(pos, now)
             except DataUnavailable as exc:
-                self.journal.write(
-                    "RISK",
-                    strategy=self.name,
-                    position_id=pos.position_id,
-                    rule="data",
-                    detail=f"cannot price the position: {exc}",
+                lines.append(
+                    self.journal.record(
+                        "RISK",
+                        strategy=self.name,
+                        position_id=pos.position_id,
+                        rule="data",
+                        detail=f"cannot price the position: {exc}",
+                    )
                 )
                 continue
             pos.mark(view.pnl_unit)
-            signal = self.exit_signal(view)
+            score = self._confidence(pos, view, listing, now)
+            self.last_confidence[pos.position_id] = score
+            lines.append(
+                self.journal.record(
+                    "CONFIDENCE",
+                    strategy=self.name,
+                    position_id=pos.position_id,
+                    underlying=pos.listing_id,
+                    pnl_unit=round(view.pnl_unit, 4),
+                    dte=view.dte,
+                    spot=round(view.spot, 4),
+                    **score.as_dict(),
+                )
+            )
+            signal = self._exit(pos, view, listing, now)
             if signal is not None:
-                self._close(pos, view, signal, now)
+                actions.append((pos, view, signal))
+        self.journal.write_many(lines)
+        for pos, view, signal in actions:
+            if self.stop_requested:
+                return
+            self._close(pos, view, signal, now)
+
+    def _exit(
+        self, pos: Position, view: PositionView, listing: Listing, now: datetime
+    ) -> ExitSignal | None:
+        """Return the exit to take: the strategy's urgent ones, then event risk, then the rest."""
+        signal = self.exit_signal(view)
+        if signal is not None and signal.urgent:
+            return signal
+        try:
+            action = self.services.event_risk.position_action(listing, now, pos.expiry)
+        except DataUnavailable:
+            action = None
+        if action is not None:
+            kind, reason = action
+            if kind == "close":
+                return ExitSignal("event_close", pos.open_qty, reason)
+            if kind == "reduce" and not pos.reduced:
+                share = float(self.services.config.events.reduce_fraction)
+                units = math.floor(pos.open_qty * share)
+                if units >= 1:
+                    return ExitSignal("event_reduce", units, reason)
+                if self._noted.get(pos.position_id) != reason:
+                    self._noted[pos.position_id] = reason
+                    self.journal.write(
+                        "RISK",
+                        strategy=self.name,
+                        position_id=pos.position_id,
+                        rule="event_hold",
+                        detail=f"{reason}; {pos.open_qty} unit(s) × {share:g} rounds to 0: held",
+                    )
+        return signal
+
+    def _confidence(
+        self, pos: Position, view: PositionView, listing: Listing, now: datetime
+    ) -> Confidence:
+        """Return the position's confidence score; unknown inputs lower it and say so."""
+        shorts = [leg for leg in pos.legs if leg.action == "SELL"]
+        try:
+            regime = self.services.regime(pos.listing_id)
+            atr, ivr = regime.atr, regime.iv_rank
+        except DataUnavailable:
+            atr, ivr = math.nan, math.nan
+        try:
+            nearest = self.services.event_risk.next_event(listing, now)
+        except DataUnavailable:
+            nearest = None
+        gamma = sum(leg.sign * leg.ratio * view.quote(leg.contract).gamma for leg in pos.legs)
+        inputs = ConfidenceInputs(
+            dte=view.dte,
+            short_deltas=tuple(abs(view.quote(leg.contract).delta) for leg in shorts),
+            spot=view.spot,
+            short_strikes=tuple(leg.contract.strike for leg in shorts),
+            atr=atr if math.isfinite(atr) and atr >= 0 else math.nan,
+            iv_rank=ivr if math.isfinite(ivr) else math.nan,
+            aligned_with_high_ivr=self.sells_premium,
+            pnl_unit=view.pnl_unit,
+            credit=pos.credit,
+            position_gamma=gamma,
+            multiplier=pos.multiplier,
+            max_loss=pos.max_loss_unit,
+            next_event=(nearest[0].kind, nearest[1]) if nearest else None,
+            manage_dte=int(self.config.manage_dte),
+        )
+        return confidence(inputs, self.services.config.confidence)
 
     def _view(self, pos: Position, now: datetime) -> PositionView:
         broker = self.services.broker
@@ -432,33 +542,28 @@ class OptionStrategy(Strategy):
         cfg = self.config
         if not self._entry_window_open(now):
             return
-        if len(self.book.open_positions()) >= cfg.max_open_positions:
-            return
-        if self._entries_today(now.date()) >= cfg.max_entries_per_day:
-            return
         scan_every = timedelta(minutes=float(cfg.scan_interval_minutes))
-        for listing_id in cfg.underlyings:
-            if self.stop_requested:
+        for venues in self._venue_groups():
+            if self.stop_requested or not self._room_for_entry(now):
                 return
-            listing = self.services.listings[listing_id]
-            if not self.services.calendars.is_open(listing.calendar, now):
-                continue
-            last = self._last_scan.get(listing_id)
+            key = venues[0].symbol
+            last = self._last_scan.get(key)
             if last is not None and now - last < scan_every:
                 continue
-            if len(self.book.open_positions()) >= cfg.max_open_positions:
-                return
-            if self._entries_today(now.date()) >= cfg.max_entries_per_day:
-                return
-            self._last_scan[listing_id] = now
+            if self._regime_refused.get(key) == now.date():
+                continue  # the regime is daily: a refusal holds until the next session
+            open_venues = [v for v in venues if self._in_rth(v.listing_id)]
+            if not open_venues:
+                continue
+            self._last_scan[key] = now
             try:
-                self._consider(listing, now)
+                self._consider(open_venues, now)
             except DataUnavailable as exc:
-                self._decide(now, listing, None, [], "no_trade", "data", str(exc))
+                self._decide(now, open_venues[0], None, [], "no_trade", "data", str(exc))
             except Exception:  # a bug in one underlying's scan must not hide the others
                 self._decide(
                     now,
-                    listing,
+                    open_venues[0],
                     None,
                     [],
                     "no_trade",
@@ -466,6 +571,26 @@ class OptionStrategy(Strategy):
                     "scan failed: " + traceback.format_exc().strip().splitlines()[-1],
                 )
                 raise
+
+    def _room_for_entry(self, now: datetime) -> bool:
+        cfg = self.config
+        if len(self.book.open_positions()) >= cfg.max_open_positions:
+            return False
+        return self._entries_today(now.date()) < cfg.max_entries_per_day
+
+    def _venue_groups(self) -> list[list[Listing]]:
+        """Return this strategy's underlyings grouped by company (cross-listed venues together)."""
+        fx = self.services.config.fx
+        mine = list(dict.fromkeys(self.config.underlyings))
+        groups: list[list[Listing]] = []
+        seen: set[str] = set()
+        for lid in mine:
+            if lid in seen:
+                continue
+            venues = [v for v in fx.venues_of(lid) if v in mine] or [lid]
+            seen.update(venues)
+            groups.append([self.services.listings[v] for v in venues])
+        return groups
 
     def _clusters(self, now: datetime) -> None:
         day = now.date()
@@ -482,17 +607,11 @@ class OptionStrategy(Strategy):
         self._clusters_problem = None
         self.guard.set_clusters(clusters)
 
-    def _consider(self, listing: Listing, now: datetime) -> None:
+    def _chain(self, listing: Listing, today: date) -> Chain:
         broker = self.services.broker
-        self._clusters(now)
-        blocked = self.services.blocked_underlyings.get(listing.symbol)
-        if blocked:
-            self._decide(now, listing, None, [], "no_trade", "risk_guard", blocked)
-            return
         und = broker.underlying_quote(listing.listing_id)
         if not (math.isfinite(und.mid) and 0 < und.bid <= und.ask):
             raise DataUnavailable(f"{listing.listing_id}: underlying quote unusable")
-        today = now.date()
         expiries = self.wanted_expiries(broker.expiries(listing.listing_id), today)
         if not expiries:
             raise DataUnavailable("no listed expiry in the strategy's DTE window")
@@ -500,58 +619,191 @@ class OptionStrategy(Strategy):
         if not (math.isfinite(iv) and iv > 0):
             raise DataUnavailable(f"{listing.listing_id}: no implied volatility to size the chain")
         strikes = self.strike_window(und.mid, iv, expiries, today)
-        chain = broker.option_chain(listing.listing_id, expiries, strikes)
-        setups, note = self.scan(listing, chain, today)
-        if not setups:
+        return broker.option_chain(listing.listing_id, expiries, strikes)
+
+    def _consider(self, venues: list[Listing], now: datetime) -> None:
+        """Regime → Generator → Critic for each venue, then the FX router picks the venue."""
+        self._clusters(now)
+        blocked = self.services.blocked_underlyings.get(venues[0].symbol)
+        if blocked:
+            self._decide(now, venues[0], None, [], "no_trade", "risk_guard", blocked)
+            return
+        today = now.date()
+        ready: list[_Venue] = []
+        for listing in venues:
+            try:
+                regime = self.services.regime(listing.listing_id)
+            except DataUnavailable as exc:
+                self._decide(now, listing, None, [], "no_trade", "regime", f"no regime: {exc}")
+                self._regime_refused[listing.listing_id] = today
+                continue
+            fit = select(self.regime_rule or self.name, regime, self.services.config.selection)
+            if not fit.allowed:
+                self._decide(
+                    now, listing, None, [fit], "no_trade", "regime", fit.reason, regime=regime
+                )
+                self._regime_refused[listing.listing_id] = today
+                continue
+            try:
+                chain = self._chain(listing, today)
+            except DataUnavailable as exc:
+                self._decide(now, listing, None, [fit], "no_trade", "data", str(exc), regime=regime)
+                continue
+            setups, note = self.scan(listing, chain, today, regime, fit)
+            if not setups:
+                reason = f"no setup meets the entry rules: {note}"
+                self._decide(
+                    now,
+                    listing,
+                    None,
+                    [fit],
+                    "no_trade",
+                    "generator",
+                    reason,
+                    chain=chain,
+                    regime=regime,
+                )
+                continue
+            scored = [(setup, self._critique(setup, listing, now)) for setup in setups]
+            survivors = rank(scored)
+            if not survivors:
+                setup, worst = max(scored, key=lambda sv: sv[1].score or 0.0)
+                by = "data" if worst.details.get("missing_data") else "critic"
+                reason = f"{len(scored)} setup(s), none survives the stress tests: {worst.reason}"
+                self._decide(
+                    now, listing, setup, [fit, worst], "no_trade", by, reason, regime=regime
+                )
+                continue
+            ready.append(_Venue(listing, regime, fit, survivors, chain))
+        if not ready:
+            if all(self._regime_refused.get(v.listing_id) == today for v in venues):
+                self._regime_refused[venues[0].symbol] = today
+            return
+        for venue, fx_verdict in self._route(ready, now):
+            for setup, critic in venue.survivors:
+                if self.stop_requested:
+                    return
+                if self._evaluate(setup, venue, critic, fx_verdict, now):
+                    return
+
+    def _critique(self, setup: Setup, listing: Listing, now: datetime) -> Verdict:
+        sched = self.services.commissions[listing.currency]
+        return critique(
+            setup,
+            rate=self.services.config.rates[listing.currency],
+            dividend_yield=listing.dividend_yield,
+            now=now,
+            manage_dte=int(self.config.manage_dte),
+            round_trip_commission_per_unit=sched.round_trip(setup.legs, 1) / listing.multiplier,
+            multiplier=listing.multiplier,
+            cfg=self.services.config.critic,
+        )
+
+    def _candidate(self, venue: _Venue) -> VenueCandidate:
+        setup = venue.survivors[0][0]
+        listing = venue.listing
+        qty = int(self.config.quantity)
+        sched = self.services.commissions[listing.currency]
+        max_loss = self._max_loss_by_qty(setup, listing, setup.mid)[qty - 1]
+        return VenueCandidate(
+            listing_id=listing.listing_id,
+            currency=listing.currency,
+            expected_credit=-setup.mid * listing.multiplier * qty,
+            commissions=sched.round_trip(setup.legs, qty),
+            risk=self.services.to_capital(max_loss, listing.currency),
+            cash_needed=max_loss,
+        )
+
+    def _route(self, ready: list[_Venue], now: datetime) -> list[tuple[_Venue, Verdict]]:
+        """Return the venues in the FX router's order (best net EV first), each with its verdict."""
+        router = self.services.fx_router
+        router.refresh_cash()
+        verdict = router.choose_venue([self._candidate(v) for v in ready], now)
+        if not verdict.allowed:
+            first = ready[0]
             self._decide(
                 now,
-                listing,
-                None,
-                [],
+                first.listing,
+                first.survivors[0][0],
+                [first.fit, first.survivors[0][1], verdict],
                 "no_trade",
-                "generator",
-                f"no setup meets the entry rules: {note}",
-                chain=chain,
+                "fx_router",
+                verdict.reason,
+                regime=first.regime,
             )
-            return
-        for setup in setups[:3]:
-            if self._evaluate(setup, listing, chain, now):
-                return
+            return []
+        chosen = verdict.details.get("chosen")
+        ordered = sorted(ready, key=lambda v: v.listing.listing_id != chosen)
+        out = [(ordered[0], verdict)]
+        for other in ordered[1:]:
+            alone = router.choose_venue([self._candidate(other)], now)
+            if alone.allowed:
+                out.append((other, alone))
+        return out
 
-    def _evaluate(self, setup: Setup, listing: Listing, chain: Chain, now: datetime) -> bool:
-        """Run one setup through the vetoes; send it if all pass. Return True if sent."""
-        max_age = self.services.config.liquidity.max_quote_age_seconds
-        verdicts: list[Verdict] = []
-        problems = [p for q in setup.quotes if (p := q.problem(now, max_age))]
+    def _evaluate(
+        self,
+        setup: Setup,
+        venue: _Venue,
+        critic_verdict: Verdict,
+        fx_verdict: Verdict,
+        now: datetime,
+    ) -> bool:
+        """Run one setup through the hard vetoes; send it if all pass. Return True if sent."""
+        listing = venue.listing
+        cfg = self.services.config
+        verdicts: list[Verdict] = [venue.fit, critic_verdict, fx_verdict]
+
+        def refuse(by: str, reason: str) -> bool:
+            self._decide(now, listing, setup, verdicts, "no_trade", by, reason, regime=venue.regime)
+            return False
+
+        problems = [
+            p for q in setup.quotes if (p := q.problem(now, cfg.liquidity.max_quote_age_seconds))
+        ]
         if problems:
-            self._decide(now, listing, setup, verdicts, "no_trade", "data", "; ".join(problems))
-            return False
-        liq_cfg = self.services.config.liquidity
-        liq = check_liquidity(
-            setup.quotes,
-            chain.chain_volume,
-            liq_cfg.max_leg_spread,
-            liq_cfg.min_open_interest,
-            liq_cfg.min_chain_volume,
+            return refuse("data", "; ".join(problems))
+        event = self.services.event_risk.entry_verdict(
+            listing, now, max(leg.contract.expiry for leg in setup.legs)
         )
-        verdicts.append(liq)
-        if not liq.allowed:
-            self._decide(now, listing, setup, verdicts, "no_trade", "liquidity", liq.reason)
-            return False
+        verdicts.append(event)
+        if not event.allowed:
+            return refuse(
+                "data" if event.details.get("missing_data") else "event_risk", event.reason
+            )
+        max_qty = int(self.config.quantity)
+        factor = event.details.get("qty_factor")
+        if factor is not None:
+            max_qty = math.floor(max_qty * float(factor))
+            if max_qty < 1:
+                return refuse("event_risk", f"{event.reason}; the reduced size rounds to 0 units")
         bound = self.entry_bound(setup)
         ladder = price_ladder(
             setup.mid,
             setup.natural,
             bound,
-            self.services.config.execution.step_fraction,
-            self.services.config.execution.max_steps,
+            cfg.execution.step_fraction,
+            cfg.execution.max_steps,
             urgent=False,
         )
+        slippage_pct = 100.0 * (ladder[-1] - setup.mid) / max(abs(setup.mid), 0.01)
+        liq = check_liquidity(
+            setup.quotes,
+            venue.chain.chain_volume,
+            cfg.liquidity.max_leg_spread,
+            cfg.liquidity.min_open_interest,
+            cfg.liquidity.min_chain_volume,
+            slippage_pct=slippage_pct,
+            max_slippage_pct=cfg.liquidity.max_slippage_pct,
+        )
+        verdicts.append(liq)
+        if not liq.allowed:
+            return refuse("liquidity", liq.reason)
         if ladder[0] > bound + 1e-9:
-            reason = f"mid {setup.mid:+.2f} is worse than the limit bound {bound:+.2f}"
-            self._decide(now, listing, setup, verdicts, "no_trade", "generator", reason)
-            return False
-        max_loss_by_qty = self._max_loss_by_qty(setup, listing, ladder[-1])
+            return refuse(
+                "generator", f"mid {setup.mid:+.2f} is worse than the limit bound {bound:+.2f}"
+            )
+        max_loss_by_qty = self._max_loss_by_qty(setup, listing, ladder[-1])[:max_qty]
         risk_by_qty = [self.services.to_capital(m, listing.currency) for m in max_loss_by_qty]
         pid = self._next_position_id(now, commit=False)
         verdict, qty = self.guard.reserve(
@@ -559,11 +811,15 @@ class OptionStrategy(Strategy):
         )
         verdicts.append(verdict)
         if not verdict.allowed:
-            self._decide(now, listing, setup, verdicts, "no_trade", "risk_guard", verdict.reason)
-            return False
+            return refuse("risk_guard", verdict.reason)
         pid = self._next_position_id(now, commit=True)
-        cluster = str(verdict.details.get("cluster"))
         max_loss, risk = max_loss_by_qty[qty - 1], risk_by_qty[qty - 1]
+        conversion = self._convert(listing, pid, max_loss, now)
+        if conversion is not None:
+            verdicts.append(conversion)
+            if not conversion.allowed:
+                self.guard.release(pid)
+                return refuse("fx_router", conversion.reason)
         self._decide(
             now,
             listing,
@@ -573,6 +829,7 @@ class OptionStrategy(Strategy):
             None,
             f"all vetoes passed; sending {qty} unit(s)",
             position_id=pid,
+            regime=venue.regime,
         )
         plan = OrderPlan(
             position_id=pid,
@@ -586,16 +843,23 @@ class OptionStrategy(Strategy):
             fields={
                 "max_loss": round(max_loss, 2),
                 "risk": round(risk, 4),
-                "risk_currency": self.services.config.account.capital_currency,
+                "risk_currency": cfg.account.capital_currency,
                 "sector": listing.sector,
-                "cluster": cluster,
+                "cluster": str(verdict.details.get("cluster")),
                 "currency": listing.currency,
                 "symbol": listing.symbol,
                 "multiplier": listing.multiplier,
                 "reason": setup.label,
                 "mid": round(setup.mid, 4),
                 "natural": round(setup.natural, 4),
-                "meta": {"kind": setup.kind, "dte": setup.dte, **dict(setup.features)},
+                "meta": {
+                    "kind": setup.kind,
+                    "dte": setup.dte,
+                    "regime": venue.regime.summary(),
+                    "regime_labels": venue.regime.labels(),
+                    "critic_score": critic_verdict.score,
+                    **dict(setup.features),
+                },
             },
         )
         problems = self.executor.checklist(
@@ -620,12 +884,38 @@ class OptionStrategy(Strategy):
         pos = self.book.positions.get(pid)
         if pos is None or pos.opened_qty == 0:
             self.guard.release(pid)
-        elif pos.open_qty < qty:
+            return True
+        if pos.open_qty < qty:
             self.guard.resize(pid, self._risk_of(pos, pos.open_qty))
-            self.services.emit(
-                f"{self.name}: opened {pid} x{pos.opened_qty} at {pos.entry_price:+.2f}"
-            )
+        self.services.emit(f"{self.name}: opened {pid} x{pos.opened_qty} at {pos.entry_price:+.2f}")
         return True
+
+    def _convert(self, listing: Listing, pid: str, amount: float, now: datetime) -> Verdict | None:
+        """Convert currency through the FX router when the account lacks `amount` of it."""
+        router = self.services.fx_router
+        if listing.currency == self.services.config.account.capital_currency and not self.shadow:
+            cash = router.cash().get(listing.currency, 0.0)
+            if cash >= amount:
+                return None
+        quote = self.services.broker.fx_quote("USD.CAD")
+        _cost, plan = router.fx_cost(listing.currency, amount, router.cash(), quote)
+        if plan is None:
+            return None
+        if self.shadow:
+            return Verdict(
+                "fx_router", True, "shadow: the conversion would be sent", details=plan.as_dict()
+            )
+        verdict = router.convert(plan, order_ref(self.name, pid, "fx"))
+        self.journal.write(
+            "RISK",
+            strategy=self.name,
+            position_id=pid,
+            rule="fx_conversion",
+            detail=verdict.reason,
+            conversion=dict(verdict.details),
+        )
+        router.refresh_cash()
+        return verdict
 
     def _decide(
         self,
@@ -638,13 +928,19 @@ class OptionStrategy(Strategy):
         reason: str,
         chain: Chain | None = None,
         position_id: str | None = None,
+        regime: Regime | None = None,
     ) -> None:
+        """Queue one DECISION line (written with the scan's other lines, before any order)."""
         features: dict[str, Any] = {}
         if setup is not None:
             features.update(setup.features)
             features.update(spot=round(setup.spot, 4), dte=setup.dte)
         elif chain is not None:
             features.update(spot=round(chain.underlying.mid, 4), chain_volume=chain.chain_volume)
+        refusing = next((v for v in verdicts if not v.allowed), None)
+        binding = None
+        if refusing is not None:
+            binding = refusing.details.get("binding") or refusing.agent
         self._pending.append(
             self.journal.record(
                 "DECISION",
@@ -654,12 +950,14 @@ class OptionStrategy(Strategy):
                 outcome=outcome,
                 reason=reason,
                 blocked_by=blocked_by,
+                binding=binding,
                 position_id=position_id,
+                regime=regime.as_dict() if regime is not None else None,
                 setup=setup.describe() if setup is not None else None,
                 features=features,
                 verdicts=[v.as_dict() for v in verdicts],
                 market_data=self.services.broker.market_data_type(),
-                shadow=self.services.shadow,
+                shadow=self.shadow,
             )
         )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from seeker.agents.regime import Regime
+from seeker.agents.verdict import Verdict
 from seeker.core.manager import register
 from seeker.core.models import Chain, Listing
 from seeker.core.structures import Setup
@@ -21,7 +23,9 @@ class IronCondor(OptionStrategy):
     config_model = IronCondorConfig
     id_prefix = "ic"
 
-    def scan(self, listing: Listing, chain: Chain, today: date) -> tuple[list[Setup], str]:
+    def scan(
+        self, listing: Listing, chain: Chain, today: date, regime: Regime, fit: Verdict
+    ) -> tuple[list[Setup], str]:
         """Return iron condor setups for one underlying."""
         return scanner.find_setups(self.config, self.name, listing, chain, today)
 
