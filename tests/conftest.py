@@ -1,0 +1,64 @@
+"""Fixtures shared by the fake-TWS and IBKRBroker tests (see ``tests/tws_support.py``)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from seeker.core.calendar import MarketCalendars
+from seeker.core.sim.broker import SimBroker
+
+from .fake_tws import FakeTWS
+from .tws_support import ACCOUNT, LISTINGS, WireGuard, load_calendars, make_sim
+
+
+@pytest.fixture
+def wire_guard() -> Iterator[WireGuard]:
+    """Fail the test on any malformed or misaligned frame, or any error of the fake.
+
+    ib_async decodes in the thread that runs its loop: this one for a plain ``IB`` client, the
+    gateway thread of an IBKRBroker (traced through ``threading.settrace``).
+    """
+    guard = WireGuard()
+    loggers = [logging.getLogger(n) for n in ("ib_async", "fake_tws")]
+    for lg in loggers:
+        lg.addHandler(guard)
+    previous = sys.gettrace()
+    previous_threads = threading.gettrace()
+    sys.settrace(guard.trace)
+    threading.settrace(guard.thread_trace)
+    try:
+        yield guard
+    finally:
+        threading.settrace(previous_threads)  # type: ignore[arg-type]
+        sys.settrace(previous)
+        for lg in loggers:
+            lg.removeHandler(guard)
+    assert guard.problems == [], "bad frames or fake errors:\n" + "\n".join(guard.problems)
+
+
+@pytest.fixture(scope="session")
+def calendars() -> MarketCalendars:
+    """Return the exchange calendars the test market needs (loaded once)."""
+    return load_calendars()
+
+
+@pytest.fixture
+def sim(calendars: MarketCalendars) -> SimBroker:
+    """Return a connected SimBroker on a fresh SimMarket, at the open of 2026-01-05."""
+    return make_sim(calendars)
+
+
+@pytest.fixture
+def tws(sim: SimBroker, wire_guard: WireGuard) -> Iterator[FakeTWS]:
+    """Run the fake TWS in its own thread and loop on 127.0.0.1:0."""
+    server = FakeTWS(sim, LISTINGS, account=ACCOUNT, clock=lambda: sim.market.now)
+    server.start_background()
+    try:
+        yield server
+    finally:
+        server.close()
