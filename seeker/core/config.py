@@ -23,15 +23,15 @@ from pydantic import (
     field_validator,
 )
 
-from seeker.core.calendar import EXCHANGE_CALENDAR, calendar_for_exchange
-from seeker.core.config_base import StrictModel, resolve_path  # noqa: F401  (re-exported)
-from seeker.core.models import Listing
 from seeker.agents.confidence import ConfidenceConfig
 from seeker.agents.critic import CriticConfig
 from seeker.agents.event_risk import EventsConfig
 from seeker.agents.fx_router import FxConfig
 from seeker.agents.regime import RegimeConfig
 from seeker.agents.selection import SelectionConfig
+from seeker.core.calendar import EXCHANGE_CALENDAR, calendar_for_exchange
+from seeker.core.config_base import StrictModel
+from seeker.core.models import Listing
 from seeker.core.sim.settings import SimSettings
 
 Currency = Literal["USD", "CAD"]
