@@ -55,9 +55,11 @@ class Listing:
     multiplier: int = 100
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class OptionContract:
-    """One listed option, identified by its underlying listing, expiry, strike and right."""
+class OptionContract(NamedTuple):
+    """One listed option, identified by its underlying listing, expiry, strike and right.
+
+    A NamedTuple: it is a dictionary key everywhere, and tuples hash and compare in C.
+    """
 
     listing_id: str
     expiry: date

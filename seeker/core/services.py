@@ -118,8 +118,8 @@ class Services:
         iv = float(history.iv[-1])
         if not (math.isfinite(und.mid) and math.isfinite(iv) and iv > 0):
             raise DataUnavailable(f"{listing_id}: no spot or IV to size the surface request")
-        # ATM of both expiries and the front 25-delta wings lie well within ±1.5 σ√T of spot
-        span = 1.5 * iv * math.sqrt(max((nxt - today).days, 1) / 365.0)
+        # the front's 25-delta wings (put skew included) lie within ±1.5 σ√T of spot
+        span = 1.5 * iv * math.sqrt(max((front - today).days, 1) / 365.0)
         chain = self.broker.option_chain(
             listing_id, [front, nxt], (und.mid * math.exp(-span), und.mid * math.exp(span))
         )

@@ -151,6 +151,8 @@ class SimMarket:
         self._expiry_cache: dict[tuple[str, date], list[_Expiry]] = {}
         self._cache: dict[tuple[object, ...], object] = {}
         self._day_cache: dict[tuple[object, ...], object] = {}
+        self._contract_cache: dict[tuple[int, date, int, str], OptionContract] = {}
+        """Contracts by (listing index, expiry, strike index, right), kept until they expire."""
 
         start_day, first_day = self._history_range()
         for day in calendars.union_sessions(first_day, start_day):
@@ -274,8 +276,13 @@ class SimMarket:
                 self._cache.clear()
 
     def _new_day(self) -> None:
-        """Drop the caches of the previous session."""
+        """Drop the caches of the previous session and the contracts that have expired."""
         self._day_cache.clear()
+        today = self._paths[self._pos[0]].day if self._paths else None
+        if today is not None:
+            gone = [k for k in self._contract_cache if k[1] < today]
+            for k in gone:
+                del self._contract_cache[k]
 
     def _next_session(self) -> tuple[date, float]:
         if self._next is None:
@@ -646,8 +653,14 @@ class SimMarket:
                 continue
             missing = ~liq.made[side, idx]
             if missing.any():
+                known = self._contract_cache
                 for r in np.flatnonzero(missing).tolist():
-                    c = OptionContract(lid, e.day, float(strikes[r]), "C" if calls[r] else "P")
+                    right = "C" if calls[r] else "P"
+                    key = (i, e.day, int(idx[r]) + liq.j0, right)
+                    c = known.get(key)
+                    if c is None:
+                        c = OptionContract(lid, e.day, float(strikes[r]), right)
+                        known[key] = c
                     liq.contracts[side[r], idx[r]] = c
                 liq.made[side, idx] = True
             out.extend(liq.contracts[side, idx].tolist())
