@@ -123,10 +123,17 @@ class JsonlWriter:
 class Journal:
     """The journals of one strategy (or of the process, folder ``_seeker``)."""
 
-    def __init__(self, root: Path, name: str, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        name: str,
+        now: Callable[[], datetime],
+        listener: Callable[[str, Mapping[str, Any]], None] | None = None,
+    ) -> None:
         self.folder = root / name
         self.name = name
         self._now = now
+        self._listener = listener
         self._writers: dict[str, JsonlWriter] = {}
         self._lock = threading.Lock()
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -151,6 +158,8 @@ class Journal:
         """Write one line and return it once it is on disk."""
         line = self.record(event, **fields)
         self._writer(EVENT_FILES[event]).write([line])
+        if self._listener is not None:
+            self._listener(self.name, line)
         return line
 
     def write_many(self, lines: Iterable[Mapping[str, Any]]) -> None:
@@ -160,6 +169,9 @@ class Journal:
             by_file.setdefault(EVENT_FILES[line["event"]], []).append(line)
         for filename, batch in by_file.items():
             self._writer(filename).write(batch)
+            if self._listener is not None:
+                for line in batch:
+                    self._listener(self.name, line)
 
     def close(self) -> None:
         """Flush and close every file."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -46,6 +47,8 @@ class Services:
     _histories: dict[str, tuple[date, DailyHistory]] = field(default_factory=dict)
     _regimes: dict[str, tuple[date, Regime | str]] = field(default_factory=dict)
     _history_lock: threading.Lock = field(default_factory=threading.Lock)
+    recent: deque[tuple[str, dict[str, Any]]] = field(default_factory=lambda: deque(maxlen=300))
+    """The latest journal lines of every journal, newest last (for the dashboard)."""
     clusters: ClusterTracker = field(init=False)
     event_risk: EventRisk = field(init=False)
     fx_router: FxRouter = field(init=False)
@@ -66,6 +69,10 @@ class Services:
             ccy = self.listings[r.listing_id].currency if r.listing_id in self.listings else "?"
             out[ccy] = out.get(ccy, 0.0) + r.risk
         return out
+
+    def _remember(self, journal: str, line: Mapping[str, Any]) -> None:
+        """Keep the latest journal lines for the dashboard (a bounded, thread-safe deque)."""
+        self.recent.append((journal, dict(line)))
 
     def history(self, listing_id: str, sessions: int) -> DailyHistory:
         """Return the last `sessions` daily bars with IV, fetched at most once per listing and day.
@@ -135,7 +142,7 @@ class Services:
         with self._lock:
             j = self._journals.get(name)
             if j is None:
-                j = Journal(self.log_root, name, self.clock.now)
+                j = Journal(self.log_root, name, self.clock.now, self._remember)
                 self._journals[name] = j
             return j
 

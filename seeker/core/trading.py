@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from seeker.agents.confidence import Confidence, ConfidenceInputs, confidence
-from seeker.agents.critic import critique, rank
+from seeker.agents.critic import CriticConfig, critique, rank
 from seeker.agents.fx_router import VenueCandidate
 from seeker.agents.liquidity import check_liquidity
 from seeker.agents.regime import Regime
@@ -79,6 +79,47 @@ class PositionView:
     def quote(self, contract: OptionContract) -> OptionQuote:
         """Return the quote of one leg."""
         return self.quotes[contract]
+
+
+@dataclass(frozen=True)
+class PublishedPosition:
+    """What a supervisor may read of one open position (immutable, made by its strategy)."""
+
+    position_id: str
+    listing_id: str
+    kind: str
+    label: str
+    qty: int
+    currency: str
+    sector: str
+    cluster: str
+    entry_price: float
+    opened_at: datetime | None
+    expiry: date
+    dte: int | None
+    spot: float | None
+    pnl_unit: float | None
+    pnl: float | None
+    max_loss: float
+    regime: str | None
+    iv_rank: float | None
+    width: float | None
+    manage_dte: int
+    confidence: Confidence | None
+
+
+@dataclass(frozen=True)
+class StrategyView:
+    """A strategy's state as published after each poll (read by the dashboard and status)."""
+
+    name: str
+    state: str
+    shadow: bool
+    last_poll: datetime | None
+    positions: tuple[PublishedPosition, ...]
+    entries_today: int
+    max_open_positions: int
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -146,6 +187,9 @@ class OptionStrategy(Strategy):
         self.last_confidence: dict[str, Confidence] = {}
         self._noted: dict[str, str] = {}
         self._regime_refused: dict[str, date] = {}
+        self._last_views: dict[str, PositionView] = {}
+        self._last_ivr: dict[str, float | None] = {}
+        self.published: StrategyView | None = None
 
     # -- hooks for strategy packages -----------------------------------------------------------
     @abstractmethod
@@ -225,6 +269,7 @@ class OptionStrategy(Strategy):
             )
             self.book.apply({"event": "ORDER_STATUS", "order_id": oid, "status": "cancelled"})
         opened = len(self.book.open_positions())
+        self.publish()
         self.services.emit(f"{self.name}: started, {opened} open position(s) from the journal")
 
     def teardown(self) -> None:
@@ -239,14 +284,64 @@ class OptionStrategy(Strategy):
         self.services.emit(f"{self.name}: ERROR {detail.strip().splitlines()[-1]}")
 
     def poll_once(self) -> None:
-        """Manage open positions, then consider entries."""
+        """Manage open positions, then consider entries; publish the result."""
         now = self.services.clock.now()
-        self._manage(now)
-        if not self.stop_requested:
-            try:
-                self._entries(now)
-            finally:
-                self._flush_decisions()
+        try:
+            self._manage(now)
+            if not self.stop_requested:
+                try:
+                    self._entries(now)
+                finally:
+                    self._flush_decisions()
+        finally:
+            self.publish()
+
+    def publish(self) -> StrategyView:
+        """Build and publish an immutable view of this strategy (atomic attribute swap)."""
+        rows = []
+        for pos in self.book.open_positions():
+            view = self._last_views.get(pos.position_id)
+            pnl_unit = view.pnl_unit if view is not None else None
+            meta = pos.meta
+            rows.append(
+                PublishedPosition(
+                    position_id=pos.position_id,
+                    listing_id=pos.listing_id,
+                    kind=str(meta.get("kind", self.name)),
+                    label=str(meta.get("label", pos.position_id)),
+                    qty=pos.open_qty,
+                    currency=pos.currency,
+                    sector=pos.sector,
+                    cluster=pos.cluster,
+                    entry_price=pos.entry_price,
+                    opened_at=pos.opened_at,
+                    expiry=pos.expiry,
+                    dte=view.dte if view is not None else None,
+                    spot=view.spot if view is not None else None,
+                    pnl_unit=pnl_unit,
+                    pnl=(pnl_unit * pos.multiplier * pos.open_qty)
+                    if pnl_unit is not None
+                    else None,
+                    max_loss=pos.max_loss_unit * pos.open_qty,
+                    regime=meta.get("regime"),
+                    iv_rank=self._last_ivr.get(pos.listing_id),
+                    width=meta.get("width"),
+                    manage_dte=int(self.config.manage_dte),
+                    confidence=self.last_confidence.get(pos.position_id),
+                )
+            )
+        published = StrategyView(
+            name=self.name,
+            state=self.state.value,
+            shadow=self.shadow,
+            last_poll=self.last_poll,
+            positions=tuple(rows),
+            entries_today=self._entries_today(self.services.clock.now().date()),
+            max_open_positions=int(self.config.max_open_positions),
+            error=self.error,
+        )
+        self.published = published
+        return published
 
     # -- ids -----------------------------------------------------------------------------------
     def _next_position_id(self, now: datetime, commit: bool) -> str:
@@ -312,6 +407,7 @@ class OptionStrategy(Strategy):
                 )
                 continue
             pos.mark(view.pnl_unit)
+            self._last_views[pos.position_id] = view
             score = self._confidence(pos, view, listing, now)
             self.last_confidence[pos.position_id] = score
             lines.append(
@@ -376,6 +472,7 @@ class OptionStrategy(Strategy):
             atr, ivr = regime.atr, regime.iv_rank
         except DataUnavailable:
             atr, ivr = math.nan, math.nan
+        self._last_ivr[pos.listing_id] = ivr if math.isfinite(ivr) else None
         try:
             nearest = self.services.event_risk.next_event(listing, now)
         except DataUnavailable:
@@ -696,8 +793,12 @@ class OptionStrategy(Strategy):
             manage_dte=int(self.config.manage_dte),
             round_trip_commission_per_unit=sched.round_trip(setup.legs, 1) / listing.multiplier,
             multiplier=listing.multiplier,
-            cfg=self.services.config.critic,
+            cfg=self.critic_config(),
         )
+
+    def critic_config(self) -> CriticConfig:
+        """Return the stress limits this strategy's setups are held to (the shared [critic])."""
+        return self.services.config.critic
 
     def _candidate(self, venue: _Venue) -> VenueCandidate:
         setup = venue.survivors[0][0]
@@ -854,6 +955,7 @@ class OptionStrategy(Strategy):
                 "natural": round(setup.natural, 4),
                 "meta": {
                     "kind": setup.kind,
+                    "label": setup.label,
                     "dte": setup.dte,
                     "regime": venue.regime.summary(),
                     "regime_labels": venue.regime.labels(),
