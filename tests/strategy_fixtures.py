@@ -83,3 +83,88 @@ def position(legs: list[Leg], entry_price: float, qty: int = 1) -> Position:
     )
     assert math.isclose(pos.entry_price, entry_price)
     return pos
+
+
+def bs_quote(
+    expiry: date,
+    strike: float,
+    right: str,
+    spot: float = 50.0,
+    iv: float = 0.25,
+    half_spread: float = 0.01,
+    rate: float = 0.043,
+    dividend_yield: float = 0.015,
+    oi: int = 5000,
+    now: datetime = NOW,
+) -> OptionQuote:
+    """Return a quote priced by Black-Scholes (mid ± half_spread) with its greeks."""
+    from seeker.agents.critic import expiry_close, years_between
+    from seeker.core.pricing import bs_price_greeks
+
+    years = years_between(now, expiry_close(expiry))
+    g = bs_price_greeks(spot, strike, years, rate, iv, right == "C", dividend_yield)
+    mid = float(g["price"])
+    return OptionQuote(
+        contract=OptionContract("XLF", expiry, strike, right),  # type: ignore[arg-type]
+        bid=round(max(mid - half_spread, 0.0), 4),
+        ask=round(mid + half_spread, 4),
+        iv=iv,
+        delta=float(g["delta"]),
+        gamma=float(g["gamma"]),
+        vega=float(g["vega"]),
+        theta=float(g["theta"]),
+        open_interest=oi,
+        volume=100,
+        underlying_price=spot,
+        ts=now,
+    )
+
+
+def bs_chain(
+    expiries: Iterable[date],
+    strikes: Iterable[float],
+    spot: float = 50.0,
+    iv: float = 0.25,
+    rights: str = "CP",
+) -> Chain:
+    """Return a chain of Black-Scholes quotes over expiries × strikes × rights."""
+    strike_list = list(strikes)
+    quotes = [
+        bs_quote(e, k, r, spot=spot, iv=iv) for e in expiries for k in strike_list for r in rights
+    ]
+    return chain(quotes, spot=spot)
+
+
+def open_position(
+    legs: list[Leg],
+    entry_price: float,
+    qty: int = 1,
+    max_loss_unit: float = 45.2,
+    position_id: str = "xx-20260302-001",
+    strategy: str = "test",
+    leg_prices: dict[Leg, float] | None = None,
+    meta: dict[str, object] | None = None,
+) -> Position:
+    """Return an open position filled at `entry_price`, with the given leg fill prices."""
+    pos = Position(
+        position_id=position_id,
+        strategy=strategy,
+        listing_id="XLF",
+        underlying="XLF",
+        sector="financials",
+        cluster="XLF/3",
+        currency="USD",
+        legs=tuple(legs),
+        multiplier=100,
+        max_loss_unit=max_loss_unit,
+        risk_unit=max_loss_unit,
+        opened_at=NOW,
+        opened_qty=qty,
+        open_qty=qty,
+        entry_cash=entry_price * 100 * qty,
+        status="open",
+        meta=dict(meta or {}),
+    )
+    for leg, price in (leg_prices or {}).items():
+        pos.leg_prices[(leg.contract, leg.action)] = (qty * leg.ratio, price)
+    return pos

@@ -1,0 +1,200 @@
+"""Diagonal / calendar risk: the worst loss at the short expiry, and the management rules.
+
+Worst loss (``worst_loss``): at the nearest (short) expiry the short legs are worth their intrinsic
+value and every later leg is repriced with Black-Scholes-Merton at its own quoted IV, the time it
+has left after that expiry (16:00 New York to 16:00 New York, 365-day years) and the listing's rate
+and dividend yield. Listed equity options are American, so a repriced leg is worth at least its
+intrinsic value (``max(BS, intrinsic)``): without that floor a deep in-the-money European call on a
+dividend payer would be worth less than the short it hedges, which no holder would accept. The
+structure's value is searched over every underlying price: a dense geometric grid wide enough for
+the long leg's vol, every strike, and the limits S → 0 and S → ∞ (where each leg is worth its
+intrinsic value). The worst loss is the net debit minus the lowest value (never negative). For a
+calendar this is the debit (its value tends to 0 on both sides); for a diagonal whose long strike is
+further out of the money than the short, the strike difference adds to it.
+
+Management (``exit_signal``), in order:
+
+* ``stop``: open P&L at mid below −``stop_loss_pct_of_risk`` % of the position's max loss;
+* ``long_exit``: the long has ``long_exit_dte`` days or fewer left: close everything;
+* ``short_exit_dte``: the short has ``short_exit_dte`` days or fewer left: buy it back;
+* ``short_take_profit``: the short's mid is at or below (1 − ``short_take_profit_pct`` %) of the
+  price it was sold at (read from the fills; a short without a known sale price skips this rule).
+
+A buy-back (the last two) is a roll when the strategy finds the next short (see ``strategy``),
+otherwise it closes the whole diagonal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import numpy as np
+
+from seeker.agents.critic import expiry_close, years_between
+from seeker.core.models import DataUnavailable, Leg, OptionContract, OptionQuote
+from seeker.core.pricing import bs_price
+from seeker.core.trading import ExitSignal, PositionView
+from seeker.strategies.diagonal.config import DiagonalConfig
+
+SHORT_RULES = ("short_exit_dte", "short_take_profit")
+"""Rules that buy the short back: the strategy rolls (or closes everything) on them."""
+GRID_POINTS = 4001
+"""Underlying prices of the geometric grid the worst loss is searched on."""
+GRID_SIGMAS = 12.0
+"""Half-width of that grid around the strikes, in standard deviations of the latest leg."""
+
+
+def _intrinsic(right: str, strike: float, s: np.ndarray) -> np.ndarray:
+    return np.maximum(s - strike, 0.0) if right == "C" else np.maximum(strike - s, 0.0)
+
+
+def value_at_short_expiry(
+    legs: Sequence[Leg],
+    quotes: Mapping[OptionContract, OptionQuote],
+    prices: np.ndarray,
+    rate: float,
+    dividend_yield: float,
+) -> np.ndarray:
+    """Return the structure's value per unit ($ per share) at the nearest expiry for `prices`.
+
+    Legs of the nearest expiry are worth their intrinsic value; later legs max(BS, intrinsic) at
+    their quoted IV and remaining time. DataUnavailable when a later leg has no usable IV.
+    """
+    s = np.asarray(prices, dtype=float)
+    first = min(leg.contract.expiry for leg in legs)
+    value = np.zeros_like(s)
+    for leg in legs:
+        c = leg.contract
+        intrinsic = _intrinsic(c.right, c.strike, s)
+        if c.expiry == first:
+            worth = intrinsic
+        else:
+            iv = quotes[c].iv if c in quotes else math.nan
+            if not (math.isfinite(iv) and iv > 0.0):
+                raise DataUnavailable(f"{c.key}: no IV to reprice the long leg")
+            years = years_between(expiry_close(first), expiry_close(c.expiry))
+            bs = bs_price(s, c.strike, years, rate, iv, c.right == "C", dividend_yield)
+            if not np.all(np.isfinite(bs)):
+                raise DataUnavailable(f"{c.key}: Black-Scholes value not finite")
+            worth = np.maximum(bs, intrinsic)
+        value += leg.sign * leg.ratio * worth
+    return value
+
+
+def _limits(legs: Sequence[Leg], rate: float, dividend_yield: float) -> tuple[float, float]:
+    """Return the value at S → 0 and as S → ∞ (±inf when it grows or falls without bound).
+
+    Deep in the money a later leg is worth max(BS, intrinsic): a put tends to max(K, K e^(−rT)) as
+    S → 0; a call exceeds S − K by max(0, K (1 − e^(−rT))) when there is no dividend, by 0 with
+    one (its BS value then falls below intrinsic).
+    """
+    first = min(leg.contract.expiry for leg in legs)
+    at_zero = 0.0
+    at_infinity = 0.0
+    slope = 0
+    for leg in legs:
+        c = leg.contract
+        w = leg.sign * leg.ratio
+        later = c.expiry != first
+        years = years_between(expiry_close(first), expiry_close(c.expiry)) if later else 0.0
+        if c.right == "P":
+            at_zero += w * (
+                max(c.strike, c.strike * math.exp(-rate * years)) if later else c.strike
+            )
+            continue
+        slope += w
+        excess = 0.0
+        if later and dividend_yield <= 0.0:
+            excess = max(0.0, c.strike * (1.0 - math.exp(-rate * years)))
+        at_infinity += w * (excess - c.strike)
+    if slope < 0:
+        return at_zero, -math.inf
+    if slope > 0:
+        return at_zero, math.inf
+    return at_zero, at_infinity
+
+
+def price_grid(legs: Sequence[Leg], quotes: Mapping[OptionContract, OptionQuote]) -> np.ndarray:
+    """Return the underlying prices the worst loss is searched on (grid plus every strike)."""
+    first = min(leg.contract.expiry for leg in legs)
+    strikes = sorted({leg.contract.strike for leg in legs})
+    spread = 0.0
+    for leg in legs:
+        c = leg.contract
+        if c.expiry != first and c in quotes and math.isfinite(quotes[c].iv):
+            years = years_between(expiry_close(first), expiry_close(c.expiry))
+            spread = max(spread, quotes[c].iv * math.sqrt(max(years, 0.0)))
+    span = math.exp(GRID_SIGMAS * max(spread, 0.05))
+    grid = np.geomspace(strikes[0] / span, strikes[-1] * span, GRID_POINTS)
+    return np.union1d(grid, np.array(strikes))
+
+
+def worst_loss(
+    legs: Sequence[Leg],
+    quotes: Mapping[OptionContract, OptionQuote],
+    net_debit: float,
+    rate: float,
+    dividend_yield: float,
+) -> float:
+    """Return the worst loss per unit at the short expiry ($ per share, ≥ 0; inf if unbounded)."""
+    values = value_at_short_expiry(legs, quotes, price_grid(legs, quotes), rate, dividend_yield)
+    at_zero, at_infinity = _limits(legs, rate, dividend_yield)
+    lowest = min(float(values.min()), at_zero, at_infinity)
+    return max(0.0, net_debit - lowest)
+
+
+def short_leg(legs: Sequence[Leg]) -> Leg:
+    """Return the sold leg (the nearest expiry)."""
+    return next(leg for leg in legs if leg.action == "SELL")
+
+
+def long_leg(legs: Sequence[Leg]) -> Leg:
+    """Return the bought leg (the later expiry)."""
+    return next(leg for leg in legs if leg.action == "BUY")
+
+
+def days_left(expiry: date, today: date) -> int:
+    """Return calendar days to an expiry."""
+    return (expiry - today).days
+
+
+def exit_signal(cfg: DiagonalConfig, view: PositionView) -> ExitSignal | None:
+    """Return the first management rule that fires, or None (rolls are decided by the strategy)."""
+    pos = view.position
+    qty = pos.open_qty
+    short, long = short_leg(pos.legs), long_leg(pos.legs)
+    today = view.now.date()
+    pnl = view.pnl_unit * pos.multiplier
+    floor = -cfg.stop_loss_pct_of_risk / 100.0 * pos.max_loss_unit
+    if pnl <= floor:
+        return ExitSignal(
+            "stop",
+            qty,
+            f"P&L {pnl:+.2f} $ per unit ≤ −{cfg.stop_loss_pct_of_risk:g} % of its risk "
+            f"{pos.max_loss_unit:.2f} $",
+        )
+    long_dte = days_left(long.contract.expiry, today)
+    if long_dte <= cfg.long_exit_dte:
+        return ExitSignal(
+            "long_exit", qty, f"long {long.contract.key} at {long_dte} DTE ≤ {cfg.long_exit_dte}"
+        )
+    short_dte = days_left(short.contract.expiry, today)
+    if short_dte <= cfg.short_exit_dte:
+        return ExitSignal(
+            "short_exit_dte",
+            qty,
+            f"short {short.contract.key} at {short_dte} DTE ≤ {cfg.short_exit_dte}",
+        )
+    sold = pos.leg_price(short)
+    now_mid = view.quote(short.contract).mid
+    target = sold * (1.0 - cfg.short_take_profit_pct / 100.0)
+    if math.isfinite(sold) and sold > 0 and now_mid <= target:
+        return ExitSignal(
+            "short_take_profit",
+            qty,
+            f"short {short.contract.key} mid {now_mid:.2f} ≤ {target:.2f} "
+            f"({cfg.short_take_profit_pct:g} % of the {sold:.2f} it was sold at)",
+        )
+    return None
