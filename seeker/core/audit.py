@@ -67,6 +67,10 @@ def cap_violations(
         if line["event"] == "ORDER":
             key = f"{strategy}/{line['position_id']}"
             intent[f"{strategy}/{line['order_id']}"] = (key, line["intent"])
+            if line["intent"] == "roll" and key in held and line.get("risk") is not None:
+                # a roll can only keep or shrink the risk held: take its per-unit figure
+                qty = max(int(line["qty"]), 1)
+                held[key].risk_unit = min(held[key].risk_unit, float(line["risk"]) / qty)
             if line["intent"] == "open" and key not in held:
                 qty = max(int(line["qty"]), 1)
                 held[key] = _Held(
@@ -83,6 +87,8 @@ def cap_violations(
         if ref is None or ref[0] not in held:
             continue
         pos = held[ref[0]]
+        if ref[1] == "roll":  # a roll replaces legs; the open quantity is unchanged
+            continue
         qty = int(line["qty"])
         pos.open_qty += qty if ref[1] == "open" else -qty
         pos.open_qty = max(pos.open_qty, 0)

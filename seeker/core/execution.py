@@ -3,6 +3,10 @@
 The ORDER line is journaled before the order is sent (write-ahead), every status change and every
 fill as it is seen. An entry that is still unfilled after the last step is cancelled; so is any
 order when the clock stops (Ctrl+C). Nothing here marks a position closed: only FILL lines do.
+
+A roll (intent ``roll``) is worked like any other combo: one order, one ladder. Its ORDER line
+carries ``new_legs`` (from the plan's fields); a remainder left after the last step is cancelled,
+and the strategy closes what could not be rolled (see ``seeker.core.positions``).
 """
 
 from __future__ import annotations
@@ -124,7 +128,8 @@ class Executor:
         """Return every reason the order must not be sent (empty when it may).
 
         Legs valid and distinct, quantity, every limit within the natural, regular trading hours,
-        risk reserved for an opening, and an order ref that names this strategy and position.
+        risk reserved for an opening or a roll (a roll must fit the risk the position holds), and
+        an order ref that names this strategy and position.
         """
         problems = []
         if plan.qty < 1:
@@ -150,8 +155,10 @@ class Executor:
             problems.append(f"limit {max(plan.ladder):+.2f} beyond the natural {natural:+.2f}")
         if not in_rth:
             problems.append("outside regular trading hours")
-        if plan.intent == "open" and not risk_reserved:
+        if plan.intent in ("open", "roll") and not risk_reserved:
             problems.append("no risk reserved in the Risk Guard")
+        if plan.intent == "roll" and not plan.fields.get("new_legs"):
+            problems.append("a roll must name the position's legs after it (new_legs)")
         ref = order_ref(self.strategy, plan.position_id, plan.intent)
         if parse_order_ref(ref) != (self.strategy, plan.position_id, plan.intent):
             problems.append(f"order ref {ref!r} does not name the strategy and position")
@@ -206,6 +213,10 @@ class Executor:
             state = self._cancel(plan, state, "timeout: unfilled after the last price step")
         return state
 
+    def remember_fills(self, fill_ids: set[str]) -> None:
+        """Treat these fills as journaled already (rebuilt from the journal at start)."""
+        self._seen_fills |= fill_ids
+
     def follow(self, plan: OrderPlan, broker_order_id: str) -> OrderState | None:
         """Re-attach to an order sent earlier (restart): journal its fills and status."""
         try:
@@ -236,11 +247,25 @@ class Executor:
         return new
 
     def _observe(self, plan: OrderPlan, state: OrderState, reason: str = "") -> None:
+        """Journal new fills (the combo's, then one FILL per leg) and status changes."""
         lines = []
         for fill in state.fills:
             if fill.fill_id in self._seen_fills:
                 continue
             self._seen_fills.add(fill.fill_id)
+            legs = [
+                {
+                    "right": lf.contract.right,
+                    "strike": lf.contract.strike,
+                    "expiry": lf.contract.expiry.isoformat(),
+                    "action": lf.action,
+                    "qty": lf.qty,
+                    "price": lf.price,
+                    "commission": lf.commission,
+                    "exec_id": lf.exec_id or None,
+                }
+                for lf in fill.legs
+            ]
             lines.append(
                 self.journal.record(
                     "FILL",
@@ -255,18 +280,24 @@ class Executor:
                     commission=fill.commission,
                     currency=fill.commission_currency,
                     exit_rule=plan.fields.get("exit_rule"),
-                    legs=[
-                        {
-                            "right": lf.contract.right,
-                            "strike": lf.contract.strike,
-                            "expiry": lf.contract.expiry.isoformat(),
-                            "action": lf.action,
-                            "qty": lf.qty,
-                            "price": lf.price,
-                        }
-                        for lf in fill.legs
-                    ],
+                    legs=legs,
                 )
+            )
+            lines.extend(
+                self.journal.record(
+                    "FILL",
+                    fill_id=leg["exec_id"] or f"{fill.fill_id}.leg{k}",
+                    order_id=plan.order_id,
+                    position_id=plan.position_id,
+                    intent=plan.intent,
+                    kind="leg",
+                    combo_fill_id=fill.fill_id,
+                    fill_price=leg["price"],
+                    currency=fill.commission_currency,
+                    **{key: leg[key] for key in ("right", "strike", "expiry", "action", "qty")},
+                    commission=leg["commission"],
+                )
+                for k, leg in enumerate(legs, start=1)
             )
         if lines:
             self.journal.write_many(lines)
@@ -331,7 +362,9 @@ class ShadowExecutor(Executor):
 
         The natural is the pessimistic price (pay the asks, receive the bids). When it lies beyond
         the order's last limit (a live order would never pay it), the fill is assumed at that last
-        limit instead, and the FILL line says so.
+        limit instead, and the FILL line says so. Each leg is assumed at its natural side (ask
+        bought, bid sold), moved evenly when the fill is at the last limit; the legs are left out
+        when their quotes cannot be read. A roll fills whole, like any shadow order.
         """
         ref = order_ref(self.strategy, plan.position_id, plan.intent)
         natural = float(plan.fields["natural"])
@@ -368,9 +401,36 @@ class ShadowExecutor(Executor):
                 exit_rule=plan.fields.get("exit_rule"),
                 shadow=True,
                 assumed_fill=assumed,
+                legs=self._leg_fills(plan, price),
             )
         ]
         self.journal.write_many(lines)
         self.on_line(lines[0])
         self._status(plan, "filled", filled=plan.qty, remaining=0, avg_fill_price=price)
         return None
+
+    def _leg_fills(self, plan: OrderPlan, price: float) -> list[dict[str, Any]]:
+        """Return each leg's assumed execution for a shadow fill at `price` (empty if unknown)."""
+        try:
+            quotes = self.broker.option_quotes([leg.contract for leg in plan.legs])
+        except (BrokerUnavailable, DataUnavailable):
+            return []
+        got = [quotes.get(leg.contract) for leg in plan.legs]
+        if any(q is None or not (math.isfinite(q.bid) and math.isfinite(q.ask)) for q in got):
+            return []
+        ordered = [q for q in got if q is not None]
+        shift = (price - combo_natural(plan.legs, ordered)) / sum(leg.ratio for leg in plan.legs)
+        out = []
+        for leg, q in zip(plan.legs, ordered, strict=True):
+            side = q.ask if leg.action == "BUY" else q.bid
+            out.append(
+                {
+                    "right": leg.contract.right,
+                    "strike": leg.contract.strike,
+                    "expiry": leg.contract.expiry.isoformat(),
+                    "action": leg.action,
+                    "qty": leg.ratio * plan.qty,
+                    "price": round(side + leg.sign * shift, 4),
+                }
+            )
+        return out

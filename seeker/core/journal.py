@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, time
 from enum import Enum
+from math import isfinite
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,48 @@ SHADOW_SUFFIX = ".shadow"
 """A strategy in shadow mode journals under ``<strategy>.shadow``, apart from real trading."""
 
 
+_PLAIN: frozenset[type] = frozenset({str, int, bool, type(None)})
+"""Types that are already JSON values (exact types: subclasses take the general path)."""
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+"""One compact encoder for every line (``json.dumps`` with arguments builds one per call); no
+cycle check, as :func:`to_jsonable` has already copied the line into a tree."""
+
+
 def to_jsonable(value: Any) -> Any:
     """Return `value` as plain JSON types: NaN/inf become null, dates ISO strings, arrays lists."""
+    t = type(value)
+    if t in _PLAIN:
+        return value
+    if t is float:
+        return value if isfinite(value) else None
+    if t is dict:
+        return _dict_to_jsonable(value)
+    if t is list or t is tuple:
+        return [v if type(v) in _PLAIN else to_jsonable(v) for v in value]
+    return _other_to_jsonable(value)
+
+
+def _dict_to_jsonable(value: dict[Any, Any]) -> dict[str, Any]:
+    """Return a dict as plain JSON types (keys as strings), with its plain values inline."""
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if type(k) is not str:
+            k = str(k)
+        t = type(v)
+        if t in _PLAIN:
+            out[k] = v
+        elif t is float:
+            out[k] = v if isfinite(v) else None
+        elif t is dict:
+            out[k] = _dict_to_jsonable(v)
+        else:
+            out[k] = to_jsonable(v)
+    return out
+
+
+def _other_to_jsonable(value: Any) -> Any:
+    """Return `value` as plain JSON types (everything but exact plain types, dicts and lists)."""
     if value is None or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):
@@ -71,6 +112,11 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot journal a {type(value).__name__}: {value!r}")
+
+
+def to_json_line(record: Mapping[str, Any]) -> bytes:
+    """Return one compact JSON line (UTF-8, newline-terminated) of a record."""
+    return _ENCODER.encode(to_jsonable(record)).encode() + b"\n"
 
 
 class JsonlWriter:
@@ -101,10 +147,7 @@ class JsonlWriter:
 
     def write(self, records: Iterable[Mapping[str, Any]]) -> None:
         """Append records, one per line, and return once they are on disk."""
-        data = b"".join(
-            json.dumps(to_jsonable(r), separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
-            for r in records
-        )
+        data = b"".join(map(to_json_line, records))
         if not data:
             return
         with self._lock:
@@ -203,13 +246,23 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
             log.warning("%s:%d: not a JSON object, skipped", path, number)
 
 
-def read_events(folder: Path, events: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """Return the lines of one journal folder, optionally only some events, in file order."""
+def read_events(
+    folder: Path, events: Iterable[str] | None = None, legs: bool = False
+) -> list[dict[str, Any]]:
+    """Return the lines of one journal folder, optionally only some events, in file order.
+
+    FILL lines of single legs (``kind: "leg"``, written beside each combo fill) are left out
+    unless `legs` is True: every figure is derived from the combo fills.
+    """
     wanted = set(events) if events is not None else set(EVENT_FILES)
     files = sorted({EVENT_FILES[e] for e in wanted})
     out: list[dict[str, Any]] = []
     for filename in files:
-        out.extend(line for line in read_jsonl(folder / filename) if line.get("event") in wanted)
+        out.extend(
+            line
+            for line in read_jsonl(folder / filename)
+            if line.get("event") in wanted and (legs or line.get("kind") != "leg")
+        )
     return out
 
 

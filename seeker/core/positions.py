@@ -3,6 +3,15 @@
 The journal is the source of truth: the same replay builds the book at start (after a crash or a
 restart) and keeps it current while running. A position is closed only when closing FILL lines
 bring its open quantity to zero; an order that was sent is never assumed filled.
+
+Rolls (intent ``roll``): one combo order that closes some legs and opens others (a diagonal buys
+its short back and sells the next one). Its ORDER line carries ``new_legs``, the position's legs
+after the roll, with the ``max_loss`` and ``risk`` of that structure. Roll fills add their cash to
+the entry cash (a roll's net debit is part of the position's cost); the position's legs change when
+roll fills cover its whole open quantity, never earlier. A roll that fills for only some units
+leaves them in ``pending_legs`` / ``pending_qty``: the other units ("stranded", still on the old
+legs) must be closed, and the legs change when closing fills bring the open quantity down to the
+rolled units. So a position is always one structure once its orders are done.
 """
 
 from __future__ import annotations
@@ -71,6 +80,11 @@ class Position:
     slippage: float = 0.0
     best_pnl_unit: float = math.nan
     worst_pnl_unit: float = math.nan
+    rolls: int = 0
+    pending_legs: tuple[Leg, ...] | None = None
+    pending_qty: int = 0
+    pending_order: str | None = None
+    leg_prices: dict[tuple[OptionContract, str], tuple[int, float]] = field(default_factory=dict)
 
     def mark(self, pnl_unit: float) -> None:
         """Record the open P&L per unit seen at a management poll (for MFE/MAE)."""
@@ -118,6 +132,37 @@ class Position:
         """Return the legs of the order that closes this position."""
         return tuple(leg.reversed() for leg in self.legs)
 
+    @property
+    def stranded_qty(self) -> int:
+        """Return the units a partly filled roll left on the old legs (0 when none)."""
+        return self.open_qty - self.pending_qty if self.pending_legs is not None else 0
+
+    def held_contracts(self) -> dict[OptionContract, int]:
+        """Return the signed quantity per contract the broker should hold for this position.
+
+        While a partly filled roll is pending, its rolled units are on the new legs and the
+        stranded ones on the old legs (reconciliation should use this, not legs × open_qty).
+        """
+        out: dict[OptionContract, int] = {}
+        parts = [(self.legs, self.open_qty)]
+        if self.pending_legs is not None:
+            parts = [(self.pending_legs, self.pending_qty), (self.legs, self.stranded_qty)]
+        for legs, qty in parts:
+            for leg in legs:
+                out[leg.contract] = out.get(leg.contract, 0) + leg.sign * leg.ratio * qty
+        return {c: q for c, q in out.items() if q != 0}
+
+    def leg_price(self, leg: Leg) -> float:
+        """Return the average price a leg was opened at ($ per share; NaN when no fill says)."""
+        held = self.leg_prices.get((leg.contract, leg.action))
+        return held[1] if held is not None else math.nan
+
+    def _record_leg(self, contract: OptionContract, action: str, qty: int, price: float) -> None:
+        old_qty, old_price = self.leg_prices.get((contract, action), (0, 0.0))
+        total = old_qty + qty
+        avg = (old_price * old_qty + price * qty) / total if total > 0 else price
+        self.leg_prices[(contract, action)] = (total, avg)
+
 
 class PositionBook:
     """Every position of one strategy, kept current by applying journal lines."""
@@ -129,6 +174,10 @@ class PositionBook:
         self._order_done: set[str] = set()
         self._fills_seen: set[str] = set()
         self._order_limit: dict[str, float] = {}
+        self._roll_spec: dict[str, tuple[tuple[Leg, ...], float, float]] = {}
+        self._roll_filled: dict[str, int] = {}
+        self._broker_ids: dict[str, str] = {}
+        self._order_lines: dict[str, Mapping[str, Any]] = {}
 
     def apply(self, line: Mapping[str, Any]) -> Position | None:
         """Apply one journal line; return the position it touched, if any."""
@@ -156,6 +205,7 @@ class PositionBook:
         oid = line["order_id"]
         self._order_position[oid] = pid
         self._order_intent[oid] = line["intent"]
+        self._order_lines[oid] = line
         self._order_limit[oid] = float(line["limit_price"])
         pos = self.positions.get(pid)
         if pos is None:
@@ -178,7 +228,11 @@ class PositionBook:
             )
             self.positions[pid] = pos
         elif line["intent"] == "roll":
-            pos.meta.setdefault("rolls", []).append(oid)
+            qty = max(int(line["qty"]), 1)
+            new_legs = tuple(leg_from_json(pos.listing_id, raw) for raw in line["new_legs"])
+            max_loss = float(line["max_loss"]) / qty
+            self._roll_spec[oid] = (new_legs, max_loss, float(line.get("risk", max_loss)) / qty)
+            self._roll_filled.setdefault(oid, 0)
         pos.orders[oid] = line["intent"]
         return pos
 
@@ -203,6 +257,7 @@ class PositionBook:
         if first_limit is not None:
             pos.slippage += (price - first_limit) * pos.multiplier * qty
         intent = self._order_intent.get(oid, "open")
+        self._record_legs(pos, oid, intent, line.get("legs") or ())
         if intent == "open":
             pos.opened_qty += qty
             pos.open_qty += qty
@@ -220,12 +275,54 @@ class PositionBook:
             if pos.open_qty == 0:
                 pos.status = "closed"
                 pos.closed_at = _parse_ts(line["ts"])
+                pos.pending_legs, pos.pending_qty, pos.pending_order = None, 0, None
+            elif pos.pending_legs is not None and pos.open_qty <= pos.pending_qty:
+                self._finish_roll(pos, pos.pending_order or "")
         elif intent == "roll":
             pos.entry_cash += cash
+            self._roll_filled[oid] = self._roll_filled.get(oid, 0) + qty
+            if self._roll_filled[oid] >= pos.open_qty:
+                self._finish_roll(pos, oid)
+            else:
+                spec = self._roll_spec.get(oid)
+                if spec is not None:
+                    pos.pending_legs, pos.pending_qty = spec[0], self._roll_filled[oid]
+                    pos.pending_order = oid
         return pos
+
+    def _finish_roll(self, pos: Position, oid: str) -> None:
+        """Give the position the legs, max loss and risk of a roll that now covers every unit."""
+        spec = self._roll_spec.get(oid)
+        pos.pending_legs, pos.pending_qty, pos.pending_order = None, 0, None
+        if spec is None:
+            return
+        pos.legs, pos.max_loss_unit, pos.risk_unit = spec
+        pos.rolls += 1
+
+    def _record_legs(
+        self, pos: Position, oid: str, intent: str, legs: Iterable[Mapping[str, Any]]
+    ) -> None:
+        """Record the prices the structure's legs were opened at, from a FILL's leg executions."""
+        if intent == "open":
+            structure = pos.legs
+        elif intent == "roll" and oid in self._roll_spec:
+            structure = self._roll_spec[oid][0]
+        else:
+            return
+        wanted = {(leg.contract, leg.action) for leg in structure}
+        for raw in legs:
+            try:
+                leg = leg_from_json(pos.listing_id, raw)
+                qty, price = int(raw["qty"]), float(raw["price"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if (leg.contract, leg.action) in wanted and qty > 0 and math.isfinite(price):
+                pos._record_leg(leg.contract, leg.action, qty, price)
 
     def _apply_status(self, line: Mapping[str, Any]) -> Position | None:
         oid = line["order_id"]
+        if line.get("broker_order_id"):
+            self._broker_ids[oid] = str(line["broker_order_id"])
         pid = self._order_position.get(oid)
         pos = self.positions.get(pid) if pid else None
         if pos is None:
@@ -233,8 +330,6 @@ class PositionBook:
         status = line.get("status")
         if status in ("filled", "cancelled", "rejected"):
             self._order_done.add(oid)
-        if status == "rolled" and line.get("legs"):
-            pos.legs = tuple(leg_from_json(pos.listing_id, raw) for raw in line["legs"])
         if (
             status in ("cancelled", "rejected")
             and self._order_intent.get(oid) == "open"
@@ -247,6 +342,18 @@ class PositionBook:
     def open_positions(self) -> list[Position]:
         """Return positions with open quantity, oldest first."""
         return [p for p in self.positions.values() if p.is_open]
+
+    def broker_order_id(self, order_id: str) -> str | None:
+        """Return the broker's id of one of our orders (from its ORDER_STATUS lines)."""
+        return self._broker_ids.get(order_id)
+
+    def order_line(self, order_id: str) -> Mapping[str, Any] | None:
+        """Return the ORDER line of one of our orders."""
+        return self._order_lines.get(order_id)
+
+    def fill_ids(self) -> set[str]:
+        """Return the ids of every FILL already journaled (combo and legs)."""
+        return set(self._fills_seen)
 
     def working_orders(self) -> list[str]:
         """Return our order ids that were sent and are not known to be done."""

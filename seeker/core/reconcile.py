@@ -39,8 +39,8 @@ def journal_positions(root: Path, names: Iterable[str]) -> dict[OptionContract, 
     for name in names:
         book, _ = load_book(root / name)
         for pos in book.open_positions():
-            for leg in pos.legs:
-                held[leg.contract] += leg.sign * leg.ratio * pos.open_qty
+            for contract, qty in pos.held_contracts().items():
+                held[contract] += qty
     return {c: q for c, q in held.items() if q != 0}
 
 

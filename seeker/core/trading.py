@@ -3,13 +3,24 @@
 A strategy package supplies its scanner (``scan``: setups for one underlying) and its exit rules
 (``exit_signal``); this template does the rest, identically for all of them:
 
-1. manage open positions: price them from fresh quotes, ask the exit rules, close through Execution;
+1. manage open positions: price them from fresh quotes, ask the exit rules, close (or roll) through
+   Execution;
 2. entries: for each underlying in the entry window, the scanner proposes setups; each setup goes
    through the vetoes (Liquidity, then the Risk Guard which reserves its risk) and the first that
    passes is sent. One DECISION line per setup considered, with features, verdicts and reason.
 
 Missing data anywhere ends in ``no_trade`` with ``blocked_by: "data"`` and the reason; nothing is
 ever guessed.
+
+Rolls: an exit signal with ``roll_to`` (the position's legs after the roll) is executed as ONE
+combo order with intent ``roll`` that closes the legs it drops and opens the legs it adds, priced
+from fresh quotes along the usual ladder (mid → natural). Before it is sent, the worst loss of the
+structure after the roll (``structure_worst_loss`` at the cumulative net debit, with every
+commission) must fit the risk the position holds in the Risk Guard: a reservation never grows
+through a roll, so a roll that would need more is refused (RISK ``roll_refused``) and the position
+is closed instead. A roll of several units that fills for only some is all-or-nothing per unit: the
+remainder is cancelled and the units left on the old legs are closed at once (rule
+``roll_remainder``), so the position is again one structure.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ import math
 import traceback
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -27,9 +38,11 @@ from seeker.agents.critic import CriticConfig, critique, rank
 from seeker.agents.fx_router import VenueCandidate
 from seeker.agents.liquidity import check_liquidity
 from seeker.agents.regime import Regime
+from seeker.agents.risk_guard import Reservation
 from seeker.agents.selection import select
 from seeker.agents.verdict import BlockedBy, Verdict
 from seeker.core.base import Strategy
+from seeker.core.broker import ConnectionState
 from seeker.core.execution import (
     Executor,
     OrderPlan,
@@ -42,12 +55,14 @@ from seeker.core.journal import SHADOW_SUFFIX, read_events
 from seeker.core.models import (
     Chain,
     DataUnavailable,
+    Leg,
     Listing,
     OptionContract,
     OptionQuote,
     order_ref,
 )
-from seeker.core.positions import Position, PositionBook, leg_to_json
+from seeker.core.payoff import worst_loss_at_expiry
+from seeker.core.positions import Position, PositionBook, leg_from_json, leg_to_json
 from seeker.core.structures import Setup, is_monthly, pick_expiry
 
 CHAIN_SIGMAS = 3.0
@@ -126,8 +141,9 @@ class StrategyView:
 class ExitSignal:
     """An exit rule that fired: which rule, how many units, how urgently, and why.
 
-    `limit` is the worst net debit per unit the close may pay (a take-profit never pays more
-    than its target); None means up to the natural price.
+    `limit` is the worst net debit per unit the close (or roll) may pay (a take-profit never pays
+    more than its target); None means up to the natural price. `roll_to`, when given, asks for a
+    roll instead of a close: the position's legs after the roll (every unit is rolled).
     """
 
     rule: str
@@ -135,6 +151,7 @@ class ExitSignal:
     reason: str
     urgent: bool = False
     limit: float | None = None
+    roll_to: tuple[Leg, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +207,8 @@ class OptionStrategy(Strategy):
         self._last_views: dict[str, PositionView] = {}
         self._last_ivr: dict[str, float | None] = {}
         self.published: StrategyView | None = None
+        self._connected = True
+        self._adopted: dict[str, tuple[OrderPlan, str]] = {}
 
     # -- hooks for strategy packages -----------------------------------------------------------
     @abstractmethod
@@ -222,6 +241,21 @@ class OptionStrategy(Strategy):
         )
         return sorted({e for e in (chosen, monthly) if e is not None})
 
+    def structure_worst_loss(
+        self,
+        legs: Sequence[Leg],
+        quotes: Mapping[OptionContract, OptionQuote],
+        net_debit: float,
+        now: datetime,
+    ) -> float:
+        """Return the worst loss per unit ($ per share) of `legs` held at `net_debit` per unit.
+
+        Used to check a roll against the risk the position holds. The default is the exact worst
+        loss at expiry of a single-expiry structure (ValueError otherwise); a strategy whose legs
+        have several expiries overrides it (a diagonal reprices its long leg at the short expiry).
+        """
+        return worst_loss_at_expiry(legs, net_debit)
+
     def strike_window(
         self, spot: float, iv: float, expiries: Sequence[date], today: date
     ) -> tuple[float, float]:
@@ -243,8 +277,6 @@ class OptionStrategy(Strategy):
             if num.isdigit():
                 self._seq[key] = max(self._seq.get(key, 0), int(num))
         for pos in self.book.open_positions():
-            from seeker.agents.risk_guard import Reservation
-
             self.guard.restore(
                 Reservation(
                     pos.position_id,
@@ -255,22 +287,115 @@ class OptionStrategy(Strategy):
                     self._risk_of(pos, pos.open_qty),
                 )
             )
+        self.executor.remember_fills(self.book.fill_ids())
         for oid in self.book.working_orders():
-            pos = self.book.position_of_order(oid)
-            if pos is None:
-                continue
+            self._adopt(oid)
+        opened = len(self.book.open_positions())
+        self.publish()
+        self.services.emit(f"{self.name}: started, {opened} open position(s) from the journal")
+
+    def _adopt(self, oid: str) -> None:
+        """Re-attach to an order an earlier run left working: journal what it did, never re-send.
+
+        Fills made while Seeker was away are journaled (deduplicated by fill id); an order the
+        broker still works is adopted and cancelled at the first poll, after which the strategy's
+        rules decide afresh; an order the broker does not know is journaled as cancelled.
+        """
+        pos = self.book.position_of_order(oid)
+        line = self.book.order_line(oid)
+        if pos is None or line is None:
+            return
+        plan = OrderPlan(
+            position_id=pos.position_id,
+            order_id=oid,
+            intent=line["intent"],
+            listing_id=pos.listing_id,
+            legs=tuple(leg_from_json(pos.listing_id, raw) for raw in line["legs"]),
+            qty=int(line["qty"]),
+            ladder=(float(line["limit_price"]),),
+            cancel_when_done=True,
+            fields={"exit_rule": line.get("exit_rule")},
+        )
+        broker_id = self.book.broker_order_id(oid)
+        state = self.executor.follow(plan, broker_id) if broker_id else None
+        if state is None:
+            ref = order_ref(self.name, pos.position_id, line["intent"])
+            try:
+                known = [o for o in self.services.broker.open_orders() if o.order_ref == ref]
+            except DataUnavailable:
+                known = []
+            if known:
+                state = self.executor.follow(plan, known[0].order_id)
+                broker_id = known[0].order_id
+        if state is None:
             self.journal.write(
                 "ORDER_STATUS",
                 order_id=oid,
                 position_id=pos.position_id,
-                intent=self.book.intent_of_order(oid),
+                intent=line["intent"],
                 status="cancelled",
                 reason="order left working by an earlier run; the broker no longer holds it",
             )
             self.book.apply({"event": "ORDER_STATUS", "order_id": oid, "status": "cancelled"})
-        opened = len(self.book.open_positions())
-        self.publish()
-        self.services.emit(f"{self.name}: started, {opened} open position(s) from the journal")
+            return
+        if not state.status.is_done:
+            self.journal.write(
+                "ORDER_STATUS",
+                order_id=oid,
+                position_id=pos.position_id,
+                intent=line["intent"],
+                status="adopted",
+                broker_order_id=broker_id,
+                filled=state.filled,
+                reason="still working at the broker after a restart: adopted, not re-sent",
+            )
+            if line["intent"] == "open" and self.guard.held(pos.position_id) is None:
+                self.guard.restore(
+                    Reservation(
+                        pos.position_id,
+                        self.name,
+                        pos.listing_id,
+                        pos.underlying,
+                        pos.sector,
+                        pos.risk_unit * plan.qty,
+                    )
+                )
+            self._adopted[oid] = (plan, str(broker_id))
+        self._settle_risk(pos)
+
+    def _follow_adopted(self) -> None:
+        """Cancel orders adopted at start (journaling any fill) and settle their positions' risk."""
+        for oid, (plan, broker_id) in list(self._adopted.items()):
+            state = self.executor.follow(plan, broker_id)
+            if state is not None and not state.status.is_done:
+                try:
+                    state = self.services.broker.cancel_order(broker_id)
+                except DataUnavailable:
+                    continue
+                self.executor.follow(plan, broker_id)
+            if state is None or state.status.is_done:
+                del self._adopted[oid]
+                pos = self.book.position_of_order(oid)
+                if pos is not None:
+                    self._settle_risk(pos)
+
+    def _settle_risk(self, pos: Position) -> None:
+        """Hold exactly the risk of a position's open quantity (release it once flat)."""
+        if pos.open_qty == 0 and not any(
+            self.book.position_of_order(o) is pos for o in self._adopted
+        ):
+            self.guard.release(pos.position_id)
+        elif pos.open_qty > 0:
+            held = self.guard.held(pos.position_id)
+            want = self._risk_of(pos, pos.open_qty)
+            if held is None:
+                self.guard.restore(
+                    Reservation(
+                        pos.position_id, self.name, pos.listing_id, pos.underlying, pos.sector, want
+                    )
+                )
+            elif held.risk > want:
+                self.guard.resize(pos.position_id, want)
 
     def teardown(self) -> None:
         """Flush the journal (working orders were cancelled by Execution when the clock stopped)."""
@@ -287,6 +412,8 @@ class OptionStrategy(Strategy):
         """Manage open positions, then consider entries; publish the result."""
         now = self.services.clock.now()
         try:
+            if self._adopted:
+                self._follow_adopted()
             self._manage(now)
             if not self.stop_requested:
                 try:
@@ -422,14 +549,25 @@ class OptionStrategy(Strategy):
                     **score.as_dict(),
                 )
             )
-            signal = self._exit(pos, view, listing, now)
+            if pos.pending_legs is not None:
+                signal: ExitSignal | None = ExitSignal(
+                    "roll_remainder",
+                    pos.stranded_qty,
+                    f"{pos.stranded_qty} unit(s) left on the old legs by a partly filled roll",
+                    urgent=True,
+                )
+            else:
+                signal = self._exit(pos, view, listing, now)
             if signal is not None:
                 actions.append((pos, view, signal))
         self.journal.write_many(lines)
         for pos, view, signal in actions:
             if self.stop_requested:
                 return
-            self._close(pos, view, signal, now)
+            if signal.roll_to is not None and pos.pending_legs is None:
+                self._roll(pos, view, signal, now)
+            else:
+                self._close(pos, view, signal, now)
 
     def _exit(
         self, pos: Position, view: PositionView, listing: Listing, now: datetime
@@ -593,6 +731,150 @@ class OptionStrategy(Strategy):
         else:
             self.guard.resize(pos.position_id, self._risk_of(pos, pos.open_qty))
 
+    def _roll(self, pos: Position, view: PositionView, signal: ExitSignal, now: datetime) -> None:
+        """Roll every open unit in one combo order, or close the position when it cannot be."""
+        assert signal.roll_to is not None
+        cfg = self.services.config
+        new_legs = tuple(signal.roll_to)
+        closing = tuple(leg.reversed() for leg in pos.legs if leg not in new_legs)
+        opening = tuple(leg for leg in new_legs if leg not in pos.legs)
+        legs = closing + opening
+        qty = pos.open_qty
+
+        def refuse(detail: str) -> None:
+            self.journal.write(
+                "RISK",
+                strategy=self.name,
+                position_id=pos.position_id,
+                rule="roll_refused",
+                detail=f"{detail}; closing the position instead",
+            )
+            reason = f"{signal.reason}; roll refused: {detail}"
+            self._close(pos, view, replace(signal, qty=qty, reason=reason, roll_to=None), now)
+
+        if not closing or not opening:
+            return refuse("the roll neither closes nor opens a leg")
+        quotes = dict(view.quotes)
+        try:
+            fresh = self.services.broker.option_quotes([leg.contract for leg in opening])
+            for leg in opening:
+                q = fresh.get(leg.contract)
+                if q is None:
+                    raise DataUnavailable(f"no quote for {leg.contract.key}")
+                problem = q.problem(now, cfg.liquidity.max_quote_age_seconds)
+                if problem:
+                    raise DataUnavailable(problem)
+                quotes[leg.contract] = q
+        except DataUnavailable as exc:
+            return refuse(f"cannot price the new legs: {exc}")
+        thin = []
+        for leg in opening:
+            q = quotes[leg.contract]
+            if q.spread > cfg.liquidity.max_leg_spread + 1e-9:
+                thin.append(f"{q.contract.key}: spread {q.spread:.2f}")
+            if q.open_interest is None or q.open_interest < cfg.liquidity.min_open_interest:
+                thin.append(f"{q.contract.key}: open interest {q.open_interest}")
+        if thin:
+            return refuse("liquidity: " + "; ".join(thin))
+        ordered = [quotes[leg.contract] for leg in legs]
+        mid, natural = combo_mid(legs, ordered), combo_natural(legs, ordered)
+        bound = natural if signal.limit is None else min(natural, signal.limit)
+        ladder = price_ladder(
+            mid,
+            natural,
+            bound,
+            cfg.execution.step_fraction,
+            cfg.execution.max_steps,
+            urgent=signal.urgent,
+        )
+        sched = self.services.commissions[pos.currency]
+        held = self.guard.held(pos.position_id)
+        try:
+            worst = self.structure_worst_loss(new_legs, quotes, pos.entry_price + ladder[-1], now)
+            paid = pos.commissions * qty / max(pos.opened_qty, 1)
+            fees = paid + sched.combo(legs, qty) + sched.combo(new_legs, qty)
+            max_loss = worst * pos.multiplier * qty + fees
+            risk = self.services.to_capital(max_loss, pos.currency)
+        except (DataUnavailable, ValueError) as exc:
+            return refuse(f"cannot compute the worst loss after the roll: {exc}")
+        if held is None or not math.isfinite(risk) or risk > held.risk + 1e-9:
+            have = f"{held.risk:.2f} $" if held is not None else "no reservation"
+            return refuse(
+                f"the rolled position could lose {risk:.2f} $, more than the risk it holds ({have})"
+            )
+        plan = OrderPlan(
+            position_id=pos.position_id,
+            order_id=f"{pos.position_id}.{len(pos.orders) + 1}",
+            intent="roll",
+            listing_id=pos.listing_id,
+            legs=legs,
+            qty=qty,
+            ladder=tuple(ladder),
+            cancel_when_done=True,
+            fields={
+                "max_loss": round(max_loss, 2),
+                "risk": round(risk, 4),
+                "risk_currency": cfg.account.capital_currency,
+                "sector": pos.sector,
+                "cluster": pos.cluster,
+                "currency": pos.currency,
+                "symbol": pos.underlying,
+                "multiplier": pos.multiplier,
+                "exit_rule": signal.rule,
+                "reason": signal.reason,
+                "mid": round(mid, 4),
+                "natural": round(natural, 4),
+                "spot": round(view.spot, 4),
+                "dte": view.dte,
+                "new_legs": [leg_to_json(leg) for leg in new_legs],
+                "worst_loss_unit": round(worst, 4),
+                "held_risk": round(held.risk, 4),
+            },
+        )
+        problems = self.executor.checklist(
+            plan, natural=natural, in_rth=self._in_rth(pos.listing_id), risk_reserved=True
+        )
+        if problems:
+            self.journal.write(
+                "RISK",
+                strategy=self.name,
+                position_id=pos.position_id,
+                rule="checklist",
+                detail="roll not sent: " + "; ".join(problems),
+            )
+            return
+        self.services.emit(
+            f"{self.name}: rolling {pos.position_id} ({signal.rule}: {signal.reason})"
+        )
+        rolls = pos.rolls
+        self.executor.work(plan)
+        if pos.pending_legs is not None:
+            self._close_stranded(pos)
+        elif pos.rolls > rolls:
+            self.services.emit(
+                f"{self.name}: rolled {pos.position_id}; legs now "
+                + ", ".join(f"{leg.action} {leg.contract.key}" for leg in pos.legs)
+            )
+        if pos.open_qty > 0:
+            self.guard.resize(pos.position_id, min(held.risk, self._risk_of(pos, pos.open_qty)))
+
+    def _close_stranded(self, pos: Position) -> None:
+        """Close the units a partly filled roll left on the old legs (at once, urgently)."""
+        now = self.services.clock.now()
+        try:
+            view = self._view(pos, now)
+        except DataUnavailable as exc:
+            self.journal.write(
+                "RISK",
+                strategy=self.name,
+                position_id=pos.position_id,
+                rule="data",
+                detail=f"cannot price the units a partial roll left: {exc}; next poll",
+            )
+            return
+        reason = f"{pos.stranded_qty} unit(s) left on the old legs by a partly filled roll"
+        self._close(pos, view, ExitSignal("roll_remainder", pos.stranded_qty, reason, True), now)
+
     def _post_trade(self, pos: Position, view: PositionView) -> None:
         """Journal the Post-Trade Analyst's line for a position that just closed."""
         pos.mark(view.pnl_unit)
@@ -637,7 +919,7 @@ class OptionStrategy(Strategy):
 
     def _entries(self, now: datetime) -> None:
         cfg = self.config
-        if not self._entry_window_open(now):
+        if not self._broker_connected() or not self._entry_window_open(now):
             return
         scan_every = timedelta(minutes=float(cfg.scan_interval_minutes))
         for venues in self._venue_groups():
@@ -668,6 +950,24 @@ class OptionStrategy(Strategy):
                     "scan failed: " + traceback.format_exc().strip().splitlines()[-1],
                 )
                 raise
+
+    def _broker_connected(self) -> bool:
+        """Return True when the broker is connected; journal once when entries stop and resume."""
+        state = self.services.broker.connection_state()
+        up = state == ConnectionState.CONNECTED
+        if up != self._connected:
+            self._connected = up
+            rule = "broker_connected" if up else "broker_disconnected"
+            detail = (
+                "broker connected again: entries resume"
+                if up
+                else f"broker {state.value}: no new entry until the connection is back"
+            )
+            self.journal.write(
+                "RISK", strategy=self.name, position_id=None, rule=rule, detail=detail
+            )
+            self.services.emit(f"{self.name}: {detail}")
+        return up
 
     def _room_for_entry(self, now: datetime) -> bool:
         cfg = self.config

@@ -103,6 +103,8 @@ class SimBroker:
         self._lock = threading.RLock()
         self._state = ConnectionState.DISCONNECTED
         self._orders: dict[str, _Working] = {}
+        self._live: dict[str, _Working] = {}
+        """Orders that may not be done yet, in placement order (pruned as they finish)."""
         self._next_id = 1
         self._cash: dict[str, float] = dict(initial_cash)
         self._positions: dict[OptionContract, tuple[int, float]] = {}
@@ -177,10 +179,9 @@ class SimBroker:
     def close(self) -> None:
         """Cancel every working order (nothing survives the process) and save the account."""
         with self._lock:
-            for w in self._orders.values():
-                if not w.status.is_done:
-                    w.status = OrderStatus.CANCELLED
-                    w.reason = "cancelled at shutdown"
+            for w in self._working():
+                w.status = OrderStatus.CANCELLED
+                w.reason = "cancelled at shutdown"
             self.save_state()
             self._state = ConnectionState.DISCONNECTED
 
@@ -205,7 +206,7 @@ class SimBroker:
             if self.market.now == before:
                 return
             self._settle_expiries()
-            for w in list(self._orders.values()):
+            for w in self._working():
                 if not w.status.is_done:
                     self._try_match(w)
 
@@ -305,7 +306,7 @@ class SimBroker:
             oid = f"S{self._next_id}"
             self._next_id += 1
             w = _Working(order_id=oid, order=order, limit=order.limit_price, ts=self.market.now)
-            self._orders[oid] = w
+            self._orders[oid] = self._live[oid] = w
             problem = self._order_problem(order)
             if problem:
                 w.status = OrderStatus.REJECTED
@@ -346,7 +347,7 @@ class SimBroker:
         """Return working orders."""
         with self._lock:
             self._require_connected()
-            return [self._state_of(w) for w in self._orders.values() if not w.status.is_done]
+            return [self._state_of(w) for w in self._working()]
 
     def place_fx_order(
         self, pair: str, action: Action, qty: int, limit_price: float, order_ref: str
@@ -367,7 +368,7 @@ class SimBroker:
                 ts=self.market.now,
                 fx=(pair, action, units),
             )
-            self._orders[oid] = w
+            self._orders[oid] = self._live[oid] = w
             price = quote.ask if action == "BUY" else quote.bid
             marketable = limit_price >= price if action == "BUY" else limit_price <= price
             if units <= 0 or not marketable:
@@ -400,6 +401,13 @@ class SimBroker:
             return self._fx_state(w, order_ref)
 
     # -- internals -----------------------------------------------------------------------------
+    def _working(self) -> list[_Working]:
+        """Return the orders not done yet, in placement order (forgetting the done ones)."""
+        done = [oid for oid, w in self._live.items() if w.status.is_done]
+        for oid in done:
+            del self._live[oid]
+        return list(self._live.values())
+
     def _get(self, order_id: str) -> _Working:
         try:
             return self._orders[order_id]
@@ -516,9 +524,15 @@ class SimBroker:
         n = sum(leg.ratio for leg in order.legs)
         shift = (price - mid) / n
         leg_fills = []
-        for leg, q in zip(order.legs, quotes, strict=True):
+        fill_id = f"{w.order_id}.{len(w.fills) + 1}"
+        for k, (leg, q) in enumerate(zip(order.legs, quotes, strict=True), start=1):
             leg_price = round(q.mid + leg.sign * shift, 4)
-            leg_fills.append(LegFill(leg.contract, leg.action, leg.ratio * units, leg_price))
+            share = round(commission * leg.ratio / n, 4)  # the combo's fee, split by contracts
+            leg_fills.append(
+                LegFill(
+                    leg.contract, leg.action, leg.ratio * units, leg_price, share, f"{fill_id}.{k}"
+                )
+            )
             self._book(leg.contract, leg.sign * leg.ratio * units, leg_price)
         price = round(price, 4)
         ccy = listing.currency
@@ -527,7 +541,7 @@ class SimBroker:
         w.ts = self.market.now
         w.fills.append(
             Fill(
-                fill_id=f"{w.order_id}.{len(w.fills) + 1}",
+                fill_id=fill_id,
                 order_id=w.order_id,
                 order_ref=order.order_ref,
                 ts=self.market.now,
@@ -576,11 +590,12 @@ class SimBroker:
                     {"contract": c.key, "qty": qty, "close": close, "cash": amount, "day": day}
                 )
             self._settled.add(day)
-        for w in self._orders.values():
+        today = now.date()
+        for w in self._working():
             expired = w.order is not None and any(
-                leg.contract.expiry < now.date() for leg in w.order.legs
+                leg.contract.expiry < today for leg in w.order.legs
             )
-            if not w.status.is_done and expired:
+            if expired:
                 w.status = OrderStatus.CANCELLED
                 w.reason = "a leg expired"
         if due:
