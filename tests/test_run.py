@@ -49,12 +49,15 @@ def test_sixty_sessions_leave_filled_opens_closes_and_refusals(sixty_days: Path)
 def test_summary_json_reports_the_run(sixty_days: Path) -> None:
     res = seeker("summary", "--json", "--log-dir", str(sixty_days), cwd=ROOT)
     assert res.returncode == 0, res.stderr
-    rows = json.loads(res.stdout)
+    report = json.loads(res.stdout)
+    rows = report["rows"]
     ic = next(r for r in rows if r["strategy"] == "iron_condor")
     assert ic["trades"] >= 3 and ic["wins"] + ic["losses"] == ic["trades"]
     assert ic["commissions"] > 0
     assert ic["net_pnl"] == pytest.approx(ic["gross_pnl"] - ic["commissions"], abs=0.02)
     assert ic["refusals"]
+    assert report["real"]["trades"] == sum(r["trades"] for r in rows if not r["shadow"])
+    assert report["real"]["violations"] == []
 
 
 def test_no_cap_exceeded_at_any_fill(sixty_days: Path) -> None:

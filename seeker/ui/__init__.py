@@ -1,0 +1,1 @@
+"""Terminal views of Seeker: the live dashboard, `seeker show`, and journal pretty-printing."""

@@ -1,0 +1,209 @@
+"""One compact, coloured line per journal event (shared by the dashboard, `show` and `journal`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from seeker.core.calendar import MARKET_TZ
+
+EVENT_STYLES: dict[str, str] = {
+    "DECISION": "yellow",
+    "ORDER": "cyan",
+    "ORDER_STATUS": "blue",
+    "FILL": "bold green",
+    "RISK": "red",
+    "CONFIDENCE": "grey62",
+    "POST_TRADE": "magenta",
+    "SHADOW": "grey62",
+    "RUN": "bold white",
+}
+"""The colour of each event kind."""
+
+TERMINAL_STATUSES = ("filled", "cancelled", "rejected")
+
+
+def num(value: Any, fmt: str = ".2f", unknown: str = "?") -> str:
+    """Return a number formatted with `fmt`, or `unknown` for None, NaN or a non-number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return unknown
+    if isinstance(value, float) and not math.isfinite(value):
+        return unknown
+    return format(value, fmt)
+
+
+def parse_ts(value: Any) -> datetime | None:
+    """Return a journal `ts` as an aware datetime, None when absent or unreadable."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def short_ts(value: Any, with_date: bool = True) -> str:
+    """Return a journal `ts` as ``2026-01-06 10:02`` (New York time), or the raw text."""
+    ts = parse_ts(value)
+    if ts is None:
+        return str(value or "?")
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(MARKET_TZ)
+    return ts.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
+
+
+def _decision(line: Mapping[str, Any]) -> tuple[str, str]:
+    outcome = str(line.get("outcome"))
+    text = f"{line.get('underlying', '?')} {outcome}"
+    if line.get("blocked_by"):
+        text += f" [{line['blocked_by']}]"
+    if line.get("reason"):
+        text += f" {line['reason']}"
+    if outcome == "order" and line.get("position_id"):
+        text += f" → {line['position_id']}"
+    return text, ("green" if outcome == "order" else "yellow")
+
+
+def _order(line: Mapping[str, Any]) -> tuple[str, str]:
+    meta = line.get("meta") or {}
+    opening = line.get("intent") == "open"
+    what = meta.get("label") or (line.get("reason") if opening else line.get("symbol")) or ""
+    text = (
+        f"{line.get('order_id', '?')} {line.get('intent', '?')} {what} ×{line.get('qty', '?')} "
+        f"limit {num(line.get('limit_price'), '+.2f')} (mid {num(line.get('mid'), '+.3f')}, "
+        f"natural {num(line.get('natural'), '+.2f')}) max loss {num(line.get('max_loss'))} "
+        f"{line.get('currency', '')}"
+    )
+    if line.get("exit_rule"):
+        text += f" · exit {line['exit_rule']}: {line.get('reason', '')}"
+    return text, "cyan"
+
+
+def _status(line: Mapping[str, Any]) -> tuple[str, str]:
+    status = str(line.get("status"))
+    text = f"{line.get('order_id', '?')} {status}"
+    if line.get("limit_price") is not None:
+        text += f" limit {num(line.get('limit_price'), '+.2f')}"
+    if line.get("filled") is not None:
+        text += f" ({line['filled']} filled, {line.get('remaining', '?')} left)"
+    if line.get("reason"):
+        text += f" ({line['reason']})"
+    style = {"filled": "cyan", "cancelled": "dark_orange", "rejected": "red"}.get(status, "blue")
+    return text, style
+
+
+def _fill(line: Mapping[str, Any]) -> tuple[str, str]:
+    text = (
+        f"{line.get('order_id', '?')} {line.get('intent', '?')} ×{line.get('qty', '?')} at "
+        f"{num(line.get('fill_price'), '+.2f')}, commission {num(line.get('commission'))} "
+        f"{line.get('currency', '')}"
+    )
+    if line.get("exit_rule"):
+        text += f" · exit {line['exit_rule']}"
+    return text, "bold green"
+
+
+def _risk(line: Mapping[str, Any]) -> tuple[str, str]:
+    rule = str(line.get("rule"))
+    who = f" {line['position_id']}" if line.get("position_id") else ""
+    text = f"{rule}{who}: " + (str(line.get("detail", "")).strip().splitlines() or [""])[-1]
+    conv = line.get("conversion")
+    if isinstance(conv, Mapping) and conv:
+        parts = ", ".join(f"{k} {v}" for k, v in conv.items() if not isinstance(v, (dict, list)))
+        text += f" [{parts}]"
+    return text, ("magenta" if rule.startswith("fx") else "red")
+
+
+def _confidence(line: Mapping[str, Any]) -> tuple[str, str]:
+    good = ", ".join(line.get("reassuring") or [])
+    bad = ", ".join(line.get("worrying") or [])
+    text = (
+        f"{line.get('position_id', '?')} score {num(line.get('score'), '.0f')} DTE "
+        f"{line.get('dte', '?')} spot {num(line.get('spot'), '.2f')} P&L/sh "
+        f"{num(line.get('pnl_unit'), '+.2f')} | + {good or '-'} | − {bad or '-'}"
+    )
+    return text, "grey62"
+
+
+def _post_trade(line: Mapping[str, Any]) -> tuple[str, str]:
+    pnl = line.get("pnl")
+    text = (
+        f"{line.get('position_id', '?')} P&L {num(pnl, '+.2f')} {line.get('currency', '')} "
+        f"(gross {num(line.get('gross_pnl'), '+.2f')}, commissions "
+        f"{num(line.get('commissions'))}), slippage {num(line.get('slippage'), '+.2f')}, "
+        f"MFE {num(line.get('mfe'), '+.2f')} MAE {num(line.get('mae'), '+.2f')}, exit "
+        f"{line.get('exit_rule')} at {line.get('dte_at_exit', '?')} DTE, held "
+        f"{num(line.get('hours_in_position'), '.1f')} h"
+    )
+    good = isinstance(pnl, (int, float)) and pnl > 0
+    return text, ("bold green" if good else "bold red")
+
+
+def _run(line: Mapping[str, Any]) -> tuple[str, str]:
+    text = f"{line.get('status', '?')}"
+    if line.get("strategies"):
+        text += " " + ", ".join(line["strategies"])
+    if line.get("broker"):
+        text += f" on {line['broker']}"
+    if line.get("reason"):
+        text += f" ({line['reason']})"
+    return text, "bold white"
+
+
+def _generic(line: Mapping[str, Any]) -> tuple[str, str]:
+    skip = {"event", "ts"}
+    parts = [
+        f"{k}={v}" for k, v in line.items() if k not in skip and not isinstance(v, (dict, list))
+    ]
+    return " ".join(parts), EVENT_STYLES.get(str(line.get("event")), "white")
+
+
+_DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
+    "DECISION": _decision,
+    "ORDER": _order,
+    "ORDER_STATUS": _status,
+    "FILL": _fill,
+    "RISK": _risk,
+    "CONFIDENCE": _confidence,
+    "POST_TRADE": _post_trade,
+    "RUN": _run,
+}
+
+
+def describe(line: Mapping[str, Any]) -> tuple[str, str]:
+    """Return the compact text of one journal line and its colour."""
+    fn = _DESCRIBERS.get(str(line.get("event")), _generic)
+    try:
+        return fn(line)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return _generic(line)
+
+
+COMPACT_NAMES = {"ORDER_STATUS": "STATUS", "POST_TRADE": "POST", "CONFIDENCE": "CONF"}
+"""Shorter event names for the dashboard's narrow tail."""
+
+
+def render_line(
+    source: str, line: Mapping[str, Any], with_date: bool = True, compact: bool = False
+) -> Text:
+    """Return ``ts  source  EVENT  text`` for one journal line, coloured by its kind.
+
+    `compact` (the dashboard) shows ``01-06 10:02`` and short event names.
+    """
+    event = str(line.get("event", "?"))
+    text, style = describe(line)
+    out = Text(no_wrap=False, overflow="fold")
+    ts = short_ts(line.get("ts"), with_date)
+    out.append(ts[5:] if compact and with_date and len(ts) == 16 else ts, style="grey50")
+    out.append("  ")
+    out.append(source, style="bold")
+    out.append("  ")
+    name = COMPACT_NAMES.get(event, event) if compact else event
+    out.append(f"{name:<{8 if compact else 12}}", style=EVENT_STYLES.get(event, "white"))
+    out.append(" ")
+    out.append(text, style=style)
+    return out
