@@ -106,10 +106,21 @@ def run(
             help="Simulated market: override sim.speed (sim seconds per real second).",
         ),
     ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Allow a live IBKR port or account (also needs broker.allow_live = true).",
+        ),
+    ] = False,
+    no_dashboard: Annotated[
+        bool,
+        typer.Option("--no-dashboard", help="Plain log lines instead of the live dashboard."),
+    ] = False,
 ) -> None:
     """Run strategies, each in its own thread, until Ctrl+C (or N simulated sessions)."""
     from seeker.core.runner import run_strategies
-    from seeker.core.services import build_sim_services
+    from seeker.core.services import build_ibkr_services, build_sim_services
 
     reg = load_strategies()
     cfg = _load(config)
@@ -132,10 +143,10 @@ def run(
             problems.append(f"selection.{rule}: required key is missing (strategy {name!r})")
     if problems:
         _fail(problems)
-    if cfg.broker.kind != "sim":
-        _fail(['broker.kind = "ibkr" is not available in this build; use "sim"'])
     if days is not None and cfg.broker.kind != "sim":
         _fail(['--days only applies to the simulated market (broker.kind = "sim")'])
+    if speed is not None and cfg.broker.kind != "sim":
+        _fail(['--speed only applies to the simulated market (broker.kind = "sim")'])
     root = _log_root(cfg, log_dir)
     lock = threading.Lock()
 
@@ -144,27 +155,52 @@ def run(
             stamp = services.clock.now().strftime("%Y-%m-%d %H:%M")
             print(f"{stamp}  {message}", flush=True)
 
-    try:
-        services = build_sim_services(cfg, root, days, emit=emit, speed=speed, shadow=shadow)
-    except ValueError as exc:
-        _fail([str(exc)])
-    what = (
-        f"{days} simulated sessions" if days else f"speed ×{speed or cfg.sim.speed:g} until Ctrl+C"
-    )
+    if cfg.broker.kind == "ibkr":
+        from seeker.core.ibkr_safety import IbkrSetupError
+        from seeker.core.models import BrokerUnavailable
+
+        b = cfg.broker
+        try:
+            services = build_ibkr_services(cfg, root, live, emit=emit, shadow=shadow)
+        except IbkrSetupError as exc:  # live refused, or an account problem: a usage error
+            _fail([f"IBKR {b.host}:{b.port}: {exc}"])
+        except BrokerUnavailable as exc:
+            _fail([f"cannot reach TWS / IB Gateway at {b.host}:{b.port}: {exc}"], code=1)
+        where = (
+            f"IBKR {b.host}:{b.port} account {services.broker.account_id} "  # type: ignore[attr-defined]
+            f"({services.broker.market_data_type()} data)"
+        )
+    else:
+        try:
+            services = build_sim_services(cfg, root, days, emit=emit, speed=speed, shadow=shadow)
+        except ValueError as exc:
+            _fail([str(exc)])
+        what = (
+            f"{days} simulated sessions"
+            if days
+            else f"speed ×{speed or cfg.sim.speed:g} until Ctrl+C"
+        )
+        where = f"the simulated market ({what})"
     print(
-        f"seeker: running {', '.join(chosen)} on the simulated market ({what}); "
-        f"journals in {root}/",
+        f"seeker: running {', '.join(chosen)} on {where}; journals in {root}/",
         flush=True,
     )
+    from seeker.ui.dashboard import Dashboard, dashboard_enabled
+
+    dash = Dashboard(services, chosen) if dashboard_enabled(no_dashboard) else None
+    if dash is not None:
+        services.emit = dash.emit
+        dash.start()
     try:
-        result = run_strategies(services, chosen)
+        result = run_strategies(services, chosen, on_tick=dash.update if dash else None)
     finally:
+        if dash is not None:
+            dash.stop()
         services.broker.close()
         services.close_journals()
-    print(
-        f"seeker: stopped ({result.reason}) at simulated {result.sim_time:%Y-%m-%d %H:%M}",
-        flush=True,
-    )
+    kind = "simulated " if services.clock.simulated else ""
+    stamp = f"{kind}{result.sim_time:%Y-%m-%d %H:%M}"
+    print(f"seeker: stopped ({result.reason}) at {stamp}", flush=True)
     errors = [n for n, s in result.states.items() if s == "error"]
     if errors:
         print(f"seeker: strategies that failed: {', '.join(errors)} (see their risk_events.jsonl)")

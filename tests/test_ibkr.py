@@ -160,7 +160,7 @@ def test_ibkr_settings_are_strict_and_required() -> None:
         IbkrSettings.model_validate({**SETTINGS, "max_market_data_lines": "100"})
     with pytest.raises(ValidationError, match="reconnect_max_delay"):
         IbkrSettings.model_validate({**SETTINGS, "reconnect_max_delay_seconds": 0.01})
-    shipped = tomllib.loads((ROOT / "config" / "seeker.ibkr.toml").read_text())
+    shipped = tomllib.loads((ROOT / "config" / "seeker.toml").read_text())
     assert IbkrSettings.model_validate(shipped["ibkr"]).market_data_type == "live"
 
 

@@ -32,6 +32,10 @@ class Clock(Protocol):
         """Sleep until `t`; return False if the clock is stopping (the caller should wind down)."""
         ...
 
+    def sleep(self, seconds: float) -> bool:
+        """Sleep `seconds` of this clock's time; return False if the clock is stopping."""
+        ...
+
     def stop(self) -> None:
         """Wake every sleeper and make further sleeps return False at once."""
         ...
@@ -68,6 +72,10 @@ class WallClock:
         if delay > 0:
             self._stop.wait(delay)
         return not self._stop.is_set()
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep `seconds` of wall time, or until stopped."""
+        return self.sleep_until(self.now() + timedelta(seconds=seconds))
 
     def stop(self) -> None:
         """Wake every sleeper."""
@@ -272,3 +280,81 @@ class SimClock:
         self._now = t
         for fn in self._listeners:
             fn(t)
+
+
+class BrokerClock:
+    """The broker's time (TWS's clock), extrapolated between readings.
+
+    With a real TWS this is wall time, immune to a skewed local clock; with a simulated TWS that
+    runs faster than real time it follows the simulation. The rate (broker seconds per real
+    second) is measured from successive readings; sleeps wait the estimated real time, then check.
+    """
+
+    simulated = False
+
+    def __init__(self, source: Callable[[], datetime], refresh_seconds: float = 0.25) -> None:
+        self._source = source
+        self._refresh = refresh_seconds
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        first = source().astimezone(MARKET_TZ)
+        self._anchor = (first, _time.monotonic())
+        self._previous = self._anchor
+        self._rate = 1.0
+
+    def _read(self) -> None:
+        try:
+            t = self._source().astimezone(MARKET_TZ)
+        except Exception:  # disconnected: keep extrapolating from the last reading
+            return
+        mono = _time.monotonic()
+        with self._lock:
+            prev_t, prev_m = self._previous
+            if mono - prev_m >= 1.0:
+                measured = (t - prev_t).total_seconds() / (mono - prev_m)
+                self._rate = max(1.0, measured)
+                self._previous = (t, mono)
+            self._anchor = (t, mono)
+
+    def now(self) -> datetime:
+        """Return the broker's time now (re-read when the last reading is stale)."""
+        with self._lock:
+            t, mono = self._anchor
+            rate = self._rate
+        age = _time.monotonic() - mono
+        if age > self._refresh:
+            self._read()
+            with self._lock:
+                t, mono = self._anchor
+            age = _time.monotonic() - mono
+        return t + timedelta(seconds=age * rate)
+
+    def sleep_until(self, t: datetime) -> bool:
+        """Sleep until the broker's clock reaches `t`, or until stopped; return False if stopped."""
+        while not self._stop.is_set():
+            left = (t - self.now()).total_seconds()
+            if left <= 0:
+                return True
+            with self._lock:
+                rate = self._rate
+            self._stop.wait(min(60.0, max(0.05, left / rate)))
+        return False
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep `seconds` of broker time."""
+        return self.sleep_until(self.now() + timedelta(seconds=seconds))
+
+    def stop(self) -> None:
+        """Wake every sleeper."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Return True once stopped."""
+        return self._stop.is_set()
+
+    def join(self, name: str) -> None:
+        """Do nothing: threads run freely on the broker's clock."""
+
+    def leave(self) -> None:
+        """Do nothing: threads run freely on the broker's clock."""

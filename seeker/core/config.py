@@ -31,6 +31,7 @@ from seeker.agents.regime import RegimeConfig
 from seeker.agents.selection import SelectionConfig
 from seeker.core.calendar import EXCHANGE_CALENDAR, calendar_for_exchange
 from seeker.core.config_base import StrictModel
+from seeker.core.ibkr_settings import IbkrSettings
 from seeker.core.models import Listing
 from seeker.core.sim.settings import SimSettings
 
@@ -175,6 +176,7 @@ class SeekerConfigBase(StrictModel):
     commissions: dict[Currency, CommissionConfig]
     universe: dict[str, ListingConfig]
     sim: SimSettings | None = None
+    ibkr: IbkrSettings | None = None
     runtime: RuntimeConfig = RuntimeConfig()
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
@@ -291,6 +293,8 @@ def _semantic_problems(cfg: Any, registry_names: Iterable[str]) -> list[str]:
             problems.append(
                 f"fx.cross_listings[{i}]: the listings must be one company (same symbol)"
             )
+    if cfg.broker.kind == "ibkr" and cfg.ibkr is None:
+        problems.append('ibkr: required key is missing (broker.kind = "ibkr")')
     if cfg.broker.kind == "sim":
         if cfg.sim is None:
             problems.append('sim: required key is missing (broker.kind = "sim")')

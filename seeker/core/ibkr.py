@@ -232,6 +232,9 @@ class IBKRBroker:
         link = self._link
         if link.client is None:
             link.client = IB()
+            # ib_async throttles to 45 requests/s on its own; make the configured message budget
+            # (enforced by our gate, shared with history pacing) the one that governs
+            link.client.client.MaxRequests = self.settings.max_messages_per_second
             link.client.disconnectedEvent += self._on_disconnected
             link.client.errorEvent += self._on_error
         ib = link.client

@@ -314,6 +314,7 @@ class MarketData:
         n = len(contracts)
         if n == 0:
             return []
+        await self.link.sync_clock()  # quotes are stamped on TWS's clock
         await self.link.hold_lines(n)
         subs: list[_Sub] = []
         try:
@@ -353,6 +354,7 @@ class MarketData:
         if sessions < 1:
             raise DataUnavailable(f"{listing_id}: history of {sessions} sessions asked")
         years = max(1, math.ceil((sessions + 10) / SESSIONS_PER_YEAR))
+        await self.link.sync_clock()  # "today" is TWS's day, not this machine's
         day = self.link.session_day()
         hit = self._bars.get((listing_id, years))
         if hit is None or hit[0] != day:

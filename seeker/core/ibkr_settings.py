@@ -2,7 +2,8 @@
 
 Host, port, client id and ``allow_live`` live in ``[broker]`` and are passed to the broker's
 constructor. Nothing here has a default: every key shapes what data Seeker trades on or how hard it
-may push IB's limits, so each one is written out in the config (see ``config/seeker.ibkr.toml``).
+may push IB's limits, so each one is written out in the config (the ``[ibkr]`` table of
+``config/seeker.toml``).
 """
 
 from __future__ import annotations

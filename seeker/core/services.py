@@ -302,3 +302,64 @@ def _tail(h: DailyHistory, n: int) -> DailyHistory:
     return DailyHistory(
         h.listing_id, h.dates[-n:], h.open[-n:], h.high[-n:], h.low[-n:], h.close[-n:], h.iv[-n:]
     )
+
+
+def build_ibkr_services(
+    config: Any,
+    log_root: Path,
+    live: bool,
+    emit: Callable[[str], None] = print,
+    shadow: bool = False,
+    clock: Clock | None = None,
+    pacer: Any = None,
+) -> Services:
+    """Build the services for TWS / IB Gateway; refuse live trading without both opt-ins.
+
+    The port is checked before any connection; the account after connecting (the broker
+    disconnects and raises LiveTradingRefused). The clock follows the broker's time, unless one
+    is given; `pacer` replaces IB's history pacing. Both exist for tests against a simulated TWS,
+    whose days pass in seconds.
+    """
+    from seeker.core.clock import BrokerClock
+    from seeker.core.ibkr import IBKRBroker
+    from seeker.core.ibkr_safety import LiveTradingRefused, live_problem
+
+    b = config.broker
+    problem = live_problem(b.port, "", b.allow_live, live)
+    if problem:
+        raise LiveTradingRefused(problem)
+    listings = config.listings()
+    broker = IBKRBroker(
+        config.ibkr,
+        listings,
+        host=b.host,
+        port=b.port,
+        client_id=b.client_id,
+        allow_live=b.allow_live,
+        live=live,
+        pacer=pacer,
+    )
+    broker.connect()
+    if clock is None:
+        clock = BrokerClock(broker.server_time)
+    today = clock.now().date()
+    calendars = MarketCalendars(
+        {lst.calendar for lst in listings.values()},
+        today - timedelta(days=int(config.regime.sessions_needed * 1.6) + 60),
+        today + timedelta(days=400),
+    )
+    services = Services(
+        config=config,
+        listings=listings,
+        calendars=calendars,
+        clock=clock,
+        broker=broker,
+        risk_guard=RiskGuard(make_caps(config)),
+        shadow_guard=RiskGuard(make_caps(config)),
+        commissions=make_commissions(config),
+        log_root=log_root,
+        emit=emit,
+        shadow=shadow,
+    )
+    broker.add_reconnect_listener(lambda epoch: services.reconcile(f"reconnect #{epoch}"))
+    return services
