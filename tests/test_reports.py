@@ -376,11 +376,15 @@ def test_breakdowns_by_regime_sector_cluster_and_currency(logs: Path) -> None:
     real = build_report(logs, CAPS).as_dict()["real"]
     assert real["trades"] == 3
     # B's ORDER has only the regime text: its IV-rank number is dropped, so it joins A's labels
+    # trades keep their full labels; reports group by the selection's class (shape · IV rank)
+    assert {t["regime"] for t in real["trade_list"]} == {RANGE_KEY, BREAKOUT_KEY}
     regimes = {(r["regime"], r["currency"]): r for r in real["by_regime"]}
-    assert set(regimes) == {(RANGE_KEY, "USD"), (BREAKOUT_KEY, "CAD")}
-    assert regimes[(RANGE_KEY, "USD")]["trades"] == 2
-    assert regimes[(RANGE_KEY, "USD")]["net_pnl"] == pytest.approx(-24.40)
-    assert regimes[(BREAKOUT_KEY, "CAD")]["net_pnl"] == pytest.approx(24.00)
+    assert set(regimes) == {("range · IVR high", "USD"), ("trend up · IVR high", "CAD")}
+    assert regimes[("range · IVR high", "USD")]["trades"] == 2
+    assert regimes[("range · IVR high", "USD")]["net_pnl"] == pytest.approx(-24.40)
+    assert regimes[("trend up · IVR high", "CAD")]["net_pnl"] == pytest.approx(24.00)
+    crossed = {(r["strategy_regime"], r["currency"]): r["trades"] for r in real["by_strategy_regime"]}
+    assert sum(crossed.values()) == 3 and all(" · " in k for k, _ in crossed)
     sectors = {(r["sector"], r["currency"]): r["net_pnl"] for r in real["by_sector"]}
     assert sectors == {
         ("energy", "USD"): pytest.approx(-25.20),

@@ -52,6 +52,7 @@ class Trade:
     cluster: str
     currency: str
     regime: str
+    regime_class: str
     opened_at: datetime | None
     closed_at: datetime
     qty: int
@@ -80,6 +81,7 @@ class Trade:
             "cluster": self.cluster,
             "currency": self.currency,
             "regime": self.regime,
+            "regime_class": self.regime_class,
             "opened_at": self.opened_at.isoformat() if self.opened_at else None,
             "closed_at": self.closed_at.isoformat(),
             "qty": self.qty,
@@ -278,6 +280,27 @@ def regime_key(labels: Mapping[str, Any] | None, summary: str | None = None) -> 
     return UNKNOWN
 
 
+def regime_class(labels: Mapping[str, Any] | None, summary: str | None = None) -> str:
+    """Return the regime as the v1 selection reads it: trend or structure, and IV rank.
+
+    E.g. ``range · IVR high`` (iron condor, iron fly), ``trend up · IVR high`` (credit spread),
+    ``neutral · IVR low`` (diagonal). At most 18 classes, so reports stay readable.
+    """
+    if labels:
+        trend = str(labels.get("trend", "?"))
+        shape = f"trend {trend}" if trend in ("up", "down") else str(labels.get("structure", "?"))
+        return f"{shape.replace('_', ' ')} · IVR {labels.get('ivr', '?')}"
+    if summary:
+        parts = [p.strip() for p in _IVR_NUMBER.sub("IVR ", summary).split(",")]
+        trend = next((p for p in parts if p.startswith("trend ")), None)
+        shape = trend or next(
+            (p for p in parts if p in ("range", "breakout up", "breakout down")), "neutral"
+        )
+        ivr = next((p for p in parts if p.startswith("IVR")), "IVR ?")
+        return f"{shape} · {ivr}"
+    return UNKNOWN
+
+
 def _parse(value: Any) -> datetime | None:
     try:
         ts = datetime.fromisoformat(str(value))
@@ -306,6 +329,7 @@ def _trade(name: str, pos: Position, post: Mapping[str, Any] | None) -> Trade:
         cluster=pos.cluster,
         currency=pos.currency,
         regime=regime_key(pos.meta.get("regime_labels"), summary),
+        regime_class=regime_class(pos.meta.get("regime_labels"), summary),
         opened_at=pos.opened_at,
         closed_at=pos.closed_at,
         qty=pos.opened_qty,
@@ -410,7 +434,8 @@ def summarize_all(
 # -- the full report --------------------------------------------------------------------------
 GROUPINGS: dict[str, Callable[[Trade], str]] = {
     "strategy": lambda t: t.strategy,
-    "regime": lambda t: t.regime,
+    "regime": lambda t: t.regime_class,
+    "strategy_regime": lambda t: f"{t.strategy} · {t.regime_class}",
     "sector": lambda t: t.sector,
     "cluster": lambda t: t.cluster,
     "currency": lambda t: t.currency,

@@ -12,7 +12,12 @@ from seeker.core.journal import SHADOW_SUFFIX
 from seeker.core.report import Report, Section, Stats, StrategySummary
 from seeker.ui.lines import num
 
-BREAKDOWNS = (("regime", "by regime at entry"), ("sector", "by sector"), ("cluster", "by cluster"))
+BREAKDOWNS = (
+    ("regime", "by regime at entry (trend or structure · IV rank)"),
+    ("strategy_regime", "by strategy × regime at entry"),
+    ("sector", "by sector"),
+    ("cluster", "by cluster"),
+)
 
 
 def _held(hours: float | None) -> str:
