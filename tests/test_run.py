@@ -116,3 +116,26 @@ def test_a_second_run_resumes_the_paper_account(tmp_path: Path) -> None:
         load_config(cfg, strategy_config_models()), logs, days=1, emit=lambda _m: None
     )
     assert mismatches(logs, ["iron_condor"], services.broker) == []
+
+
+def test_all_five_strategies_side_by_side(tmp_path: Path) -> None:
+    """The shipped config's five strategies, one thread each, share one Risk Guard for 60 sessions."""
+    logs = tmp_path / "logs"
+    res = seeker("run", "--days", "60", "--log-dir", str(logs), cwd=ROOT)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    names = ["broken_wing_butterfly", "credit_spread", "diagonal", "iron_condor", "iron_fly"]
+    report = json.loads(seeker("summary", "--json", "--log-dir", str(logs), cwd=ROOT).stdout)
+    rows = {r["strategy"]: r for r in report["rows"]}
+    assert sorted(rows) == names
+    for name in names:
+        assert rows[name]["trades"] >= 1, (name, rows[name])  # opened and closed
+    assert report["real"]["violations"] == []
+    crossed = {r["strategy_regime"].split(" · ")[0] for r in report["real"]["by_strategy_regime"]}
+    assert crossed == set(names)
+    from seeker.core.config import load_config
+    from seeker.core.manager import strategy_config_models
+
+    caps = make_caps(load_config(ROOT / "config" / "seeker.toml", strategy_config_models()))
+    assert cap_violations(logs, caps) == []
+    listing = seeker("list", cwd=ROOT)
+    assert all(name in listing.stdout for name in names)
