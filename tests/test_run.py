@@ -119,7 +119,7 @@ def test_a_second_run_resumes_the_paper_account(tmp_path: Path) -> None:
 
 
 def test_all_five_strategies_side_by_side(tmp_path: Path) -> None:
-    """The shipped config's five strategies, one thread each, share one Risk Guard for 60 sessions."""
+    """The shipped five strategies, one thread each, share one Risk Guard for 60 sessions."""
     logs = tmp_path / "logs"
     res = seeker("run", "--days", "60", "--log-dir", str(logs), cwd=ROOT)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
