@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from seeker.core.config_base import StrictModel
+from seeker.core.strategy_config import StrategyConfig, at_least
 
 
-class DiagonalConfig(StrictModel):
+class DiagonalConfig(StrategyConfig):
     """Entry and management rules of the diagonal (a calendar when both strikes are equal).
 
     The short is placed by delta: the listed strike on the out-of-the-money side whose |Δ| lies in
     ``short_delta_min``–``short_delta_max`` ("slightly OTM"), nearest the middle of the band.
     """
 
-    mode: Literal["trade", "shadow"]
-    underlyings: list[str] = Field(min_length=1)
-    quantity: int = Field(ge=1, le=100)
     right: Literal["C", "P", "trend"]
     """Calls, puts, or the regime's trend (up: calls, down: puts, none: both are proposed)."""
     shape: Literal["calendar", "diagonal"]
@@ -36,12 +32,6 @@ class DiagonalConfig(StrictModel):
     roll: bool
     stop_loss_pct_of_risk: float = Field(gt=0.0, le=100.0)
     long_exit_dte: int = Field(ge=0, le=730)
-    max_entries_per_day: int = Field(ge=1)
-    max_open_positions: int = Field(ge=1)
-    entry_window_start: time
-    entry_window_end: time
-    scan_interval_minutes: float = Field(gt=0.0)
-    poll_interval_minutes: float = Field(default=30.0, gt=0.0)
 
     @property
     def manage_dte(self) -> int:
@@ -72,13 +62,7 @@ class DiagonalConfig(StrictModel):
             raise ValueError(f"must be ≥ long_dte_min ({lo})")
         return v
 
-    @field_validator("short_delta_max")
-    @classmethod
-    def _delta_band(cls, v: float, info: ValidationInfo) -> float:
-        lo = info.data.get("short_delta_min")
-        if lo is not None and v < lo:
-            raise ValueError(f"must be ≥ short_delta_min ({lo})")
-        return v
+    _delta_band = field_validator("short_delta_max")(classmethod(at_least("short_delta_min")))
 
     @field_validator("short_exit_dte")
     @classmethod
@@ -86,14 +70,6 @@ class DiagonalConfig(StrictModel):
         lo = info.data.get("short_dte_min")
         if lo is not None and v >= lo:
             raise ValueError(f"must be below short_dte_min ({lo}), or shorts would close at once")
-        return v
-
-    @field_validator("entry_window_end")
-    @classmethod
-    def _window_order(cls, v: time, info: ValidationInfo) -> time:
-        start = info.data.get("entry_window_start")
-        if start is not None and v <= start:
-            raise ValueError(f"must be after entry_window_start ({start})")
         return v
 
     @field_validator("long_exit_dte")

@@ -2,60 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import time
-from typing import Literal
-
 from pydantic import Field, ValidationInfo, field_validator
 
-from seeker.core.config_base import StrictModel
+from seeker.core.strategy_config import SingleExpiryConfig, positive_widths
 
 
-class IronFlyConfig(StrictModel):
+class IronFlyConfig(SingleExpiryConfig):
     """Entry and management rules of the narrow-wing iron fly."""
 
-    mode: Literal["trade", "shadow"]
-    underlyings: list[str] = Field(min_length=1)
-    quantity: int = Field(ge=1, le=100)
-    dte_min: int = Field(ge=1, le=365)
-    dte_target: int = Field(ge=1, le=365)
-    dte_max: int = Field(ge=1, le=365)
     wing_widths: list[float] = Field(min_length=1)
     min_credit: float = Field(gt=0.0)
     event_buffer_days: int = Field(ge=0, le=30)
     take_profit_pct: float = Field(gt=0.0, le=100.0)
     stop_debit_multiple: float = Field(gt=1.0, le=10.0)
     gamma_exit_pct: float = Field(gt=0.0, le=1000.0)
-    manage_dte: int = Field(ge=0, le=365)
-    force_exit_dte: int = Field(ge=0, le=365)
-    max_entries_per_day: int = Field(ge=1)
-    max_open_positions: int = Field(ge=1)
-    entry_window_start: time
-    entry_window_end: time
-    scan_interval_minutes: float = Field(gt=0.0)
-    poll_interval_minutes: float = Field(default=30.0, gt=0.0)
 
-    @field_validator("dte_target")
-    @classmethod
-    def _target_after_min(cls, v: int, info: ValidationInfo) -> int:
-        lo = info.data.get("dte_min")
-        if lo is not None and v < lo:
-            raise ValueError(f"must be ≥ dte_min ({lo})")
-        return v
-
-    @field_validator("dte_max")
-    @classmethod
-    def _max_after_target(cls, v: int, info: ValidationInfo) -> int:
-        target = info.data.get("dte_target")
-        if target is not None and v < target:
-            raise ValueError(f"must be ≥ dte_target ({target})")
-        return v
-
-    @field_validator("wing_widths")
-    @classmethod
-    def _positive_widths(cls, v: list[float]) -> list[float]:
-        if any(w <= 0 for w in v):
-            raise ValueError("every wing width must be positive")
-        return sorted(set(v))
+    _positive_widths = field_validator("wing_widths")(classmethod(positive_widths))
 
     @field_validator("min_credit")
     @classmethod
@@ -66,28 +28,4 @@ class IronFlyConfig(StrictModel):
                 f"must be below the narrowest wing ({min(widths):g} $): an iron fly's credit "
                 "is always less than its width"
             )
-        return v
-
-    @field_validator("manage_dte")
-    @classmethod
-    def _manage_before_entry(cls, v: int, info: ValidationInfo) -> int:
-        lo = info.data.get("dte_min")
-        if lo is not None and v >= lo:
-            raise ValueError(f"must be below dte_min ({lo}), or positions would close at once")
-        return v
-
-    @field_validator("force_exit_dte")
-    @classmethod
-    def _force_before_manage(cls, v: int, info: ValidationInfo) -> int:
-        manage = info.data.get("manage_dte")
-        if manage is not None and v > manage:
-            raise ValueError(f"must be ≤ manage_dte ({manage})")
-        return v
-
-    @field_validator("entry_window_end")
-    @classmethod
-    def _window_order(cls, v: time, info: ValidationInfo) -> time:
-        start = info.data.get("entry_window_start")
-        if start is not None and v <= start:
-            raise ValueError(f"must be after entry_window_start ({start})")
         return v
