@@ -164,10 +164,9 @@ class Executor:
             problems.append(f"order ref {ref!r} does not name the strategy and position")
         return problems
 
-    def work(self, plan: OrderPlan) -> OrderState | None:
-        """Send the order and walk its ladder; return its final state (None if never sent)."""
+    def _write_order(self, plan: OrderPlan, **extra: Any) -> str:
+        """Journal the ORDER line (before anything is sent) and return its order ref."""
         ref = order_ref(self.strategy, plan.position_id, plan.intent)
-        order = ComboOrder(ref, plan.listing_id, plan.legs, plan.qty, plan.ladder[0])
         line = self.journal.write(
             "ORDER",
             order_id=plan.order_id,
@@ -180,9 +179,16 @@ class Executor:
             qty=plan.qty,
             limit_price=plan.ladder[0],
             ladder=list(plan.ladder),
+            **extra,
             **plan.fields,
         )
         self.on_line(line)
+        return ref
+
+    def work(self, plan: OrderPlan) -> OrderState | None:
+        """Send the order and walk its ladder; return its final state (None if never sent)."""
+        ref = self._write_order(plan)
+        order = ComboOrder(ref, plan.listing_id, plan.legs, plan.qty, plan.ladder[0])
         try:
             state = self.broker.place_order(order)
         except (BrokerUnavailable, DataUnavailable) as exc:
@@ -366,24 +372,8 @@ class ShadowExecutor(Executor):
         bought, bid sold), moved evenly when the fill is at the last limit; the legs are left out
         when their quotes cannot be read. A roll fills whole, like any shadow order.
         """
-        ref = order_ref(self.strategy, plan.position_id, plan.intent)
         natural = float(plan.fields["natural"])
-        line = self.journal.write(
-            "ORDER",
-            order_id=plan.order_id,
-            order_ref=ref,
-            strategy=self.strategy,
-            position_id=plan.position_id,
-            intent=plan.intent,
-            underlying=plan.listing_id,
-            legs=[leg_to_json(leg) for leg in plan.legs],
-            qty=plan.qty,
-            limit_price=plan.ladder[0],
-            ladder=list(plan.ladder),
-            shadow=True,
-            **plan.fields,
-        )
-        self.on_line(line)
+        self._write_order(plan, shadow=True)
         last = plan.ladder[-1]
         price, assumed = (natural, "natural") if natural <= last + 1e-9 else (last, "last limit")
         lines = [
