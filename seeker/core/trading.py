@@ -492,6 +492,23 @@ class OptionStrategy(Strategy):
         currency = self.services.listings[plan.listing_id].currency
         return self.services.commissions[currency].combo(plan.legs, plan.qty)
 
+    def _checked(
+        self, plan: OrderPlan, natural: float, in_rth: bool, risk_reserved: bool, what: str
+    ) -> bool:
+        """Run the pre-send checklist; journal why the order is not sent when it fails."""
+        problems = self.executor.checklist(
+            plan, natural=natural, in_rth=in_rth, risk_reserved=risk_reserved
+        )
+        if problems:
+            self.journal.write(
+                "RISK",
+                strategy=self.name,
+                position_id=plan.position_id,
+                rule="checklist",
+                detail=f"{what} not sent: " + "; ".join(problems),
+            )
+        return not problems
+
     def _in_rth(self, listing_id: str) -> bool:
         listing = self.services.listings[listing_id]
         return self.services.calendars.is_open(listing.calendar, self.services.clock.now())
@@ -702,20 +719,13 @@ class OptionStrategy(Strategy):
                 "dte": view.dte,
             },
         )
-        problems = self.executor.checklist(
+        if not self._checked(
             plan,
             natural=view.close_natural,
             in_rth=self._in_rth(pos.listing_id),
             risk_reserved=True,
-        )
-        if problems:
-            self.journal.write(
-                "RISK",
-                strategy=self.name,
-                position_id=pos.position_id,
-                rule="checklist",
-                detail="close not sent: " + "; ".join(problems),
-            )
+            what="close",
+        ):
             return
         self.services.emit(
             f"{self.name}: closing {pos.position_id} ({signal.rule}: {signal.reason})"
@@ -831,17 +841,13 @@ class OptionStrategy(Strategy):
                 "held_risk": round(held.risk, 4),
             },
         )
-        problems = self.executor.checklist(
-            plan, natural=natural, in_rth=self._in_rth(pos.listing_id), risk_reserved=True
-        )
-        if problems:
-            self.journal.write(
-                "RISK",
-                strategy=self.name,
-                position_id=pos.position_id,
-                rule="checklist",
-                detail="roll not sent: " + "; ".join(problems),
-            )
+        if not self._checked(
+            plan,
+            natural=natural,
+            in_rth=self._in_rth(pos.listing_id),
+            risk_reserved=True,
+            what="roll",
+        ):
             return
         self.services.emit(
             f"{self.name}: rolling {pos.position_id} ({signal.rule}: {signal.reason})"
@@ -1264,21 +1270,14 @@ class OptionStrategy(Strategy):
                 },
             },
         )
-        problems = self.executor.checklist(
+        if not self._checked(
             plan,
             natural=setup.natural,
             in_rth=self._in_rth(listing.listing_id),
             risk_reserved=self.guard.held(pid) is not None,
-        )
-        if problems:
+            what="entry",
+        ):
             self.guard.release(pid)
-            self.journal.write(
-                "RISK",
-                strategy=self.name,
-                position_id=pid,
-                rule="checklist",
-                detail="entry not sent: " + "; ".join(problems),
-            )
             return False
         self._flush_decisions()
         self.services.emit(f"{self.name}: opening {pid} {setup.label} x{qty}")
