@@ -19,13 +19,14 @@ import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from operator import attrgetter
 from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 from pydantic import Field, ValidationInfo, field_validator
-from scipy.signal import lfilter
 
 from seeker.core.config_base import StrictModel
 from seeker.core.models import Chain, DailyHistory, DataUnavailable, OptionQuote
@@ -74,6 +75,27 @@ def _series(name: str, values: ArrayLike) -> FloatArray:
     return arr
 
 
+def _smooth(x: FloatArray, gain: float, decay: float, prev: float) -> list[float]:
+    """Return y_t = decay · y_(t-1) + gain · x_t over `x`, with y_(-1) = `prev`.
+
+    The first-order IIR filter ``scipy.signal.lfilter([gain], [1, -decay], x, zi=[decay·prev])``
+    computes, bit for bit, for the NaN-free non-negative inputs here (a plain loop: the series
+    are a few hundred values, and it spares importing scipy.signal).
+    """
+    out: list[float] = []
+    append = out.append
+    y = prev
+    if gain == 1.0:  # 1.0 · v is v
+        for v in x.tolist():
+            y = decay * y + v
+            append(y)
+    else:
+        for v in x.tolist():
+            y = decay * y + gain * v
+            append(y)
+    return out
+
+
 def _wilder_sum(x: FloatArray, period: int) -> FloatArray:
     """Wilder-smooth ``x``: S = sum(x[:period]) at index period-1, then S - S/period + x_t.
 
@@ -84,7 +106,7 @@ def _wilder_sum(x: FloatArray, period: int) -> FloatArray:
     out[period - 1] = seed
     decay = 1.0 - 1.0 / period
     if x.size > period:
-        out[period:], _ = lfilter([1.0], [1.0, -decay], x[period:], zi=[decay * seed])
+        out[period:] = _smooth(x[period:], 1.0, decay, float(seed))
     return out
 
 
@@ -121,7 +143,7 @@ def _adx_run(high: FloatArray, low: FloatArray, close: FloatArray, period: int) 
     smoothed[0] = first
     if smoothed.size > 1:
         decay = (period - 1.0) / period
-        smoothed[1:], _ = lfilter([1.0 / period], [1.0, -decay], dx[period:], zi=[decay * first])
+        smoothed[1:] = _smooth(dx[period:], 1.0 / period, decay, float(first))
     out[2 * period - 1 :] = smoothed
     return out
 
@@ -405,31 +427,38 @@ class Regime:
         return ", ".join(self.phrase(d) for d in LABELS)
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the measures (rounded) and labels as a journal-ready mapping."""
-        return {
-            "listing_id": self.listing_id,
-            "day": self.day.isoformat(),
-            "close": round(self.close, 4),
-            "sma_fast": round(self.sma_fast, 4),
-            "sma_slow": round(self.sma_slow, 4),
-            "adx": round(self.adx, 2),
-            "atr": round(self.atr, 4),
-            "atr_pct": round(self.atr_pct, 3),
-            "iv": round(self.iv, 4),
-            "iv_rank": round(self.iv_rank, 1),
-            "iv_percentile": round(self.iv_percentile, 1),
-            "channel_high": round(self.channel_high, 4),
-            "channel_low": round(self.channel_low, 4),
-            "front_expiry": self.front_expiry.isoformat(),
-            "next_expiry": self.next_expiry.isoformat(),
-            "front_iv": round(self.front_iv, 4),
-            "next_iv": round(self.next_iv, 4),
-            "term_slope": round(self.term_slope, 4),
-            "put25_iv": round(self.put25_iv, 4),
-            "call25_iv": round(self.call25_iv, 4),
-            "skew": round(self.skew, 4),
-            "labels": self.labels(),
-        }
+        """Return the measures (rounded) and labels as a journal-ready mapping (a fresh dict)."""
+        fields = _journal_fields(self)
+        return {**fields, "labels": dict(fields["labels"])}
+
+
+@lru_cache(maxsize=256)
+def _journal_fields(r: Regime) -> dict[str, Any]:
+    """Return a regime's rounded measures and labels (made once per regime; never mutate it)."""
+    return {
+        "listing_id": r.listing_id,
+        "day": r.day.isoformat(),
+        "close": round(r.close, 4),
+        "sma_fast": round(r.sma_fast, 4),
+        "sma_slow": round(r.sma_slow, 4),
+        "adx": round(r.adx, 2),
+        "atr": round(r.atr, 4),
+        "atr_pct": round(r.atr_pct, 3),
+        "iv": round(r.iv, 4),
+        "iv_rank": round(r.iv_rank, 1),
+        "iv_percentile": round(r.iv_percentile, 1),
+        "channel_high": round(r.channel_high, 4),
+        "channel_low": round(r.channel_low, 4),
+        "front_expiry": r.front_expiry.isoformat(),
+        "next_expiry": r.next_expiry.isoformat(),
+        "front_iv": round(r.front_iv, 4),
+        "next_iv": round(r.next_iv, 4),
+        "term_slope": round(r.term_slope, 4),
+        "put25_iv": round(r.put25_iv, 4),
+        "call25_iv": round(r.call25_iv, 4),
+        "skew": round(r.skew, 4),
+        "labels": r.labels(),
+    }
 
 
 # -- labels (pure functions of measures) ---------------------------------------------------------
@@ -515,6 +544,10 @@ def _strike_iv(calls: dict[float, OptionQuote], puts: dict[float, OptionQuote], 
     return sum(ivs) / len(ivs) if ivs else math.nan
 
 
+_BY_STRIKE = attrgetter("contract.strike")
+"""Sort key of quotes: their contract's strike."""
+
+
 def _sides(chain: Chain, expiries: Iterable[date]) -> dict[tuple[date, str], list[OptionQuote]]:
     """Return the quotes of ``expiries`` by (expiry, right), each sorted by strike (one pass)."""
     wanted = set(expiries)
@@ -526,7 +559,7 @@ def _sides(chain: Chain, expiries: Iterable[date]) -> dict[tuple[date, str], lis
         if c.expiry in wanted:
             out[(c.expiry, c.right)].append(q)
     for rows in out.values():
-        rows.sort(key=lambda q: q.contract.strike)
+        rows.sort(key=_BY_STRIKE)
     return out
 
 
@@ -725,7 +758,8 @@ def classify(
                 f"bar missing on {dates[start - 1]}"
             )
     h, lo, c = high[start:], low[start:], close[start:]
-    adx_value = float(adx(h, lo, c, cfg.adx_period)[-1])
+    # adx() of one complete run (what ``adx(h, lo, c, period)[-1]`` returns, without its checks)
+    adx_value = float(np.clip(_adx_run(h, lo, c, cfg.adx_period)[-1:], 0.0, 100.0)[0])
     atr_value = _atr(h, lo, c, cfg.atr_period)
 
     last = float(close[-1])
@@ -734,14 +768,17 @@ def classify(
     channel_high = float(high[-look - 1 : -1].max())
     channel_low = float(low[-look - 1 : -1].min())
 
-    tail = iv[-window:]
-    rank = float(iv_rank(tail, window)[-1])
+    tail = iv[-window:]  # finite (checked above)
+    # iv_rank(tail, window)[-1] and iv_percentile(tail, window - 1)[-1], computed directly
+    lo_iv, hi_iv, today_iv = float(tail.min()), float(tail.max()), float(tail[-1])
+    span_iv = hi_iv - lo_iv
+    rank = 100.0 * ((today_iv - lo_iv) / span_iv) if span_iv > 0.0 else math.nan
     if math.isnan(rank):
         raise DataUnavailable(
             f"no regime for {lid}: IV flat at {tail[-1]:.4f} over the last {window} sessions, "
             "IV rank undefined"
         )
-    pct = float(iv_percentile(tail, window - 1)[-1])
+    pct = 100.0 * int(np.count_nonzero(tail[:-1] < today_iv)) / (window - 1)
 
     surface = {
         "front_iv": points.front_iv,

@@ -17,7 +17,7 @@ import os
 import threading
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,8 @@ class SimBroker:
         self._lock = threading.RLock()
         self._state = ConnectionState.DISCONNECTED
         self._orders: dict[str, _Working] = {}
+        self._account: tuple[tuple[Any, ...], AccountSnapshot] | None = None
+        """The last account snapshot and what it was marked from (time, cash, positions)."""
         self._live: dict[str, _Working] = {}
         """Orders that may not be done yet, in placement order (pruned as they finish)."""
         self._next_id = 1
@@ -267,6 +269,10 @@ class SimBroker:
         """Return cash per currency and net liquidation in the base currency (marked at mid)."""
         with self._lock:
             self._require_connected()
+            key = (self.market.now, tuple(self._cash.items()), tuple(self._positions.items()))
+            if self._account is not None and self._account[0] == key:
+                snap = self._account[1]  # same time, cash and positions: the same marks
+                return replace(snap, cash=dict(snap.cash))
             fx = self.market.fx_rate()
             value = dict(self._cash)
             quotes = self.market.option_quotes(list(self._positions))
@@ -284,13 +290,15 @@ class SimBroker:
                     if ccy == self.base_currency
                     else _convert(amount, ccy, self.base_currency, fx)
                 )
-            return AccountSnapshot(
+            snap = AccountSnapshot(
                 account_id="SIM-PAPER",
                 base_currency=self.base_currency,
                 cash=dict(self._cash),
                 net_liquidation=nlv,
                 ts=self.market.now,
             )
+            self._account = (key, snap)
+            return replace(snap, cash=dict(snap.cash))
 
     def positions(self) -> list[BrokerPosition]:
         """Return option positions per contract."""

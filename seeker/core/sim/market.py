@@ -10,6 +10,14 @@ trading grid point. ``history_sessions`` of history are generated before the fir
 IV rank and rolling correlations exist on day one; prices and USD.CAD are anchored so that the
 first session opens at the configured spots and rate.
 
+Option quotes are pure functions of the seed and the grid point, computed in vectorised passes
+over many rows at once; caches only spare recomputing them and never change a number, whatever
+the order or shape of the requests: per grid point, the quote values of every (listing, expiry,
+strike, right) already asked (shared by every later chain or quote request at that point); per
+session, each listing's quote basis (its previous close), its expected chain volume weight and
+each asked expiry's open interest; per expiry until it passes, the contracts handed out and the
+contract noise behind open interest (a weekly drift knot).
+
 Thread-safe: every public method holds one re-entrant lock.
 """
 
@@ -22,6 +30,9 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
+from itertools import repeat
+from typing import Any
 
 import numpy as np
 
@@ -40,16 +51,20 @@ from seeker.core.models import (
 from seeker.core.pricing import bs_price_greeks
 from seeker.core.sim.chain import (
     bid_ask,
+    contract_noise,
     cumulative_volume_share,
     expected_volume_weight,
+    noisy_open_interest,
+    oi_knot,
     open_interest,
+    strike_factor,
     typical_open_interest,
     volume_weight,
 )
 from seeker.core.sim.expiries import candidate_fridays
 from seeker.core.sim.paths import PathGenerator, RegimeTable, SessionPath, Universe, shift_paths
 from seeker.core.sim.settings import REGIMES, SimSettings
-from seeker.core.sim.surface import DAYS_PER_YEAR, Surface
+from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vols, smile_rows
 
 YEAR_SECONDS = DAYS_PER_YEAR * 86400.0
 """Seconds in a year of option time (calendar days)."""
@@ -65,6 +80,12 @@ MAX_STRIKES_PER_SIDE = 300
 
 MIN_OPTION_T = 60.0 / YEAR_SECONDS
 """Shortest time to expiry used in pricing (one minute), in years."""
+
+_MIN_DOWN = -math.log(1.0 - STRIKE_MIN_SPAN)
+_MIN_UP = math.log(1.0 + STRIKE_MIN_SPAN)
+
+_CALL_PUT = np.array([[True], [False]])
+"""Broadcasts a row of strikes to rows (call, put)."""
 
 FX_PAIR = "USD.CAD"
 FX_TICK = 0.00001
@@ -85,7 +106,7 @@ class _Bars:
     index: dict[date, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Expiry:
     """A listed expiry of one calendar: its date, monthly flag and close (POSIX seconds)."""
 
@@ -96,28 +117,79 @@ class _Expiry:
 
 @dataclass(frozen=True, slots=True)
 class _ExpiryLiquidity:
-    """Open interest and volume weights of one expiry, rows (call, put) × strikes from j0."""
+    """One session's open interest and volume weights of one expiry, rows (call, put) × strikes.
+
+    Column c is strike index ``j0 + c`` (strike = index × the listing's increment).
+    """
 
     j0: int
     oi: np.ndarray
     weight: np.ndarray
-    contracts: np.ndarray
-    """OptionContract objects (made on first use), rows (call, put) × strikes from j0."""
-    made: np.ndarray
-    """True where ``contracts`` holds an object."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
+class _Noise:
+    """Contract noise of one expiry over strike indices lo.., rows (call, put); kept to expiry."""
+
+    lo: int
+    base: np.ndarray
+    knots: dict[int, np.ndarray]
+    """Drift noise by weekly knot."""
+
+
+@dataclass(slots=True)
+class _StepRows:
+    """Quote values of one expiry at one grid point, shared by every request at that point.
+
+    Strike indices lo.., two rows per strike (call, put); each column a list, None where not
+    computed yet. Columns: bid, ask, iv, delta, gamma, vega, theta, open interest, volume, size.
+    """
+
+    lo: int
+    cols: list[list[Any]]
+    quotes: list[OptionQuote | None]
+    """Chain quotes made from the columns at time ``now`` (None where not made yet)."""
+    now: datetime | None = None
+
+
+_COLUMNS = 10
+
+
+@dataclass(slots=True)
+class _ContractRow:
+    """The contracts of one expiry over strike indices lo.., kept until the expiry passes."""
+
+    lo: int
+    calls: list[OptionContract]
+    puts: list[OptionContract]
+
+
 class _Obs:
-    """Where a listing's observable state sits: a session path and a grid point in it."""
+    """Where a listing's observable state sits: a session path, a grid point and its time."""
 
-    path: SessionPath
-    g: int
+    __slots__ = ("g", "path", "ts")
 
-    @property
-    def ts(self) -> float:
-        """Return the POSIX time of the grid point."""
-        return float(self.path.times[self.g])
+    def __init__(self, path: SessionPath, g: int) -> None:
+        self.path = path
+        self.g = g
+        self.ts = float(path.times[g])
+        """The POSIX time of the grid point."""
+
+
+@dataclass(slots=True)
+class _ListingDay:
+    """One listing's quote basis for one session: its previous close and what derives from it."""
+
+    ref: _Obs
+    """The listing's last close before the session (open interest's basis)."""
+    spot: float
+    surface: Surface
+    liquidity: dict[date, _ExpiryLiquidity] = field(default_factory=dict)
+    total_weight: float | None = None
+
+
+_Rows = tuple[_Expiry, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Quote rows of one expiry: (expiry, strikes, is_call, open interest, volume weight)."""
 
 
 class SimMarket:
@@ -151,8 +223,22 @@ class SimMarket:
         self._expiry_cache: dict[tuple[str, date], list[_Expiry]] = {}
         self._cache: dict[tuple[object, ...], object] = {}
         self._day_cache: dict[tuple[object, ...], object] = {}
-        self._contract_cache: dict[tuple[int, date, int, str], OptionContract] = {}
-        """Contracts by (listing index, expiry, strike index, right), kept until they expire."""
+        self._listing_days: dict[int, _ListingDay] = {}
+        """Each listing's quote basis for the current session (dropped at the next session)."""
+        self._contract_rows: dict[tuple[int, date], _ContractRow] = {}
+        """Chain contracts by (listing index, expiry), kept until they expire."""
+        self._noise: dict[tuple[int, date], _Noise] = {}
+        """Contract noise by (listing index, expiry), kept until they expire."""
+        self._strike_table = [np.zeros(0) for _ in self._u.ids]
+        """Strikes by strike index (index × increment, rounded), per listing."""
+        self._strike_lists: list[list[float]] = [[] for _ in self._u.ids]
+        """The strike tables as lists (for per-contract lookups)."""
+        self._factor_table = [np.zeros(0) for _ in self._u.ids]
+        """Open-interest strike factors by strike index, per listing."""
+        ordered = [listings[lid] for lid in self._u.ids]
+        self._inc = [x.strike_increment for x in ordered]
+        self._carry = [rates[x.currency] - x.dividend_yield for x in ordered]
+        self._typical_oi = [float(settings.listings[lid].open_interest) for lid in self._u.ids]
 
         start_day, first_day = self._history_range()
         for day in calendars.union_sessions(first_day, start_day):
@@ -278,11 +364,12 @@ class SimMarket:
     def _new_day(self) -> None:
         """Drop the caches of the previous session and the contracts that have expired."""
         self._day_cache.clear()
+        self._listing_days.clear()
         today = self._paths[self._pos[0]].day if self._paths else None
         if today is not None:
-            gone = [k for k in self._contract_cache if k[1] < today]
-            for k in gone:
-                del self._contract_cache[k]
+            for store in (self._contract_rows, self._noise):
+                for k in [k for k in store if k[1] < today]:
+                    del store[k]
 
     def _next_session(self) -> tuple[date, float]:
         if self._next is None:
@@ -455,57 +542,105 @@ class SimMarket:
             raise DataUnavailable(f"{self._u.ids[i]}: expiry {expiry} is not listed now")
         return e
 
-    def _strike_grid(self, i: int, obs: _Obs, e: _Expiry) -> np.ndarray:
-        """Return the strikes listed at `obs`: ±max(4 σ√T, 25 %) around spot, on the increment."""
-        inc = self.listings[self._u.ids[i]].strike_increment
+    def _grid_bounds(self, i: int, obs: _Obs, e: _Expiry) -> tuple[int, int]:
+        """Return the strike indices (lo, hi) listed at `obs`: ±max(4 σ√T, 25 %) around spot."""
+        return self._grids(i, obs, (e,))[0]
+
+    def _grids(self, i: int, obs: _Obs, expiries: Sequence[_Expiry]) -> list[tuple[int, int]]:
+        """Return the listed strike indices (lo, hi) of several expiries at `obs`."""
+        inc = self._inc[i]
         spot = self._price(i, obs)
-        t = max((e.close_ts - obs.ts) / YEAR_SECONDS, MIN_OPTION_T)
-        sd = self._surface(i, obs).atm_at(t) * math.sqrt(t)
-        down = max(STRIKE_SD * sd, -math.log(1.0 - STRIKE_MIN_SPAN))
-        up = max(STRIKE_SD * sd, math.log(1.0 + STRIKE_MIN_SPAN))
+        atm_at = self._surface(i, obs).atm_at
         centre = round(spot / inc)
-        lo = max(math.floor(spot * math.exp(-down) / inc), centre - MAX_STRIKES_PER_SIDE, 1)
-        hi = min(math.ceil(spot * math.exp(up) / inc), centre + MAX_STRIKES_PER_SIDE)
-        return np.round(np.arange(lo, max(hi, lo) + 1) * inc, 4)
+        floor_lo, ceil_hi = max(centre - MAX_STRIKES_PER_SIDE, 1), centre + MAX_STRIKES_PER_SIDE
+        out = []
+        for e in expiries:
+            t = max((e.close_ts - obs.ts) / YEAR_SECONDS, MIN_OPTION_T)
+            sd = STRIKE_SD * (atm_at(t) * math.sqrt(t))
+            lo = max(math.floor(spot * math.exp(-max(sd, _MIN_DOWN)) / inc), floor_lo)
+            hi = min(math.ceil(spot * math.exp(max(sd, _MIN_UP)) / inc), ceil_hi)
+            out.append((lo, max(hi, lo)))
+        return out
+
+    def _strike_values(self, i: int, lo: int, hi: int) -> np.ndarray:
+        """Return the strikes of indices lo..hi (inclusive) of listing `i` (a read-only view)."""
+        table = self._strike_table[i]
+        if hi >= len(table):
+            table = self._grow_tables(i, hi)
+        return table[lo : hi + 1]
+
+    def _strike_factors(self, i: int, lo: int, hi: int) -> np.ndarray:
+        """Return the open-interest strike factors of indices lo..hi of listing `i`."""
+        table = self._factor_table[i]
+        if hi >= len(table):
+            self._grow_tables(i, hi)
+            table = self._factor_table[i]
+        return table[lo : hi + 1]
+
+    def _grow_tables(self, i: int, hi: int) -> np.ndarray:
+        """Extend listing `i`'s strike tables past index `hi`; return the strikes."""
+        size = max(2 * len(self._strike_table[i]), hi + 1, 64)
+        table = np.round(np.arange(size) * self._inc[i], 4)
+        factors = strike_factor(table, self.settings.liquidity)
+        table.flags.writeable = False
+        factors.flags.writeable = False
+        self._strike_lists[i] = table.tolist()
+        self._strike_table[i] = table
+        self._factor_table[i] = factors
+        return table
 
     def strikes(self, listing_id: str, expiry: date) -> np.ndarray:
         """Return the listed strikes of one expiry, sorted, on the listing's strike increment."""
         with self._lock:
             self._listing(listing_id)
             i = self._u.index[listing_id]
-            return self._strike_grid(i, self._obs(i), self._expiry(i, expiry))
+            lo, hi = self._grid_bounds(i, self._obs(i), self._expiry(i, expiry))
+            return self._strike_values(i, lo, hi).copy()
 
     # -- option quotes --------------------------------------------------------------------------
-    def _reference(self, i: int) -> _Obs:
-        """Return the listing's last close before the current session (open interest's basis)."""
-        prev = int(self._paths[self._pos[0]].prev_traded[i])
-        path = self._paths[prev]
-        return _Obs(path, int(path.last_trade[i]))
+    def _day_of(self, i: int) -> _ListingDay:
+        """Return listing `i`'s quote basis for the current session (made once per session)."""
+        hit = self._listing_days.get(i)
+        if hit is None:
+            path = self._paths[int(self._paths[self._pos[0]].prev_traded[i])]
+            ref = _Obs(path, int(path.last_trade[i]))
+            hit = _ListingDay(ref, self._price(i, ref), self._surface(i, ref))
+            self._listing_days[i] = hit
+        return hit
 
-    def _k_ref(self, i: int, close_ts: np.ndarray, strikes: np.ndarray) -> np.ndarray:
-        """Return the standardized log-moneyness of rows at the previous close."""
-        ref = self._reference(i)
-        listing = self.listings[self._u.ids[i]]
-        t = np.maximum((close_ts - ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
-        carry = self.rates[listing.currency] - listing.dividend_yield
-        fwd = self._price(i, ref) * np.exp(carry * t)
-        return self._surface(i, ref).smile(strikes, fwd, t)[1]
+    def _k_ref(
+        self,
+        i: int,
+        day: _ListingDay,
+        close_ts: np.ndarray,
+        strikes: np.ndarray,
+        counts: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """Return the standardized log-moneyness of rows at the previous close.
+
+        `close_ts` holds one expiry close per group of `counts` rows (one group: no counts).
+        """
+        t = np.maximum((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
+        fwd = day.spot * np.exp(self._carry[i] * t)
+        return day.surface.moneyness(strikes, fwd, t, counts)
 
     def _open_interest(
         self, i: int, e: _Expiry, strikes: np.ndarray, is_call: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return (open interest, volume weight) of rows of one expiry, as of the previous close."""
-        lid = self._u.ids[i]
+        """Return (open interest, volume weight) of contracts of one expiry, at the last close.
+
+        `strikes` and `is_call` broadcast (a row of strikes with [[True], [False]] gives rows
+        (call, put) × strikes).
+        """
+        day = self._day_of(i)
         liq = self.settings.liquidity
-        k_ref = self._k_ref(i, np.full(strikes.shape, e.close_ts), strikes)
-        monthly = np.full(strikes.shape, e.monthly)
-        typical = float(self.settings.listings[lid].open_interest)
-        median = typical_open_interest(strikes, k_ref, monthly, typical, liq)
+        k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
+        median = typical_open_interest(strikes, k_ref, e.monthly, self._typical_oi[i], liq)
         oi = open_interest(
             self.settings.seed,
             self._keys[i],
             self._paths[self._pos[0]].day.toordinal(),
-            np.full(strikes.shape, e.day.toordinal()),
+            e.day.toordinal(),
             strikes,
             is_call,
             median,
@@ -514,27 +649,65 @@ class SimMarket:
         return oi, volume_weight(oi, k_ref, liq)
 
     def _liquidity(self, i: int, e: _Expiry) -> _ExpiryLiquidity:
-        """Return the day's open interest and volume weights of one expiry's strikes."""
-        key = ("liq", i, e.day)
-        hit = self._day_cache.get(key)
+        """Return the session's open interest and volume weights of one expiry's strikes.
+
+        They cover the strikes listed at the last close, widened by half their span each side
+        (spot moves during the day); other strikes are computed on demand, with the same values.
+        """
+        day = self._day_of(i)
+        hit = day.liquidity.get(e.day)
         if hit is None:
-            inc = self.listings[self._u.ids[i]].strike_increment
-            listed = np.rint(self._strike_grid(i, self._reference(i), e) / inc).astype(np.intp)
-            margin = (int(listed[-1]) - int(listed[0])) // 2  # spot moves during the day
-            j0 = max(1, int(listed[0]) - margin)
-            strikes = np.round(np.arange(j0, int(listed[-1]) + margin + 1) * inc, 4)
-            both = np.concatenate([strikes, strikes])
-            calls = np.repeat([True, False], len(strikes))
-            oi, weight = self._open_interest(i, e, both, calls)
-            hit = _ExpiryLiquidity(
-                j0,
-                oi.reshape(2, -1),
-                weight.reshape(2, -1),
-                np.full((2, len(strikes)), None, dtype=object),
-                np.zeros((2, len(strikes)), dtype=bool),
+            inc = self._inc[i]
+            lo, hi = self._grid_bounds(i, day.ref, e)
+            table = self._strike_values(i, 0, hi)
+            first, last = int(np.rint(table[lo] / inc)), int(np.rint(table[hi] / inc))
+            margin = (last - first) // 2
+            j0, j1 = max(1, first - margin), last + margin
+            strikes = self._strike_values(i, j0, j1)
+            liq = self.settings.liquidity
+            k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
+            median = typical_open_interest(
+                strikes,
+                k_ref,
+                e.monthly,
+                self._typical_oi[i],
+                liq,
+                self._strike_factors(i, j0, j1),
             )
-            self._day_cache[key] = hit
-        return hit  # type: ignore[return-value]
+            knot, w = oi_knot(self._paths[self._pos[0]].day.toordinal())
+            base, d0, d1 = self._noise_of(i, e, j0, j1, knot)
+            oi = noisy_open_interest(median, base, d0, d1, w, liq)
+            hit = _ExpiryLiquidity(j0, oi, volume_weight(oi, k_ref, liq))
+            day.liquidity[e.day] = hit
+        return hit
+
+    def _noise_of(
+        self, i: int, e: _Expiry, j0: int, j1: int, knot: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (base, knot, next knot) noise of strike indices j0..j1, rows (call, put).
+
+        Kept per expiry and reused across sessions (the base never changes, a knot lasts a week).
+        """
+        key = (i, e.day)
+        noise = self._noise.get(key)
+        args = (self.settings.seed, self._keys[i], e.day.toordinal())
+        if noise is None or j0 < noise.lo or j1 >= noise.lo + noise.base.shape[1]:
+            pad = (j1 - j0) // 4  # room for spot to drift before the next recomputation
+            lo, hi = max(1, j0 - pad), j1 + pad
+            if noise is not None:
+                lo, hi = min(lo, noise.lo), max(hi, noise.lo + noise.base.shape[1] - 1)
+            strikes = self._strike_values(i, lo, hi)
+            base, (d0, d1) = contract_noise(*args, strikes, _CALL_PUT, (knot, knot + 1))
+            assert base is not None
+            noise = self._noise[key] = _Noise(lo, base, {knot: d0, knot + 1: d1})
+        missing = [k for k in (knot, knot + 1) if k not in noise.knots]
+        if missing:
+            strikes = self._strike_values(i, noise.lo, noise.lo + noise.base.shape[1] - 1)
+            _, drift = contract_noise(*args, strikes, _CALL_PUT, missing, base=False)
+            noise.knots = {k: v for k, v in noise.knots.items() if k >= knot}
+            noise.knots.update(zip(missing, drift, strict=True))
+        a, b = j0 - noise.lo, j1 - noise.lo + 1
+        return noise.base[:, a:b], noise.knots[knot][:, a:b], noise.knots[knot + 1][:, a:b]
 
     def _total_weight(self, i: int) -> float:
         """Return the expected summed volume weight of the listing's whole chain today.
@@ -542,46 +715,23 @@ class SimMarket:
         Every strike listed at the previous close, for every expiry listed at today's open, both
         rights; contract noise is averaged out (it is the normaliser of per-contract volumes).
         """
-        key = ("weight", i)
-        hit = self._day_cache.get(key)
-        if hit is None:
-            ref = self._reference(i)
+        day = self._day_of(i)
+        if day.total_weight is None:
             session_open = self._paths[self._pos[0]].open_ts
             expiries = list(self._listed_at(i, session_open).values())
-            grids = [self._strike_grid(i, ref, e) for e in expiries]
-            strikes = np.concatenate(grids)
-            close_ts = np.concatenate(
-                [np.full(len(g), e.close_ts) for e, g in zip(expiries, grids, strict=True)]
-            )
-            monthly = np.concatenate(
-                [np.full(len(g), e.monthly) for e, g in zip(expiries, grids, strict=True)]
-            )
-            k_ref = self._k_ref(i, close_ts, strikes)
+            bounds = self._grids(i, day.ref, expiries)
+            strikes = np.concatenate([self._strike_values(i, lo, hi) for lo, hi in bounds])
+            counts = [hi - lo + 1 for lo, hi in bounds]
+            close_ts = np.array([e.close_ts for e in expiries])
+            k_ref = self._k_ref(i, day, close_ts, strikes, counts)
+            monthly = np.repeat(np.array([e.monthly for e in expiries]), counts)
+            factor = np.concatenate([self._strike_factors(i, lo, hi) for lo, hi in bounds])
             liq = self.settings.liquidity
-            typical = float(self.settings.listings[self._u.ids[i]].open_interest)
-            median = typical_open_interest(strikes, k_ref, monthly, typical, liq)
-            hit = 2.0 * float(expected_volume_weight(median, k_ref, liq).sum())
-            self._day_cache[key] = hit
-        return hit  # type: ignore[return-value]
-
-    def _rows_liquidity(
-        self, i: int, e: _Expiry, strikes: np.ndarray, is_call: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Return (open interest, volume weight) of rows of one expiry."""
-        liq = self._liquidity(i, e)
-        inc = self.listings[self._u.ids[i]].strike_increment
-        idx = np.rint(strikes / inc).astype(np.intp) - liq.j0
-        side = np.where(is_call, 0, 1)
-        inside = (idx >= 0) & (idx < liq.oi.shape[1])
-        if inside.all():
-            return liq.oi[side, idx], liq.weight[side, idx]
-        oi = np.empty(strikes.shape)
-        weight = np.empty(strikes.shape)
-        oi[inside] = liq.oi[side[inside], idx[inside]]
-        weight[inside] = liq.weight[side[inside], idx[inside]]
-        out = ~inside
-        oi[out], weight[out] = self._open_interest(i, e, strikes[out], is_call[out])
-        return oi, weight
+            median = typical_open_interest(
+                strikes, k_ref, monthly, self._typical_oi[i], liq, factor
+            )
+            day.total_weight = 2.0 * float(expected_volume_weight(median, k_ref, liq).sum())
+        return day.total_weight
 
     def _chain_volume(self, i: int) -> float:
         """Return the listing's option volume so far today (0 when it does not trade today)."""
@@ -607,95 +757,165 @@ class SimMarket:
                 return int(path.day_volume[i])
         return None
 
-    def _quote_arrays(
-        self, i: int, groups: Sequence[tuple[_Expiry, np.ndarray, np.ndarray]]
-    ) -> dict[str, np.ndarray]:
-        """Return flat quote arrays for groups of (expiry, strikes, is_call) rows."""
-        listing = self.listings[self._u.ids[i]]
-        cfg = self.settings.listings[listing.listing_id]
-        obs = self._obs(i)
-        spot = self._price(i, obs)
-        strikes = np.concatenate([g[1] for g in groups])
-        is_call = np.concatenate([g[2] for g in groups])
-        close_ts = np.concatenate([np.full(len(g[1]), g[0].close_ts) for g in groups])
-        liq = [self._rows_liquidity(i, e, k, c) for e, k, c in groups]
-        oi = np.concatenate([x[0] for x in liq])
-        weight = np.concatenate([x[1] for x in liq])
-        t = np.maximum((close_ts - obs.ts) / YEAR_SECONDS, MIN_OPTION_T)
-        rate = self.rates[listing.currency]
-        fwd = spot * np.exp((rate - listing.dividend_yield) * t)
-        iv, k = self._surface(i, obs).smile(strikes, fwd, t)
-        out = bs_price_greeks(spot, strikes, t, rate, iv, is_call, listing.dividend_yield)
-        bid, ask = bid_ask(
-            out["price"], k, cfg.option_spread, obs.path.mix.spread_mult, self.settings.quotes
-        )
-        volume = np.floor(self._chain_volume(i) * weight / self._total_weight(i))
-        size = np.maximum(np.floor(oi * self.settings.quotes.size_per_open_interest), 1.0)
-        out.update(bid=bid, ask=ask, iv=iv, oi=oi, volume=volume, size=size)
-        return out
+    def _quote_columns(self, groups: Sequence[tuple[int, _Rows]]) -> list[list[Any]]:
+        """Return the quote values of the rows of `groups` (listing index, rows), by column."""
+        meta = [(i, rows[0], len(rows[1])) for i, rows in groups]
+        if len(groups) == 1:
+            return self._columns(meta, *groups[0][1][1:])
+        flat = (np.concatenate([rows[k] for _, rows in groups]) for k in range(1, 5))
+        return self._columns(meta, *flat)
 
-    def _contracts_of(
-        self, i: int, groups: Sequence[tuple[_Expiry, np.ndarray, np.ndarray]]
-    ) -> list[OptionContract]:
-        """Return the contracts of the rows of `groups`, made once per session and reused."""
-        lid = self._u.ids[i]
-        inc = self.listings[lid].strike_increment
-        out: list[OptionContract] = []
-        for e, strikes, calls in groups:
-            liq = self._liquidity(i, e)
-            idx = np.rint(strikes / inc).astype(np.intp) - liq.j0
-            side = np.where(calls, 0, 1)
-            if not ((idx >= 0) & (idx < liq.oi.shape[1])).all():
-                out.extend(
-                    OptionContract(lid, e.day, k, "C" if c else "P")
-                    for k, c in zip(strikes.tolist(), calls.tolist(), strict=True)
-                )
-                continue
-            missing = ~liq.made[side, idx]
-            if missing.any():
-                known = self._contract_cache
-                for r in np.flatnonzero(missing).tolist():
-                    right = "C" if calls[r] else "P"
-                    key = (i, e.day, int(idx[r]) + liq.j0, right)
-                    c = known.get(key)
-                    if c is None:
-                        c = OptionContract(lid, e.day, float(strikes[r]), right)
-                        known[key] = c
-                    liq.contracts[side[r], idx[r]] = c
-                liq.made[side, idx] = True
-            out.extend(liq.contracts[side, idx].tolist())
-        return out
-
-    def _build_quotes(
+    def _columns(
         self,
-        i: int,
-        groups: Sequence[tuple[_Expiry, np.ndarray, np.ndarray]],
-        contracts: Sequence[OptionContract] | None = None,
-    ) -> list[OptionQuote]:
-        """Return OptionQuote objects of the rows of `groups` (contracts given or made)."""
-        a = self._quote_arrays(i, groups)
-        if contracts is None:
-            contracts = self._contracts_of(i, groups)
-        spot = self._price(i, self._obs(i))
-        now = self._now
-        size = a["size"].astype(np.int64).tolist()
-        return [
-            OptionQuote(c, b, ak, v, d, g, ve, th, o, vo, spot, now, sz, sz)
-            for c, b, ak, v, d, g, ve, th, o, vo, sz in zip(
-                contracts,
-                a["bid"].tolist(),
-                a["ask"].tolist(),
-                a["iv"].tolist(),
-                a["delta"].tolist(),
-                a["gamma"].tolist(),
-                a["vega"].tolist(),
-                a["theta"].tolist(),
-                a["oi"].astype(np.int64).tolist(),
-                a["volume"].astype(np.int64).tolist(),
-                size,
-                strict=True,
+        meta: Sequence[tuple[int, _Expiry, int]],
+        strikes: np.ndarray,
+        is_call: np.ndarray,
+        oi: np.ndarray,
+        weight: np.ndarray,
+    ) -> list[list[Any]]:
+        """Return the quote values of rows given flat, in groups of (listing index, expiry, rows).
+
+        One vectorised pass whatever the listings and expiries. Columns: bid, ask, iv, delta,
+        gamma, vega, theta, open interest, volume, size.
+        """
+        params = [self._quote_params(i) for i, _, _ in meta]
+        vp = self.settings.iv
+        quotes = self.settings.quotes
+        if len(meta) == 1:  # one listing and expiry: its parameters broadcast as scalars
+            obs_ts, spot, rate, dy, base_iv, shift, slope, skew, spread, mult, cv, tw = params[0]
+            t = np.maximum((np.array([meta[0][1].close_ts]) - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
+            fwd = spot * np.exp((rate - dy) * t)
+            iv, k = smile_rows(atm_vols(base_iv, shift, slope, t, vp), skew, strikes, fwd, t, vp)
+            assert iv is not None
+            t_rows: float | np.ndarray = float(t[0])
+        else:
+            counts = [n for _, _, n in meta]
+            g = np.array(
+                [[*p[:8], e.close_ts] for p, (_, e, _) in zip(params, meta, strict=True)]
+            ).T
+            obs_ts, spot, rate, dy, base_iv, shift, slope, skew, close_ts = g
+            t = np.maximum((close_ts - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
+            fwd = spot * np.exp((rate - dy) * t)
+            atm = atm_vols(base_iv, shift, slope, t, vp)
+            iv, k = smile_rows(atm, skew, strikes, fwd, t, vp, counts)
+            assert iv is not None
+            spot, t_rows, rate, dy = (x.repeat(counts) for x in (spot, t, rate, dy))
+            spread, mult, cv, tw = np.array([p[8:] for p in params]).T.repeat(counts, axis=1)
+        out = bs_price_greeks(spot, strikes, t_rows, rate, iv, is_call, dy)
+        bid, ask = bid_ask(out["price"], k, spread, mult, quotes)
+        volume = np.floor(cv * weight / tw)
+        size = np.maximum(np.floor(oi * quotes.size_per_open_interest), 1.0)
+        ints = np.empty((3, len(oi)), dtype=np.int64)
+        np.copyto(ints[0], oi, casting="unsafe")
+        np.copyto(ints[1], volume, casting="unsafe")
+        np.copyto(ints[2], size, casting="unsafe")
+        floats = np.stack([bid, ask, iv, out["delta"], out["gamma"], out["vega"], out["theta"]])
+        return [*floats.tolist(), *ints.tolist()]
+
+    def _quote_params(self, i: int) -> tuple[float, ...]:
+        """Return what listing `i`'s quotes rest on at this grid point (cached per point).
+
+        (observation time, spot, rate, dividend yield, base IV, IV shift, term slope, skew,
+        option spread, spread multiplier, volume so far today, expected volume weight).
+        """
+        key = ("params", i)
+        hit = self._cache.get(key)
+        if hit is None:
+            listing = self.listings[self._u.ids[i]]
+            obs = self._obs(i)
+            surface = self._surface(i, obs)
+            hit = self._cache[key] = (
+                obs.ts,
+                self._price(i, obs),
+                self.rates[listing.currency],
+                listing.dividend_yield,
+                surface.base_iv,
+                surface.shift,
+                surface.term_slope,
+                surface.skew,
+                self.settings.listings[listing.listing_id].option_spread,
+                obs.path.mix.spread_mult,
+                self._chain_volume(i),
+                self._total_weight(i),
             )
-        ]
+        return hit  # type: ignore[return-value]
+
+    def _quotes_of(
+        self, i: int, contracts: Sequence[OptionContract], cols: Sequence[Sequence[Any]]
+    ) -> list[OptionQuote]:
+        """Return OptionQuote objects of `contracts` from their columns of values."""
+        bid, ask, iv, delta, gamma, vega, theta, oi, volume, size = cols
+        rows = zip(
+            contracts,
+            bid,
+            ask,
+            iv,
+            delta,
+            gamma,
+            vega,
+            theta,
+            oi,
+            volume,
+            repeat(self._price(i, self._obs(i))),
+            repeat(self._now),
+            size,
+            size,
+            strict=False,
+        )
+        return list(map(tuple.__new__, repeat(OptionQuote), rows))  # type: ignore[arg-type]
+
+    def _step_rows(self, i: int, e: _Expiry, lo: int, hi: int) -> _StepRows:
+        """Return the grid point's quote store of one expiry, covering strike indices lo..hi."""
+        key = ("rows", i, e.day)
+        rows: _StepRows | None = self._cache.get(key)  # type: ignore[assignment]
+        if rows is None:
+            size = 2 * (hi - lo + 1)
+            rows = _StepRows(lo, [[None] * size for _ in range(_COLUMNS)], [None] * size)
+            self._cache[key] = rows
+            return rows
+        if lo < rows.lo:
+            pad = [None] * (2 * (rows.lo - lo))
+            for col in (*rows.cols, rows.quotes):
+                col[:0] = pad
+            rows.lo = lo
+        extra = 2 * (hi - rows.lo + 1) - len(rows.quotes)
+        if extra > 0:
+            for col in (*rows.cols, rows.quotes):
+                col.extend([None] * extra)
+        return rows
+
+    def _chain_contracts(self, i: int, e: _Expiry, lo: int, hi: int) -> list[OptionContract]:
+        """Return the contracts of strike indices lo..hi, call then put per strike, made once."""
+        key = (i, e.day)
+        row = self._contract_rows.get(key)
+        if row is None:
+            row = self._contract_rows[key] = _ContractRow(lo, [], [])
+        if lo < row.lo:
+            calls, puts = self._make_contracts(i, e, lo, row.lo - 1)
+            row.calls[:0] = calls
+            row.puts[:0] = puts
+            row.lo = lo
+        top = row.lo + len(row.calls) - 1
+        if hi > top:
+            calls, puts = self._make_contracts(i, e, top + 1, hi)
+            row.calls.extend(calls)
+            row.puts.extend(puts)
+        a, b = lo - row.lo, hi - row.lo + 1
+        out: list[OptionContract] = [None] * (2 * (b - a))  # type: ignore[list-item]
+        out[0::2] = row.calls[a:b]
+        out[1::2] = row.puts[a:b]
+        return out
+
+    def _make_contracts(
+        self, i: int, e: _Expiry, lo: int, hi: int
+    ) -> tuple[list[OptionContract], list[OptionContract]]:
+        """Return new (calls, puts) of strike indices lo..hi of one expiry."""
+        strikes = self._strike_values(i, lo, hi).tolist()
+        lid, day = self._u.ids[i], e.day
+        make = partial(tuple.__new__, OptionContract)
+        calls = list(map(make, zip(repeat(lid), repeat(day), strikes, repeat("C"))))
+        puts = list(map(make, zip(repeat(lid), repeat(day), strikes, repeat("P"))))
+        return calls, puts  # type: ignore[return-value]
 
     def chain(
         self,
@@ -717,17 +937,32 @@ class SimMarket:
             if hit is not None:
                 return hit  # type: ignore[return-value]
             obs = self._obs(i)
-            groups = []
+            spans: list[tuple[_Expiry, int, int, _StepRows]] = []
             for day in sorted(set(expiries)):
                 e = self._expiry(i, day)
-                strikes = self._strike_grid(i, obs, e)
+                lo, hi = self._grid_bounds(i, obs, e)
                 if strike_range is not None:
-                    lo, hi = strike_range
-                    strikes = strikes[(strikes >= lo - 1e-9) & (strikes <= hi + 1e-9)]
-                calls = np.zeros(2 * len(strikes), dtype=bool)
-                calls[::2] = True
-                groups.append((e, np.repeat(strikes, 2), calls))
-            quotes = self._build_quotes(i, groups) if groups else []
+                    strikes = self._strike_values(i, lo, hi)
+                    inside = np.flatnonzero(
+                        (strikes >= strike_range[0] - 1e-9) & (strikes <= strike_range[1] + 1e-9)
+                    )
+                    if not inside.size:
+                        continue
+                    lo, hi = lo + int(inside[0]), lo + int(inside[-1])
+                spans.append((e, lo, hi, self._step_rows(i, e, lo, hi)))
+            self._fill_spans(i, spans)
+            quotes: list[OptionQuote] = []
+            for e, lo, hi, rows in spans:
+                p0, p1 = 2 * (lo - rows.lo), 2 * (hi - rows.lo + 1)
+                if rows.now is not self._now:
+                    rows.quotes = [None] * len(rows.quotes)
+                    rows.now = self._now
+                made = rows.quotes[p0:p1]
+                if None in made:
+                    cols = [col[p0:p1] for col in rows.cols]
+                    made = self._quotes_of(i, self._chain_contracts(i, e, lo, hi), cols)
+                    rows.quotes[p0:p1] = made
+                quotes += made
             chain = Chain(
                 listing_id=listing_id,
                 underlying=self.underlying_quote(listing_id),
@@ -738,6 +973,41 @@ class SimMarket:
             self._cache[key] = chain
             return chain
 
+    def _fill_spans(self, i: int, spans: Sequence[tuple[_Expiry, int, int, _StepRows]]) -> None:
+        """Compute the quote values missing in strike-index spans (both rights), in one pass."""
+        todo: list[tuple[_StepRows, int, int]] = []
+        groups: list[_Rows] = []
+        for e, lo, hi, rows in spans:
+            p0, p1 = 2 * (lo - rows.lo), 2 * (hi - rows.lo + 1)
+            seg = rows.cols[0][p0:p1]
+            if None not in seg:
+                continue
+            first = lo + seg.index(None) // 2
+            last = lo + (len(seg) - 1 - seg[::-1].index(None)) // 2
+            todo.append((rows, first, last))
+            groups.append(self._chain_rows(i, e, first, last))
+        if not groups:
+            return
+        values = self._quote_columns([(i, rows) for rows in groups])
+        at = 0
+        for rows, first, last in todo:
+            n = 2 * (last - first + 1)
+            p0 = 2 * (first - rows.lo)
+            for col, new in zip(rows.cols, values, strict=True):
+                col[p0 : p0 + n] = new[at : at + n]
+            at += n
+
+    def _chain_rows(self, i: int, e: _Expiry, lo: int, hi: int) -> _Rows:
+        """Return the rows of strike indices lo..hi of one expiry, call then put per strike."""
+        strikes = np.repeat(self._strike_values(i, lo, hi), 2)
+        is_call = np.zeros(len(strikes), dtype=bool)
+        is_call[::2] = True
+        liq = self._liquidity(i, e)
+        a, b = lo - liq.j0, hi - liq.j0 + 1
+        if a >= 0 and b <= liq.oi.shape[1]:
+            return e, strikes, is_call, liq.oi[:, a:b].T.ravel(), liq.weight[:, a:b].T.ravel()
+        return e, strikes, is_call, *self._open_interest(i, e, strikes, is_call)
+
     def option_quotes(
         self, contracts: Sequence[OptionContract]
     ) -> dict[OptionContract, OptionQuote]:
@@ -747,32 +1017,95 @@ class SimMarket:
         listed stay listed, even when spot has moved away from them).
         """
         with self._lock:
-            wanted: dict[tuple[int, date], list[OptionContract]] = {}
+            wanted: dict[tuple[int, date], list[tuple[OptionContract, int]]] = {}
             for c in contracts:
                 i = self._u.index.get(c.listing_id)
                 if i is None or c.right not in ("C", "P") or c.expiry not in self._listed(i):
                     continue
-                units = c.strike / self.listings[c.listing_id].strike_increment
-                if c.strike <= 0 or abs(units - round(units)) > 1e-6:
+                units = c.strike / self._inc[i]
+                j = round(units)
+                if c.strike <= 0 or abs(units - j) > 1e-6:
                     continue
-                wanted.setdefault((i, c.expiry), []).append(c)
+                wanted.setdefault((i, c.expiry), []).append((c, j))
+            items = [(i, self._listed(i)[day], cs) for (i, day), cs in wanted.items()]
+            values = self._asked_columns(items)
+            by_listing: dict[int, list[tuple[OptionContract, list[Any]]]] = {}
+            for (i, _, cs), rows in zip(items, values, strict=True):
+                by_listing.setdefault(i, []).extend(zip((c for c, _ in cs), rows, strict=True))
             out: dict[OptionContract, OptionQuote] = {}
-            by_listing: dict[int, list[tuple[_Expiry, list[OptionContract]]]] = {}
-            for (i, day), cs in wanted.items():
-                by_listing.setdefault(i, []).append((self._listed(i)[day], cs))
-            for i, items in by_listing.items():
-                groups = [
-                    (
-                        e,
-                        np.array([round(c.strike, 4) for c in cs]),
-                        np.array([c.right == "C" for c in cs]),
-                    )
-                    for e, cs in items
-                ]
-                asked = [c for _, cs in items for c in cs]
-                for c, q in zip(asked, self._build_quotes(i, groups, asked), strict=True):
-                    out[c] = q
+            for i, pairs in by_listing.items():
+                asked = [c for c, _ in pairs]
+                cols = [list(col) for col in zip(*(row for _, row in pairs), strict=True)]
+                out.update(zip(asked, self._quotes_of(i, asked, cols), strict=True))
             return out
+
+    def _asked_columns(
+        self, items: Sequence[tuple[int, _Expiry, Sequence[tuple[OptionContract, int]]]]
+    ) -> list[list[list[Any]]]:
+        """Return the quote values (one list per row) of asked (contract, strike index) pairs.
+
+        Items are (listing index, expiry, pairs). Values come from the grid point's store when a
+        chain or an earlier request made them; the missing ones are computed in one pass over
+        every listing and stored (unless their strike is off the strike table).
+        """
+        found: list[list[list[Any] | None]] = []
+        todo: list[tuple[int, int, _StepRows | None, int]] = []  # (item, row, store, position)
+        meta: list[tuple[int, _Expiry, int]] = []
+        strikes: list[float] = []
+        calls: list[bool] = []
+        oi: list[float] = []
+        weight: list[float] = []
+        for n, (i, e, cs) in enumerate(items):
+            table = self._strike_lists[i]  # the strikes chains and session spans have listed
+            on_table = [j for _, j in cs if 1 <= j < len(table)]
+            rows = self._step_rows(i, e, min(on_table), max(on_table)) if on_table else None
+            got: list[list[Any] | None] = []
+            new: list[tuple[float, bool, int, int]] = []  # (strike, is call, row, strike index)
+            for r, (c, j) in enumerate(cs):
+                k = round(c.strike, 4)
+                store = rows if rows is not None and 1 <= j < len(table) and table[j] == k else None
+                pos = -1 if store is None else 2 * (j - store.lo) + (c.right == "P")
+                if store is not None and store.cols[0][pos] is not None:
+                    got.append([col[pos] for col in store.cols])
+                    continue
+                got.append(None)
+                todo.append((n, r, store, pos))
+                new.append((k, c.right == "C", r, j))
+            found.append(got)
+            if not new:
+                continue
+            meta.append((i, e, len(new)))
+            liq = self._liquidity(i, e)
+            width = liq.oi.shape[1]
+            inside = [0 <= j - liq.j0 < width for _, _, _, j in new]
+            if all(inside):
+                for _, is_call, _, j in new:
+                    side, col = (0 if is_call else 1), j - liq.j0
+                    oi.append(liq.oi[side, col])
+                    weight.append(liq.weight[side, col])
+            else:  # a strike beyond the session's precomputed span: compute them all directly
+                ks = np.array([k for k, _, _, _ in new])
+                cl = np.array([is_call for _, is_call, _, _ in new])
+                o, w = self._open_interest(i, e, ks, cl)
+                oi.extend(o.tolist())
+                weight.extend(w.tolist())
+            strikes.extend(k for k, _, _, _ in new)
+            calls.extend(is_call for _, is_call, _, _ in new)
+        if meta:
+            values = self._columns(
+                meta,
+                np.array(strikes, dtype=np.float64),
+                np.array(calls, dtype=bool),
+                np.array(oi, dtype=np.float64),
+                np.array(weight, dtype=np.float64),
+            )
+            for k, (n, r, rows, pos) in enumerate(todo):
+                row = [col[k] for col in values]
+                found[n][r] = row
+                if rows is not None:
+                    for col, v in zip(rows.cols, row, strict=True):
+                        col[pos] = v
+        return found  # type: ignore[return-value]
 
     # -- history -----------------------------------------------------------------------------
     def _completed(self, i: int) -> int:

@@ -17,6 +17,7 @@ Smile, with ``k = ln(K/F) / (atm(T) √T)`` clipped to ±moneyness_clip::
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -47,6 +48,56 @@ def _alive_share_30d(kappa: float) -> float:
     return float(_alive_share(kappa, np.array(T30)))
 
 
+def atm_vols(
+    base_iv: float | np.ndarray,
+    shift: float | np.ndarray,
+    term_slope: float | np.ndarray,
+    t: np.ndarray,
+    params: SimVolSettings,
+) -> np.ndarray:
+    """Return ATM implied vols (per 1.00) for expiries `t` years away.
+
+    Surface parameters are scalars or arrays of t's shape (one surface per value).
+    """
+    kappa = params.mean_reversion_per_year
+    t = np.asarray(t, dtype=float)
+    weight = _alive_share(kappa, t) / _alive_share_30d(kappa)
+    term = 1.0 + term_slope * (np.minimum(t, TERM_SLOPE_MAX_T) - T30)
+    vol = base_iv * np.exp(shift * weight) * np.maximum(term, 0.0)
+    return np.minimum(np.maximum(vol, params.min_iv), params.max_iv)  # np.clip, minus overhead
+
+
+def smile_rows(
+    atm: np.ndarray,
+    skew: float | np.ndarray,
+    strikes: np.ndarray,
+    forwards: np.ndarray,
+    t: np.ndarray,
+    params: SimVolSettings,
+    counts: Sequence[int] | None = None,
+    vols: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Return (implied vols per 1.00, clipped standardized log-moneyness) of rows of strikes.
+
+    `atm`, `forwards` and `t` (and `skew`, when an array) hold one value per row, or with
+    `counts` one per group of that many rows. Without `vols` only the moneyness is computed.
+    """
+    scale = atm * np.sqrt(np.maximum(t, 1e-8))
+    if counts is not None:
+        forwards = forwards.repeat(counts)
+        scale = scale.repeat(counts)
+    k = np.log(strikes / forwards) / scale
+    k = np.minimum(np.maximum(k, -params.moneyness_clip), params.moneyness_clip)
+    if not vols:
+        return None, k
+    if counts is not None:
+        atm = atm.repeat(counts)
+        if isinstance(skew, np.ndarray):
+            skew = skew.repeat(counts)
+    vol = atm * (1.0 - skew * k + params.smile_curvature * k * k)
+    return np.minimum(np.maximum(vol, params.min_iv), params.max_iv), k
+
+
 @dataclass(frozen=True, slots=True)
 class Surface:
     """The IV surface of one listing at one grid point."""
@@ -68,13 +119,7 @@ class Surface:
 
     def atm(self, t: np.ndarray) -> np.ndarray:
         """Return ATM implied vols (per 1.00) for expiries `t` years away."""
-        p = self.params
-        kappa = p.mean_reversion_per_year
-        t = np.asarray(t, dtype=float)
-        weight = _alive_share(kappa, t) / _alive_share_30d(kappa)
-        term = 1.0 + self.term_slope * (np.minimum(t, TERM_SLOPE_MAX_T) - T30)
-        vol = self.base_iv * np.exp(self.shift * weight) * np.maximum(term, 0.0)
-        return np.clip(vol, p.min_iv, p.max_iv)
+        return atm_vols(self.base_iv, self.shift, self.term_slope, t, self.params)
 
     def atm_at(self, t: float) -> float:
         """Return the ATM implied vol (per 1.00) of one expiry `t` years away (scalar path)."""
@@ -87,12 +132,28 @@ class Surface:
         return min(max(vol, p.min_iv), p.max_iv)
 
     def smile(
-        self, strikes: np.ndarray, forwards: np.ndarray, t: np.ndarray
+        self,
+        strikes: np.ndarray,
+        forwards: np.ndarray,
+        t: np.ndarray,
+        counts: Sequence[int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return (implied vols per 1.00, clipped standardized log-moneyness) of each row."""
-        p = self.params
+        """Return (implied vols per 1.00, clipped standardized log-moneyness) of each row.
+
+        With `counts`, `forwards` and `t` hold one value per group of that many rows (the ATM
+        level is then computed once per group).
+        """
+        vol, k = smile_rows(self.atm(t), self.skew, strikes, forwards, t, self.params, counts)
+        assert vol is not None
+        return vol, k
+
+    def moneyness(
+        self,
+        strikes: np.ndarray,
+        forwards: np.ndarray,
+        t: np.ndarray,
+        counts: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """Return the clipped standardized log-moneyness of rows (as :meth:`smile`, no vols)."""
         atm = self.atm(t)
-        k = np.log(strikes / forwards) / (atm * np.sqrt(np.maximum(t, 1e-8)))
-        k = np.clip(k, -p.moneyness_clip, p.moneyness_clip)
-        vol = atm * (1.0 - self.skew * k + p.smile_curvature * k * k)
-        return np.clip(vol, p.min_iv, p.max_iv), k
+        return smile_rows(atm, self.skew, strikes, forwards, t, self.params, counts, False)[1]

@@ -1,0 +1,221 @@
+"""Benchmark a whole ``seeker run`` on the shipped config: wall time and peak memory.
+
+Run: ``python bench/bench_run.py [STRATEGY ...] [--days N] [--repeats R] [--config PATH]``.
+
+Each repeat runs ``python -m seeker run <strategies> --days N --log-dir <tmp>`` in a subprocess
+and records its wall time, CPU time (user + system) and peak resident memory (``os.wait4``
+rusage of that child). The run must exit 0 and its journals must pass the cap audit
+(``seeker.core.audit.cap_violations``). As an in-run reference for this machine's speed, the
+bare simulated market is advanced through the same N sessions, asking each listing's option
+chain once per session (the regime's request: front and next expiry, ±10 % of spot); the ratio
+run / reference survives a noisy, shared machine better than raw seconds. Figures are medians
+of the repeats; peak memory is the largest of them.
+
+Default strategies: every registered strategy that the config enables (``strategies.enabled``).
+The issue's goal (≤ 30 s and ≤ 200 MB, 1 MB = 10^6 bytes) is for the five strategies over 250
+sessions; for other runs the verdict is printed as indicative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+GOAL_SECONDS = 30.0
+GOAL_MB = 200.0
+GOAL_STRATEGIES = frozenset(
+    {"iron_condor", "credit_spread", "diagonal", "iron_fly", "broken_wing_butterfly"}
+)
+GOAL_DAYS = 250
+REFERENCE_RANGE = 0.10
+"""Half-width of the reference loop's strike range, as a fraction of spot."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One subprocess run: wall and CPU seconds, peak RSS in bytes, exit code, audit result."""
+
+    wall: float
+    cpu: float
+    max_rss: int
+    returncode: int
+    violations: list[str]
+    tail: str
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Return the command-line options."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("strategies", nargs="*", help="strategies (default: enabled and registered)")
+    p.add_argument("--days", type=int, default=GOAL_DAYS, help="simulated sessions (250)")
+    p.add_argument("--repeats", type=int, default=3, help="runs to take the median of (3)")
+    p.add_argument("--config", type=Path, default=ROOT / "config" / "seeker.toml")
+    p.add_argument("--keep", action="store_true", help="keep the log folders (printed)")
+    p.add_argument("--no-reference", action="store_true", help="skip the bare-market reference")
+    args = p.parse_args(argv)
+    if args.days < 1 or args.repeats < 1:
+        p.error("--days and --repeats must be at least 1")
+    return args
+
+
+def load(config: Path) -> tuple[Any, list[str]]:
+    """Return the validated config and the registered strategies it enables, in its order."""
+    from seeker.core.config import load_config
+    from seeker.core.manager import load_strategies, strategy_config_models
+
+    cfg = load_config(config, strategy_config_models())
+    registered = load_strategies()
+    return cfg, [n for n in cfg.strategies.enabled if n in registered]
+
+
+def run_once(names: list[str], days: int, config: Path, cfg: Any, keep: bool) -> RunResult:
+    """Run seeker once in a subprocess; return its timings, peak memory and audit."""
+    from seeker.core.audit import cap_violations
+    from seeker.core.journal import strategy_folders
+    from seeker.core.services import make_caps
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_run_"))
+    logs = tmp / "logs"
+    cmd = [sys.executable, "-m", "seeker", "run", *names, "--config", str(config)]
+    cmd += ["--days", str(days), "--log-dir", str(logs)]
+    out_path = tmp / "stdout.txt"
+    with out_path.open("wb") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    tail = "\n".join(out_path.read_text(errors="replace").splitlines()[-5:])
+    violations: list[str] = []
+    if logs.is_dir():
+        found = cap_violations(logs, make_caps(cfg), strategy_folders(logs, shadow=False))
+        violations = [str(v) for v in found]
+    if keep:
+        print(f"  logs kept in {logs}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return RunResult(
+        wall=wall,
+        cpu=usage.ru_utime + usage.ru_stime,
+        max_rss=usage.ru_maxrss * 1024,  # kilobytes on Linux
+        returncode=proc.returncode,
+        violations=violations,
+        tail=tail,
+    )
+
+
+def reference(cfg: Any, days: int) -> tuple[float, float, int]:
+    """Return (build seconds, loop seconds, chains asked) of the bare-market reference loop.
+
+    The market is built as ``seeker run`` builds it, then advanced through `days` sessions; at
+    31 minutes after each session's open every listing's chain is asked once (front and next
+    expiry, ±10 % of spot).
+    """
+    from seeker.core.calendar import MarketCalendars
+    from seeker.core.models import DataUnavailable
+    from seeker.core.sim.market import SimMarket, sim_calendar_span
+
+    sim = cfg.sim
+    listings = cfg.listings()
+    t0 = time.perf_counter()
+    span = sim_calendar_span(sim, sim.start + timedelta(days=int(days * 1.6) + 30))
+    calendars = MarketCalendars({x.calendar for x in listings.values()}, *span)
+    market = SimMarket(sim, listings, calendars, dict(cfg.rates))
+    build = time.perf_counter() - t0
+    start: date = market.now.date()
+    sessions = calendars.union_sessions(start, start + timedelta(days=int(days * 1.6) + 30))
+    chains = 0
+    t0 = time.perf_counter()
+    for day in sessions[:days]:
+        span_day = calendars.union_session(day)
+        assert span_day is not None
+        market.advance_to(span_day[0] + timedelta(minutes=31))
+        today = market.now.date()
+        for lid in listings:
+            expiries = market.expiries(lid)
+            front = next(e for e in expiries if (e - today).days >= 20)
+            nxt = next(e for e in expiries if e > front and (e - today).days >= 50)
+            spot = market.spot(lid)
+            try:
+                market.chain(lid, [front, nxt], (spot * 0.9, spot * 1.1))
+            except DataUnavailable:
+                continue
+            chains += 1
+    return build, time.perf_counter() - t0, chains
+
+
+def mb(n_bytes: float) -> float:
+    """Return bytes in MB (10^6 bytes)."""
+    return n_bytes / 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures; return 0 when every run was clean."""
+    args = parse_args(argv)
+    config = args.config.resolve()
+    cfg, enabled = load(config)
+    names = list(dict.fromkeys(args.strategies or enabled))
+    if not names:
+        print("no strategy to run: none registered is in strategies.enabled", file=sys.stderr)
+        return 2
+    print(f"seeker run {' '.join(names)} --days {args.days}  ({config.name}, {args.repeats} runs)")
+    stamp = f"{datetime.now():%Y-%m-%d %H:%M}"
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, {stamp}")
+    results: list[RunResult] = []
+    refs: list[float] = []
+    for k in range(args.repeats):
+        r = run_once(names, args.days, config, cfg, args.keep)
+        results.append(r)
+        ok = "ok" if r.returncode == 0 and not r.violations else "FAILED"
+        print(
+            f"  run {k + 1}: {r.wall:6.2f} s wall, {r.cpu:6.2f} s cpu, "
+            f"{mb(r.max_rss):6.1f} MB peak  exit {r.returncode}, "
+            f"{len(r.violations)} cap violation(s)  {ok}"
+        )
+        if r.returncode != 0:
+            print("    " + r.tail.replace("\n", "\n    "))
+        for v in r.violations[:5]:
+            print(f"    violation: {v}")
+        if not args.no_reference:
+            build, loop, chains = reference(cfg, args.days)
+            refs.append(loop)
+            print(
+                f"  reference {k + 1}: market built in {build:5.2f} s, {args.days} sessions × "
+                f"each listing's chain ({chains} chains) in {loop:5.2f} s"
+            )
+    wall = statistics.median(r.wall for r in results)
+    cpu = statistics.median(r.cpu for r in results)
+    peak = max(r.max_rss for r in results)
+    clean = all(r.returncode == 0 and not r.violations for r in results)
+    print(f"median wall {wall:.2f} s, median cpu {cpu:.2f} s, peak RSS {mb(peak):.1f} MB")
+    if refs:
+        ref = statistics.median(refs)
+        print(f"reference (bare market) median {ref:.2f} s; run / reference = {wall / ref:.1f}")
+    print(f"runs exited 0 with a clean cap audit: {'yes' if clean else 'NO'}")
+    met = wall <= GOAL_SECONDS and mb(peak) <= GOAL_MB and clean
+    verdict = "met" if met else "NOT met"
+    goal_run = set(names) == GOAL_STRATEGIES and args.days == GOAL_DAYS
+    scope = "" if goal_run else " (indicative: the goal is for the five strategies, 250 sessions)"
+    print(
+        f"goal ≤ {GOAL_SECONDS:.0f} s and ≤ {GOAL_MB:.0f} MB: {verdict}{scope} — "
+        f"wall {wall:.1f} s {'≤' if wall <= GOAL_SECONDS else '>'} {GOAL_SECONDS:.0f} s, "
+        f"peak {mb(peak):.0f} MB {'≤' if mb(peak) <= GOAL_MB else '>'} {GOAL_MB:.0f} MB"
+    )
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
