@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -191,6 +192,11 @@ def run(
     if dash is not None:
         services.emit = dash.emit
         dash.start()
+    # the process is the run: long-lived objects (config, calendars, history) are frozen out of
+    # the collector, and young-generation collections happen less often
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
     try:
         result = run_strategies(services, chosen, on_tick=dash.update if dash else None)
     finally:

@@ -149,27 +149,43 @@ class Chain:
     quotes: tuple[OptionQuote, ...]
     chain_volume: int | None
     ts: datetime
-    _index: dict[tuple[date, float, str], OptionQuote] = field(
-        init=False, repr=False, compare=False
+    _sides: dict[tuple[date, str], list[OptionQuote]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _index: dict[tuple[date, float, str], OptionQuote] | None = field(
+        default=None, init=False, repr=False, compare=False
     )
 
-    def __post_init__(self) -> None:
-        index = {(q.contract.expiry, q.contract.strike, q.contract.right): q for q in self.quotes}
-        object.__setattr__(self, "_index", index)
+    def _grouped(self) -> dict[tuple[date, str], list[OptionQuote]]:
+        """Return the quotes by (expiry, right), sorted by strike (built once, on first use)."""
+        if self._sides is None:
+            sides: dict[tuple[date, str], list[OptionQuote]] = {}
+            for q in self.quotes:
+                sides.setdefault((q.contract.expiry, q.contract.right), []).append(q)
+            for rows in sides.values():
+                rows.sort(key=lambda q: q.contract.strike)
+            object.__setattr__(self, "_sides", sides)
+            return sides
+        return self._sides
 
     @property
     def expiries(self) -> list[date]:
         """Return the expiries present in this chain, sorted."""
-        return sorted({q.contract.expiry for q in self.quotes})
+        return sorted({expiry for expiry, _ in self._grouped()})
 
     def quote(self, expiry: date, strike: float, right: Right) -> OptionQuote | None:
         """Return the quote of one contract, or None when the chain does not hold it."""
+        if self._index is None:
+            index = {
+                (q.contract.expiry, q.contract.strike, q.contract.right): q for q in self.quotes
+            }
+            object.__setattr__(self, "_index", index)
+            return index.get((expiry, round(strike, 4), right))
         return self._index.get((expiry, round(strike, 4), right))
 
     def side(self, expiry: date, right: Right) -> list[OptionQuote]:
-        """Return the quotes of one expiry and right, sorted by strike."""
-        rows = [q for q in self.quotes if q.contract.expiry == expiry and q.contract.right == right]
-        return sorted(rows, key=lambda q: q.contract.strike)
+        """Return the quotes of one expiry and right, sorted by strike (a new list)."""
+        return list(self._grouped().get((expiry, right), ()))
 
 
 @dataclass(frozen=True)

@@ -178,9 +178,12 @@ class PositionBook:
         self._roll_filled: dict[str, int] = {}
         self._broker_ids: dict[str, str] = {}
         self._order_lines: dict[str, Mapping[str, Any]] = {}
+        self._open: list[Position] | None = None
+        self._by_day: dict[str, list[Position]] = {}
 
     def apply(self, line: Mapping[str, Any]) -> Position | None:
         """Apply one journal line; return the position it touched, if any."""
+        self._open = None
         event = line.get("event")
         if event == "ORDER":
             return self._apply_order(line)
@@ -227,6 +230,9 @@ class PositionBook:
                 meta=dict(line.get("meta") or {}),
             )
             self.positions[pid] = pos
+            parts = pid.split("-")
+            if len(parts) >= 2:
+                self._by_day.setdefault(parts[-2], []).append(pos)
         elif line["intent"] == "roll":
             qty = max(int(line["qty"]), 1)
             new_legs = tuple(leg_from_json(pos.listing_id, raw) for raw in line["new_legs"])
@@ -340,8 +346,14 @@ class PositionBook:
 
     # -- queries ---------------------------------------------------------------------------
     def open_positions(self) -> list[Position]:
-        """Return positions with open quantity, oldest first."""
-        return [p for p in self.positions.values() if p.is_open]
+        """Return positions with open quantity, oldest first (recomputed only after a line)."""
+        if self._open is None:
+            self._open = [p for p in self.positions.values() if p.is_open]
+        return list(self._open)
+
+    def opened_on(self, day_key: str) -> list[Position]:
+        """Return the positions whose id carries `day_key` (YYYYMMDD), i.e. entered that day."""
+        return list(self._by_day.get(day_key, ()))
 
     def broker_order_id(self, order_id: str) -> str | None:
         """Return the broker's id of one of our orders (from its ORDER_STATUS lines)."""

@@ -65,7 +65,7 @@ from seeker.core.payoff import worst_loss_at_expiry
 from seeker.core.positions import Position, PositionBook, leg_from_json, leg_to_json
 from seeker.core.structures import Setup, is_monthly, pick_expiry
 
-CHAIN_SIGMAS = 3.0
+CHAIN_SIGMAS = 2.0
 """Half-width of a chain request in standard deviations of the underlying at the last expiry."""
 
 
@@ -912,12 +912,7 @@ class OptionStrategy(Strategy):
 
     # -- entries -------------------------------------------------------------------------------
     def _entries_today(self, today: date) -> int:
-        key = today.strftime("%Y%m%d")
-        return sum(
-            1
-            for p in self.book.positions.values()
-            if p.position_id.split("-")[-2] == key and p.status != "cancelled"
-        )
+        return sum(p.status != "cancelled" for p in self.book.opened_on(today.strftime("%Y%m%d")))
 
     def _entry_window_open(self, now: datetime) -> bool:
         t = now.timetz().replace(tzinfo=None)
@@ -1338,6 +1333,8 @@ class OptionStrategy(Strategy):
             features.update(spot=round(setup.spot, 4), dte=setup.dte)
         elif chain is not None:
             features.update(spot=round(chain.underlying.mid, 4), chain_volume=chain.chain_volume)
+        if regime is not None:  # the regime is journaled once, not again in its verdict
+            verdicts = [_without_regime(v) for v in verdicts]
         refusing = next((v for v in verdicts if not v.allowed), None)
         binding = None
         if refusing is not None:
@@ -1372,3 +1369,11 @@ class OptionStrategy(Strategy):
 def legs_json(setup: Setup) -> list[dict[str, Any]]:
     """Return a setup's legs as journal mappings."""
     return [leg_to_json(leg) for leg in setup.legs]
+
+
+def _without_regime(v: Verdict) -> Verdict:
+    """Return the selection verdict without the regime measures the DECISION line carries."""
+    if v.agent != "regime":
+        return v
+    keep = {k: v.details[k] for k in ("strategy", "rule", "failed", "side") if k in v.details}
+    return Verdict(v.agent, v.allowed, v.reason, v.score, keep)
