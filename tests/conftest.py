@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -62,3 +63,10 @@ def tws(sim: SimBroker, wire_guard: WireGuard) -> Iterator[FakeTWS]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_after_each_test() -> Iterator[None]:
+    """Collect after each test, so an unclosed file fails the test that leaked it."""
+    yield
+    gc.collect()

@@ -273,3 +273,4 @@ def test_ibkr_restart_adopts_positions_and_working_orders(world: World) -> None:
         assert services.risk_guard.held(pid) is None
     finally:
         services.broker.close()
+        services.close_journals()

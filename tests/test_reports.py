@@ -383,7 +383,9 @@ def test_breakdowns_by_regime_sector_cluster_and_currency(logs: Path) -> None:
     assert regimes[("range · IVR high", "USD")]["trades"] == 2
     assert regimes[("range · IVR high", "USD")]["net_pnl"] == pytest.approx(-24.40)
     assert regimes[("trend up · IVR high", "CAD")]["net_pnl"] == pytest.approx(24.00)
-    crossed = {(r["strategy_regime"], r["currency"]): r["trades"] for r in real["by_strategy_regime"]}
+    crossed = {
+        (r["strategy_regime"], r["currency"]): r["trades"] for r in real["by_strategy_regime"]
+    }
     assert sum(crossed.values()) == 3 and all(" · " in k for k, _ in crossed)
     sectors = {(r["sector"], r["currency"]): r["net_pnl"] for r in real["by_sector"]}
     assert sectors == {
