@@ -162,11 +162,13 @@ class Scribe:
         exit_rule: str | None = None,
         legs: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Write one combo FILL and the 'filled' status."""
+        """Write one combo FILL, its per-leg FILL lines (as Execution does) and the status."""
+        fill_id = f"F-{oid}-{when:%d%H%M}"
+        currency = self.info[pid]["currency"]
         self.write(
             when,
             "FILL",
-            fill_id=f"F-{oid}-{when:%d%H%M}",
+            fill_id=fill_id,
             order_id=oid,
             position_id=pid,
             intent=intent,
@@ -174,10 +176,29 @@ class Scribe:
             fill_price=price,
             qty=qty,
             commission=commission,
-            currency=self.info[pid]["currency"],
+            currency=currency,
             exit_rule=exit_rule,
             legs=legs or [],
         )
+        for i, leg in enumerate(legs or []):
+            self.write(
+                when,
+                "FILL",
+                fill_id=f"{fill_id}.{i + 1}",
+                order_id=oid,
+                position_id=pid,
+                intent=intent,
+                kind="leg",
+                combo_fill_id=fill_id,
+                fill_price=leg.get("price"),
+                currency=currency,
+                right=leg["right"],
+                strike=leg["strike"],
+                expiry=leg["expiry"],
+                action=leg["action"],
+                qty=qty * int(leg.get("ratio", 1)),
+                commission=leg.get("commission"),
+            )
         self.write(when, "ORDER_STATUS", order_id=oid, position_id=pid, status="filled")
 
     def close(

@@ -275,3 +275,31 @@ def test_show_a_position_of_a_real_simulated_run(tmp_path: Path) -> None:
     ):
         assert part in out
     assert "source: recomputed with Black-Scholes" in out
+
+
+def test_a_closed_position_shows_entry_and_exit_leg_prices(tmp_path: Path, cfg: Any) -> None:
+    """The legs table reads the combo FILL lines; the per-leg lines are listed under them."""
+    r, q = cfg.rates["USD"], cfg.listings()["XLF"].dividend_yield
+    ic = Scribe(tmp_path, "iron_condor")
+    legs = condor(43)
+    pid = "ic-20260106-001"
+    oid = ic.open(pid, at(6, 10), "XLF", "XLF", "financials", "XLF/1", "USD", legs, -0.13, 45.2)
+    opened = leg_prices(legs, SPOT_IN, at(6, 10), r, q)
+    ic.fill(pid, oid, at(6, 10), "open", -0.12, 2.60, legs=opened)
+    closing = [
+        {**leg, "action": "BUY" if leg["action"] == "SELL" else "SELL"}
+        for leg in leg_prices(legs, SPOT_NOW, at(9, 10), r, q)
+    ]
+    oid = ic.order(pid, at(9, 10), "close", 0.2, 1, exit_rule="stop")
+    ic.fill(pid, oid, at(9, 10), "close", 0.2, 2.60, exit_rule="stop", legs=closing)
+    ic.journal.close()
+    record = load_position(tmp_path, pid)
+    assert record is not None and record.position.open_qty == 0
+    assert len(record.lines("FILL")) == 2 and len(record.lines("FILL", legs=True)) == 10
+    text = text_of(render_position(record, cfg))
+    legs_part = text.split("legs and strikes")[1].split("greeks of the structure")[0]
+    for entry, exit_ in zip(opened, closing, strict=True):
+        row = next(x for x in legs_part.splitlines() if f"│ {entry['strike']:>6g} │" in x)
+        assert f"{entry['price']:.4f}" in row and f"{exit_['price']:.4f}" in row, row
+    history = text.split("decisions and orders")[1]
+    assert history.count("   leg ") == 8 and "leg BUY ×1 40P 2026-02-20" in history

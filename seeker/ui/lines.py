@@ -97,6 +97,14 @@ def _status(line: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _fill(line: Mapping[str, Any]) -> tuple[str, str]:
+    if line.get("kind") == "leg":
+        return (
+            f"{line.get('order_id', '?')}   leg {line.get('action', '?')} ×{line.get('qty', '?')} "
+            f"{num(line.get('strike'), 'g')}{line.get('right', '?')} {line.get('expiry', '?')} at "
+            f"{num(line.get('fill_price'), '.4f')}, commission {num(line.get('commission'))} "
+            f"{line.get('currency', '')}",
+            "green",
+        )
     text = (
         f"{line.get('order_id', '?')} {line.get('intent', '?')} ×{line.get('qty', '?')} at "
         f"{num(line.get('fill_price'), '+.2f')}, commission {num(line.get('commission'))} "

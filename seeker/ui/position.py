@@ -23,9 +23,18 @@ class PositionRecord:
     entries: list[Entry]
     position: Position
 
-    def lines(self, *events: str) -> list[dict[str, Any]]:
-        """Return the position's lines of the given kinds (all when none), oldest first."""
-        return [e.line for e in self.entries if not events or e.line.get("event") in events]
+    def lines(self, *events: str, legs: bool = False) -> list[dict[str, Any]]:
+        """Return the position's lines of the given kinds (all when none), oldest first.
+
+        The per-leg FILL lines (``kind: "leg"``) are left out unless `legs` is True: the combo
+        FILL line before them carries the same legs, prices and commissions.
+        """
+        return [
+            e.line
+            for e in self.entries
+            if (not events or e.line.get("event") in events)
+            and (legs or e.line.get("kind") != "leg")
+        ]
 
     def last(self, event: str) -> dict[str, Any] | None:
         """Return the latest line of one kind, or None."""
