@@ -122,6 +122,14 @@ class Broker(Protocol):
         """Return the option positions held at the broker, per contract."""
         ...
 
+    def expiry_settlement(self, contract: OptionContract) -> float | None:
+        """Return the price per share an expired contract was settled at, None when unknown.
+
+        None is the honest answer whenever the broker does not report a cash settlement (an
+        in-the-money equity option may have been exercised or assigned into shares instead).
+        """
+        ...
+
     def place_fx_order(
         self, pair: str, action: Action, qty: int, limit_price: float, order_ref: str
     ) -> OrderState:

@@ -563,6 +563,15 @@ class IBKRBroker:
 
         return self._call(run)
 
+    def expiry_settlement(self, contract: OptionContract) -> float | None:
+        """Return None: IB reports no settlement price for an expired equity option.
+
+        An expired contract simply leaves IB's positions (worthless), or is exercised or assigned
+        into shares; the strategy then journals the position as expired but unsettled, keeps its
+        risk reserved and its underlying blocked, and says so until someone looks at the account.
+        """
+        return None
+
     def positions(self) -> list[BrokerPosition]:
         """Return option positions (signed qty, avg cost per share); stocks and cash are ignored."""
 

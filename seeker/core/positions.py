@@ -262,7 +262,8 @@ class PositionBook:
         first_limit = self._order_limit.get(oid)
         if first_limit is not None:
             pos.slippage += (price - first_limit) * pos.multiplier * qty
-        intent = self._order_intent.get(oid, "open")
+        # a settlement at expiry has no ORDER: its FILL line carries the intent
+        intent = self._order_intent.get(oid) or str(line.get("intent") or "open")
         self._record_legs(pos, oid, intent, line.get("legs") or ())
         if intent == "open":
             pos.opened_qty += qty

@@ -205,6 +205,7 @@ class OptionStrategy(Strategy):
         self._noted: dict[str, str] = {}
         self._regime_refused: dict[str, date] = {}
         self._last_views: dict[str, PositionView] = {}
+        self._expiry_reported: dict[str, date] = {}
         self._last_ivr: dict[str, float | None] = {}
         self.published: StrategyView | None = None
         self._connected = True
@@ -293,6 +294,30 @@ class OptionStrategy(Strategy):
         opened = len(self.book.open_positions())
         self.publish()
         self.services.emit(f"{self.name}: started, {opened} open position(s) from the journal")
+        if self.shadow:
+            self._warn_unmanaged_real_positions()
+
+    def _warn_unmanaged_real_positions(self) -> None:
+        """Say (RISK line) which real positions of this strategy nobody manages in shadow mode."""
+        real = PositionBook()
+        real.apply_all(
+            sorted(
+                read_events(self.journal.folder.parent / self.name, ["ORDER", "FILL"]),
+                key=lambda line: str(line.get("ts")),
+            )
+        )
+        ids = [p.position_id for p in real.open_positions()]
+        if not ids:
+            return
+        detail = (
+            f"{len(ids)} real position(s) of {self.name} are open and are NOT managed while it "
+            f"runs in shadow mode (no exit, no roll, no expiry handling): {', '.join(ids)}; "
+            f"run `seeker run {self.name}` without --shadow to manage them"
+        )
+        self.journal.write(
+            "RISK", strategy=self.name, position_id=None, rule="unmanaged_in_shadow", detail=detail
+        )
+        self.services.emit(f"{self.name}: WARNING {detail}")
 
     def _adopt(self, oid: str) -> None:
         """Re-attach to an order an earlier run left working: journal what it did, never re-send.
@@ -537,6 +562,9 @@ class OptionStrategy(Strategy):
             listing = self.services.listings[pos.listing_id]
             if not self.services.calendars.is_open(listing.calendar, now):
                 continue
+            if any(leg.contract.expiry < now.date() for leg in pos.legs):
+                lines.extend(self._settle_expired(pos, now))
+                continue
             try:
                 view = self._view(pos, now)
             except DataUnavailable as exc:
@@ -733,7 +761,7 @@ class OptionStrategy(Strategy):
         self.executor.work(plan)
         if pos.open_qty == 0:
             self.guard.release(pos.position_id)
-            self._post_trade(pos, view)
+            self._post_trade(pos, view.pnl_unit, view.dte)
             self.services.emit(
                 f"{self.name}: closed {pos.position_id}, "
                 f"P&L {pos.realized_pnl():+.2f} {pos.currency}"
@@ -881,9 +909,88 @@ class OptionStrategy(Strategy):
         reason = f"{pos.stranded_qty} unit(s) left on the old legs by a partly filled roll"
         self._close(pos, view, ExitSignal("roll_remainder", pos.stranded_qty, reason, True), now)
 
-    def _post_trade(self, pos: Position, view: PositionView) -> None:
+    def _settle_expired(self, pos: Position, now: datetime) -> list[dict[str, Any]]:
+        """Close a position whose legs expired at the settlement the broker confirms.
+
+        Every leg must have expired and the broker must report each leg's settlement price;
+        otherwise nothing is closed: the risk stays reserved, the underlying stays blocked by
+        reconciliation, and a RISK line (once a day) says what a human must check.
+        """
+        today = now.date()
+        expired = [leg for leg in pos.legs if leg.contract.expiry < today]
+        prices = (
+            [self.services.broker.expiry_settlement(leg.contract) for leg in pos.legs]
+            if len(expired) == len(pos.legs)
+            else []
+        )
+        if not prices or any(p is None or not math.isfinite(p) for p in prices):
+            if self._expiry_reported.get(pos.position_id) == today:
+                return []
+            self._expiry_reported[pos.position_id] = today
+            if len(expired) < len(pos.legs):
+                why = (
+                    f"{len(expired)} of {len(pos.legs)} legs expired on "
+                    f"{min(leg.contract.expiry for leg in expired)} while the others live"
+                )
+            else:
+                why = f"its legs expired on {pos.expiry} and the broker reports no settlement"
+            detail = (
+                f"{why}: the position is left open, its risk reserved and {pos.listing_id} "
+                "blocked; check the account (an in-the-money leg may have been exercised or "
+                "assigned) and settle it by hand"
+            )
+            self.services.emit(f"{self.name}: {pos.position_id} {detail}")
+            return [
+                self.journal.record(
+                    "RISK",
+                    strategy=self.name,
+                    position_id=pos.position_id,
+                    rule="expired_unsettled",
+                    detail=detail,
+                )
+            ]
+        qty = pos.open_qty
+        closing = [leg.reversed() for leg in pos.legs]
+        per_unit = sum(
+            leg.sign * leg.ratio * float(price) for leg, price in zip(closing, prices, strict=True)
+        )
+        legs = [
+            {**leg_to_json(leg), "qty": qty * leg.ratio, "price": round(float(price), 4)}
+            for leg, price in zip(closing, prices, strict=True)
+        ]
+        fill = self.journal.write(
+            "FILL",
+            fill_id=f"{pos.position_id}.expiry",
+            order_id=f"{pos.position_id}.expiry",
+            position_id=pos.position_id,
+            strategy=self.name,
+            intent="close",
+            kind="combo",
+            fill_price=round(per_unit, 4),
+            qty=qty,
+            commission=0.0,
+            currency=pos.currency,
+            exit_rule="expiry",
+            legs=legs,
+            reason=(
+                f"expired on {pos.expiry}; settled by the broker at intrinsic value of the "
+                "expiry close"
+            ),
+        )
+        self.book.apply(fill)
+        self.guard.release(pos.position_id)
+        self._last_views.pop(pos.position_id, None)
+        self._post_trade(pos, -(pos.entry_price + per_unit), 0)
+        self.services.emit(
+            f"{self.name}: {pos.position_id} expired and was settled, "
+            f"P&L {pos.realized_pnl():+.2f} {pos.currency}"
+        )
+        self.services.reconcile("expiry settlement")  # lifts the block the expiry caused
+        return []
+
+    def _post_trade(self, pos: Position, pnl_unit: float, dte: int) -> None:
         """Journal the Post-Trade Analyst's line for a position that just closed."""
-        pos.mark(view.pnl_unit)
+        pos.mark(pnl_unit)
         scale = pos.multiplier * pos.opened_qty
         held = (pos.closed_at - pos.opened_at) if pos.closed_at and pos.opened_at else None
         pnl = pos.realized_pnl()
@@ -904,7 +1011,7 @@ class OptionStrategy(Strategy):
             hours_in_position=round(held.total_seconds() / 3600, 2) if held else None,
             days_in_position=held.days if held else None,
             exit_rule=pos.exit_rule,
-            dte_at_exit=view.dte,
+            dte_at_exit=dte,
             dte_at_entry=pos.meta.get("dte"),
             regime_at_entry=pos.meta.get("regime"),
             shadow=self.shadow,

@@ -139,6 +139,7 @@ class SimBroker:
                 )
                 self._positions[c] = (int(row["qty"]), float(row["avg_cost"]))
             self._settled = {date.fromisoformat(d) for d in raw.get("settled", [])}
+            self.settlements = [dict(row) for row in raw.get("settlements", [])]
         return datetime.fromisoformat(raw["now"])
 
     def save_state(self) -> None:
@@ -164,6 +165,7 @@ class SimBroker:
                     for c, (q, cost) in sorted(self._positions.items())
                 ],
                 "settled": sorted(d.isoformat() for d in self._settled),
+                "settlements": self.settlements,
             }
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_path.with_suffix(".tmp")
@@ -305,6 +307,15 @@ class SimBroker:
         with self._lock:
             self._require_connected()
             return [BrokerPosition(c, q, cost) for c, (q, cost) in sorted(self._positions.items())]
+
+    def expiry_settlement(self, contract: OptionContract) -> float | None:
+        """Return the price per share an expired contract was settled at (its intrinsic value at
+        the expiry close), None while it is not settled."""
+        with self._lock:
+            for row in reversed(self.settlements):
+                if row["contract"] == contract.key:
+                    return float(row["intrinsic"])
+            return None
 
     # -- orders --------------------------------------------------------------------------------
     def place_order(self, order: ComboOrder) -> OrderState:
@@ -595,7 +606,14 @@ class SimBroker:
                 amount = qty * intrinsic * listing.multiplier
                 self._cash[listing.currency] = self._cash.get(listing.currency, 0.0) + amount
                 self.settlements.append(
-                    {"contract": c.key, "qty": qty, "close": close, "cash": amount, "day": day}
+                    {
+                        "contract": c.key,
+                        "qty": qty,
+                        "close": close,
+                        "intrinsic": intrinsic,
+                        "cash": amount,
+                        "day": day.isoformat(),
+                    }
                 )
             self._settled.add(day)
         today = now.date()
