@@ -86,3 +86,17 @@ def seeker(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedP
         text=True,
         timeout=timeout,
     )
+
+
+def condor_legs(chain: Any, expiry: Any, spot: float, band: float) -> tuple[Any, ...]:
+    """Return a one-strike-wide iron condor from a chain: shorts just outside spot × (1 ± band)."""
+    from seeker.core.models import Leg
+
+    puts = [q for q in chain.side(expiry, "P") if q.contract.strike < spot * (1 - band)]
+    calls = [q for q in chain.side(expiry, "C") if q.contract.strike > spot * (1 + band)]
+    return (
+        Leg(puts[-1].contract, "SELL"),
+        Leg(puts[-2].contract, "BUY"),
+        Leg(calls[0].contract, "SELL"),
+        Leg(calls[1].contract, "BUY"),
+    )

@@ -11,13 +11,12 @@ from seeker.core.config import validate_config
 from seeker.core.execution import OrderPlan, ceil_tick
 from seeker.core.journal import read_events
 from seeker.core.manager import strategy_config_models
-from seeker.core.models import Leg
 from seeker.core.reconcile import mismatches
 from seeker.core.services import Services, build_sim_services
 from seeker.strategies.diagonal import Diagonal
 from seeker.strategies.iron_condor import IronCondor
 
-from .support import ROOT, shipped
+from .support import ROOT, condor_legs, shipped
 from .test_roll import _at, _open_calendar
 from .test_roll import _services as diagonal_services
 
@@ -37,14 +36,7 @@ def _open_condor(strategy: IronCondor, services: Services) -> tuple[str, date]:
     expiry = next(e for e in broker.expiries(LISTING) if (e - now.date()).days >= 10)
     spot = broker.underlying_quote(LISTING).mid
     chain = broker.option_chain(LISTING, [expiry], (spot * 0.8, spot * 1.2))
-    puts = [q for q in chain.side(expiry, "P") if q.contract.strike < spot * 0.97]
-    calls = [q for q in chain.side(expiry, "C") if q.contract.strike > spot * 1.03]
-    legs = (
-        Leg(puts[-1].contract, "SELL"),
-        Leg(puts[-2].contract, "BUY"),
-        Leg(calls[0].contract, "SELL"),
-        Leg(calls[1].contract, "BUY"),
-    )
+    legs = condor_legs(chain, expiry, spot, 0.03)
     quotes = {q.contract: q for q in chain.quotes}
     natural = sum(
         quotes[leg.contract].ask if leg.action == "BUY" else -quotes[leg.contract].bid

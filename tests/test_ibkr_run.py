@@ -29,7 +29,7 @@ from seeker.core.services import Services, build_ibkr_services, build_sim_servic
 from seeker.strategies.iron_condor import IronCondor
 
 from .fake_tws import FakeTWS
-from .support import ROOT, seeker, shipped, write_config
+from .support import ROOT, condor_legs, seeker, shipped, write_config
 from .tws_support import WireGuard
 
 UNIVERSE = ["INTC", "IWM", "SOFI", "TD", "TD.TO"]
@@ -217,14 +217,7 @@ def test_ibkr_restart_adopts_positions_and_working_orders(world: World) -> None:
     expiry = next(e for e in broker.expiries("IWM") if (e - clock.now().date()).days >= 35)
     spot = broker.underlying_quote("IWM").mid
     chain = broker.option_chain("IWM", [expiry], (spot * 0.8, spot * 1.2))
-    puts = [q for q in chain.side(expiry, "P") if q.contract.strike < spot * 0.95]
-    calls = [q for q in chain.side(expiry, "C") if q.contract.strike > spot * 1.05]
-    legs = (
-        Leg(puts[-1].contract, "SELL"),
-        Leg(puts[-2].contract, "BUY"),
-        Leg(calls[0].contract, "SELL"),
-        Leg(calls[1].contract, "BUY"),
-    )
+    legs = condor_legs(chain, expiry, spot, 0.05)
     quotes = [
         chain.quote(leg.contract.expiry, leg.contract.strike, leg.contract.right) for leg in legs
     ]
