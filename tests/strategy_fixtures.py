@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from seeker.core.calendar import MARKET_TZ
 from seeker.core.models import Chain, Leg, Listing, OptionContract, OptionQuote, UnderlyingQuote
 from seeker.core.positions import Position
+
+COMMON_STRATEGY_FIELDS: dict[str, object] = dict(
+    mode="trade",
+    underlyings=["XLF"],
+    quantity=1,
+    max_entries_per_day=1,
+    max_open_positions=3,
+    entry_window_start=time(10, 0),
+    entry_window_end=time(15, 30),
+    scan_interval_minutes=120.0,
+)
+"""The fields every strategy table shares, as the unit tests set them (one XLF unit at a time)."""
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=MARKET_TZ)
 TODAY = NOW.date()

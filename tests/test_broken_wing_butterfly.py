@@ -4,7 +4,7 @@ exit rule, the fall measured for the fast-move stop, and a run on the real simul
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,7 +19,15 @@ from seeker.core.trading import PositionView
 from seeker.strategies.broken_wing_butterfly import BrokenWingButterfly, risk, scanner
 from seeker.strategies.broken_wing_butterfly.config import BrokenWingButterflyConfig
 
-from .strategy_fixtures import LISTING, NOW, TODAY, chain, ladder_side, open_position
+from .strategy_fixtures import (
+    COMMON_STRATEGY_FIELDS,
+    LISTING,
+    NOW,
+    TODAY,
+    chain,
+    ladder_side,
+    open_position,
+)
 from .support import seeker, shipped, write_config
 
 EXP45 = date(2026, 4, 17)  # 46 DTE from 2026-03-02
@@ -32,9 +40,7 @@ def shipped_table() -> dict[str, Any]:
 
 def config(**over: object) -> BrokenWingButterflyConfig:
     base: dict[str, object] = dict(
-        mode="trade",
-        underlyings=["XLF"],
-        quantity=1,
+        **COMMON_STRATEGY_FIELDS,
         dte_min=35,
         dte_target=45,
         dte_max=55,
@@ -49,11 +55,6 @@ def config(**over: object) -> BrokenWingButterflyConfig:
         move_sessions=3,
         manage_dte=21,
         force_exit_dte=5,
-        max_entries_per_day=1,
-        max_open_positions=3,
-        entry_window_start=time(10, 0),
-        entry_window_end=time(15, 30),
-        scan_interval_minutes=120.0,
     )
     base.update(over)
     return BrokenWingButterflyConfig.model_validate(base)

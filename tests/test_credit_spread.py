@@ -22,7 +22,15 @@ from seeker.strategies.credit_spread import risk, scanner
 from seeker.strategies.credit_spread.config import CreditSpreadConfig
 from seeker.strategies.credit_spread.strategy import CreditSpread
 
-from .strategy_fixtures import LISTING, NOW, TODAY, chain, ladder_side, position
+from .strategy_fixtures import (
+    COMMON_STRATEGY_FIELDS,
+    LISTING,
+    NOW,
+    TODAY,
+    chain,
+    ladder_side,
+    position,
+)
 from .support import ROOT, seeker, shipped, write_config
 
 EXP45 = date(2026, 4, 17)  # 46 DTE from 2026-03-02
@@ -31,9 +39,7 @@ EXP30 = date(2026, 4, 2)  # 31 DTE: outside 35-55
 
 def config(**over: object) -> CreditSpreadConfig:
     base: dict[str, object] = dict(
-        mode="trade",
-        underlyings=["XLF"],
-        quantity=1,
+        **COMMON_STRATEGY_FIELDS,
         dte_min=35,
         dte_target=45,
         dte_max=55,
@@ -47,11 +53,6 @@ def config(**over: object) -> CreditSpreadConfig:
         manage_dte=21,
         force_exit_dte=5,
         critic_min_credit_to_risk=0.10,
-        max_entries_per_day=1,
-        max_open_positions=3,
-        entry_window_start=time(10, 0),
-        entry_window_end=time(15, 30),
-        scan_interval_minutes=120.0,
     )
     base.update(over)
     return CreditSpreadConfig.model_validate(base)

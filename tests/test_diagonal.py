@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,6 +23,7 @@ from seeker.strategies.diagonal import Diagonal, risk, scanner
 from seeker.strategies.diagonal.config import DiagonalConfig
 
 from .strategy_fixtures import (
+    COMMON_STRATEGY_FIELDS,
     LISTING,
     NOW,
     TODAY,
@@ -49,9 +50,7 @@ def shipped_table() -> dict[str, Any]:
 
 def config(**over: object) -> DiagonalConfig:
     base: dict[str, object] = dict(
-        mode="trade",
-        underlyings=["XLF"],
-        quantity=1,
+        **COMMON_STRATEGY_FIELDS,
         right="C",
         shape="calendar",
         short_dte_min=21,
@@ -66,11 +65,6 @@ def config(**over: object) -> DiagonalConfig:
         roll=True,
         stop_loss_pct_of_risk=50.0,
         long_exit_dte=21,
-        max_entries_per_day=1,
-        max_open_positions=3,
-        entry_window_start=time(10, 0),
-        entry_window_end=time(15, 30),
-        scan_interval_minutes=120.0,
     )
     base.update(over)
     return DiagonalConfig.model_validate(base)

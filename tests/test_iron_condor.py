@@ -14,7 +14,15 @@ from seeker.core.trading import PositionView
 from seeker.strategies.iron_condor import risk, scanner
 from seeker.strategies.iron_condor.config import IronCondorConfig
 
-from .strategy_fixtures import LISTING, NOW, TODAY, chain, ladder_side, position
+from .strategy_fixtures import (
+    COMMON_STRATEGY_FIELDS,
+    LISTING,
+    NOW,
+    TODAY,
+    chain,
+    ladder_side,
+    position,
+)
 
 EXP45 = date(2026, 4, 17)  # 46 DTE from 2026-03-02
 EXP30 = date(2026, 4, 2)  # 31 DTE: outside 35-55
@@ -22,9 +30,7 @@ EXP30 = date(2026, 4, 2)  # 31 DTE: outside 35-55
 
 def config(**over: object) -> IronCondorConfig:
     base: dict[str, object] = dict(
-        mode="trade",
-        underlyings=["XLF"],
-        quantity=1,
+        **COMMON_STRATEGY_FIELDS,
         dte_min=35,
         dte_target=45,
         dte_max=55,
@@ -37,14 +43,9 @@ def config(**over: object) -> IronCondorConfig:
         exit_on_touch=True,
         manage_dte=21,
         force_exit_dte=5,
-        max_entries_per_day=1,
-        max_open_positions=3,
         delta_red_line=0.30,
         proximity_red_line_pct=1.0,
         red_line_close_fraction=0.5,
-        entry_window_start=time(10, 0),
-        entry_window_end=time(15, 30),
-        scan_interval_minutes=120.0,
     )
     base.update(over)
     return IronCondorConfig.model_validate(base)

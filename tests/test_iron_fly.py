@@ -21,7 +21,15 @@ from seeker.strategies.iron_fly import risk, scanner
 from seeker.strategies.iron_fly.config import IronFlyConfig
 from seeker.strategies.iron_fly.strategy import IronFly
 
-from .strategy_fixtures import LISTING, NOW, TODAY, chain, ladder_side, position
+from .strategy_fixtures import (
+    COMMON_STRATEGY_FIELDS,
+    LISTING,
+    NOW,
+    TODAY,
+    chain,
+    ladder_side,
+    position,
+)
 from .support import ROOT, seeker, shipped, write_config
 
 EXP45 = date(2026, 4, 17)  # 46 DTE from 2026-03-02
@@ -42,9 +50,7 @@ BOOK = {
 
 def config(**over: object) -> IronFlyConfig:
     base: dict[str, object] = dict(
-        mode="trade",
-        underlyings=["XLF"],
-        quantity=1,
+        **COMMON_STRATEGY_FIELDS,
         dte_min=35,
         dte_target=45,
         dte_max=55,
@@ -56,11 +62,6 @@ def config(**over: object) -> IronFlyConfig:
         gamma_exit_pct=25.0,
         manage_dte=21,
         force_exit_dte=5,
-        max_entries_per_day=1,
-        max_open_positions=3,
-        entry_window_start=time(10, 0),
-        entry_window_end=time(15, 30),
-        scan_interval_minutes=120.0,
     )
     base.update(over)
     return IronFlyConfig.model_validate(base)

@@ -154,6 +154,30 @@ class ExitSignal:
     roll_to: tuple[Leg, ...] | None = None
 
 
+def manage_or_take_profit(
+    view: PositionView,
+    qty: int,
+    credit: float,
+    debit: float,
+    manage_dte: int,
+    take_profit_pct: float,
+) -> ExitSignal | None:
+    """Return the premium seller's last two rules: manage at `manage_dte` days left, else take
+    profit once the debit to close ($ per share) is at most (1 − `take_profit_pct` %) of the
+    credit, as a limit at that target."""
+    if view.dte <= manage_dte:
+        return ExitSignal("manage_dte", qty, f"{view.dte} DTE ≤ {manage_dte}")
+    target = credit * (1.0 - take_profit_pct / 100.0)
+    if debit <= target:
+        return ExitSignal(
+            "take_profit",
+            qty,
+            f"debit {debit:.2f} ≤ {target:.2f} ({take_profit_pct:g} % of credit)",
+            limit=target,
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class _Venue:
     """One listing of an underlying that passed regime, generator and critic."""
@@ -730,22 +754,15 @@ class OptionStrategy(Strategy):
             qty=qty,
             ladder=tuple(ladder),
             cancel_when_done=True,
-            fields={
-                "max_loss": round(pos.max_loss_unit * qty, 2),
-                "risk": round(pos.risk_unit * qty, 4),
-                "risk_currency": self.services.config.account.capital_currency,
-                "sector": pos.sector,
-                "cluster": pos.cluster,
-                "currency": pos.currency,
-                "symbol": pos.underlying,
-                "multiplier": pos.multiplier,
-                "exit_rule": signal.rule,
-                "reason": signal.reason,
-                "mid": round(view.close_mid, 4),
-                "natural": round(view.close_natural, 4),
-                "spot": round(view.spot, 4),
-                "dte": view.dte,
-            },
+            fields=self._exit_fields(
+                pos,
+                view,
+                signal,
+                max_loss=pos.max_loss_unit * qty,
+                risk=pos.risk_unit * qty,
+                mid=view.close_mid,
+                natural=view.close_natural,
+            ),
         )
         if not self._checked(
             plan,
@@ -768,6 +785,35 @@ class OptionStrategy(Strategy):
             )
         else:
             self.guard.resize(pos.position_id, self._risk_of(pos, pos.open_qty))
+
+    def _exit_fields(
+        self,
+        pos: Position,
+        view: PositionView,
+        signal: ExitSignal,
+        *,
+        max_loss: float,
+        risk: float,
+        mid: float,
+        natural: float,
+    ) -> dict[str, Any]:
+        """Return the ORDER fields of a close or roll: its risk, the position's labels, why."""
+        return {
+            "max_loss": round(max_loss, 2),
+            "risk": round(risk, 4),
+            "risk_currency": self.services.config.account.capital_currency,
+            "sector": pos.sector,
+            "cluster": pos.cluster,
+            "currency": pos.currency,
+            "symbol": pos.underlying,
+            "multiplier": pos.multiplier,
+            "exit_rule": signal.rule,
+            "reason": signal.reason,
+            "mid": round(mid, 4),
+            "natural": round(natural, 4),
+            "spot": round(view.spot, 4),
+            "dte": view.dte,
+        }
 
     def _roll(self, pos: Position, view: PositionView, signal: ExitSignal, now: datetime) -> None:
         """Roll every open unit in one combo order, or close the position when it cannot be."""
@@ -850,20 +896,9 @@ class OptionStrategy(Strategy):
             ladder=tuple(ladder),
             cancel_when_done=True,
             fields={
-                "max_loss": round(max_loss, 2),
-                "risk": round(risk, 4),
-                "risk_currency": cfg.account.capital_currency,
-                "sector": pos.sector,
-                "cluster": pos.cluster,
-                "currency": pos.currency,
-                "symbol": pos.underlying,
-                "multiplier": pos.multiplier,
-                "exit_rule": signal.rule,
-                "reason": signal.reason,
-                "mid": round(mid, 4),
-                "natural": round(natural, 4),
-                "spot": round(view.spot, 4),
-                "dte": view.dte,
+                **self._exit_fields(
+                    pos, view, signal, max_loss=max_loss, risk=risk, mid=mid, natural=natural
+                ),
                 "new_legs": [leg_to_json(leg) for leg in new_legs],
                 "worst_loss_unit": round(worst, 4),
                 "held_risk": round(held.risk, 4),

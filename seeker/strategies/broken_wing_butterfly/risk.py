@@ -16,7 +16,7 @@ In order of urgency:
 from __future__ import annotations
 
 from seeker.core.payoff import breakevens_at_expiry
-from seeker.core.trading import ExitSignal, PositionView
+from seeker.core.trading import ExitSignal, PositionView, manage_or_take_profit
 from seeker.strategies.broken_wing_butterfly.config import BrokenWingButterflyConfig
 
 
@@ -50,15 +50,6 @@ def exit_signal(
             f"(≥ {cfg.move_atr:g}) toward the broken wing",
             urgent=True,
         )
-    if view.dte <= cfg.manage_dte:
-        return ExitSignal("manage_dte", qty, f"{view.dte} DTE ≤ {cfg.manage_dte}")
-    credit = view.credit
-    target = credit * (1.0 - cfg.take_profit_pct / 100.0)
-    if view.close_mid <= target:
-        return ExitSignal(
-            "take_profit",
-            qty,
-            f"debit {view.close_mid:.2f} ≤ {target:.2f} ({cfg.take_profit_pct:g} % of credit)",
-            limit=target,
-        )
-    return None
+    return manage_or_take_profit(
+        view, qty, view.credit, view.close_mid, cfg.manage_dte, cfg.take_profit_pct
+    )

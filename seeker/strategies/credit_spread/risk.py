@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seeker.core.trading import ExitSignal, PositionView
+from seeker.core.trading import ExitSignal, PositionView, manage_or_take_profit
 from seeker.strategies.credit_spread.config import CreditSpreadConfig
 
 
@@ -37,14 +37,4 @@ def exit_signal(cfg: CreditSpreadConfig, view: PositionView) -> ExitSignal | Non
                 f"short {leg.contract.strike:g}{leg.contract.right} "
                 f"|Δ| {delta:.2f} > {cfg.short_delta_stop:.2f}",
             )
-    if view.dte <= cfg.manage_dte:
-        return ExitSignal("manage_dte", qty, f"{view.dte} DTE ≤ {cfg.manage_dte}")
-    target = credit * (1.0 - cfg.take_profit_pct / 100.0)
-    if debit <= target:
-        return ExitSignal(
-            "take_profit",
-            qty,
-            f"debit {debit:.2f} ≤ {target:.2f} ({cfg.take_profit_pct:g} % of credit)",
-            limit=target,
-        )
-    return None
+    return manage_or_take_profit(view, qty, credit, debit, cfg.manage_dte, cfg.take_profit_pct)

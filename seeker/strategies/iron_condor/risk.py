@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from seeker.core.trading import ExitSignal, PositionView
+from seeker.core.trading import ExitSignal, PositionView, manage_or_take_profit
 from seeker.strategies.iron_condor.config import IronCondorConfig
 
 
@@ -57,14 +57,4 @@ def exit_signal(cfg: IronCondorConfig, view: PositionView) -> ExitSignal | None:
                     part,
                     f"spot {view.spot:.2f} within {distance:.1f} % of short {strike:g}",
                 )
-    if view.dte <= cfg.manage_dte:
-        return ExitSignal("manage_dte", qty, f"{view.dte} DTE ≤ {cfg.manage_dte}")
-    target = credit * (1.0 - cfg.take_profit_pct / 100.0)
-    if debit <= target:
-        return ExitSignal(
-            "take_profit",
-            qty,
-            f"debit {debit:.2f} ≤ {target:.2f} ({cfg.take_profit_pct:g} % of credit)",
-            limit=target,
-        )
-    return None
+    return manage_or_take_profit(view, qty, credit, debit, cfg.manage_dte, cfg.take_profit_pct)

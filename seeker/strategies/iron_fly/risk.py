@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from seeker.core.trading import ExitSignal, PositionView
+from seeker.core.trading import ExitSignal, PositionView, manage_or_take_profit
 from seeker.strategies.iron_fly.config import IronFlyConfig
 
 
@@ -64,14 +64,4 @@ def exit_signal(cfg: IronFlyConfig, view: PositionView, atr: float) -> ExitSigna
             f"a 1-ATR move ({atr:.2f}) costs {share:.0f} % of max loss through gamma "
             f"≥ {cfg.gamma_exit_pct:g} %",
         )
-    if view.dte <= cfg.manage_dte:
-        return ExitSignal("manage_dte", qty, f"{view.dte} DTE ≤ {cfg.manage_dte}")
-    target = credit * (1.0 - cfg.take_profit_pct / 100.0)
-    if debit <= target:
-        return ExitSignal(
-            "take_profit",
-            qty,
-            f"debit {debit:.2f} ≤ {target:.2f} ({cfg.take_profit_pct:g} % of credit)",
-            limit=target,
-        )
-    return None
+    return manage_or_take_profit(view, qty, credit, debit, cfg.manage_dte, cfg.take_profit_pct)
