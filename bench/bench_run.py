@@ -5,7 +5,7 @@ Run: ``python bench/bench_run.py [STRATEGY ...] [--days N] [--repeats R] [--conf
 Each repeat runs ``python -m seeker run <strategies> --days N --log-dir <tmp>`` in a subprocess
 and records its wall time, CPU time (user + system) and peak resident memory (``os.wait4``
 rusage of that child). The run must exit 0 and its journals must pass the cap audit
-(``seeker.core.audit.cap_violations``). As an in-run reference for this machine's speed, the
+(``seeker.reports.audit.cap_violations``). As an in-run reference for this machine's speed, the
 bare simulated market is advanced through the same N sessions, asking each listing's option
 chain once per session (the regime's request: front and next expiry, ±10 % of spot); the ratio
 run / reference survives a noisy, shared machine better than raw seconds. Figures are medians
@@ -73,19 +73,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def load(config: Path) -> tuple[Any, list[str]]:
     """Return the validated config and the registered strategies it enables, in its order."""
-    from seeker.core.config import load_config
-    from seeker.core.manager import load_strategies, strategy_config_models
+    from seeker.config.loading import load_config
+    from seeker.engine.registry import config_models
+    from seeker.strategies import load as load_strategies
 
-    cfg = load_config(config, strategy_config_models())
     registered = load_strategies()
+    cfg = load_config(config, config_models(registered))
     return cfg, [n for n in cfg.strategies.enabled if n in registered]
 
 
 def run_once(names: list[str], days: int, config: Path, cfg: Any, keep: bool) -> RunResult:
     """Run seeker once in a subprocess; return its timings, peak memory and audit."""
-    from seeker.core.audit import cap_violations
     from seeker.core.journal import strategy_folders
-    from seeker.core.services import make_caps
+    from seeker.reports.audit import cap_violations
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_run_"))
     logs = tmp / "logs"
@@ -101,7 +101,7 @@ def run_once(names: list[str], days: int, config: Path, cfg: Any, keep: bool) ->
     tail = "\n".join(out_path.read_text(errors="replace").splitlines()[-5:])
     violations: list[str] = []
     if logs.is_dir():
-        found = cap_violations(logs, make_caps(cfg), strategy_folders(logs, shadow=False))
+        found = cap_violations(logs, cfg.caps(), strategy_folders(logs, shadow=False))
         violations = [str(v) for v in found]
     if keep:
         print(f"  logs kept in {logs}")

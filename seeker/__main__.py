@@ -1,3 +1,3 @@
-from seeker.cli import app
+from seeker.cli.app import main
 
-app()
+main()

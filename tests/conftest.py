@@ -12,9 +12,8 @@ import pytest
 
 from seeker.core.calendar import MarketCalendars
 from seeker.core.sim.broker import SimBroker
-
-from .fake_tws import FakeTWS
-from .tws_support import ACCOUNT, LISTINGS, WireGuard, load_calendars, make_sim
+from tests.fake_tws import FakeTWS
+from tests.tws_support import ACCOUNT, LISTINGS, WireGuard, load_calendars, make_sim
 
 
 @pytest.fixture

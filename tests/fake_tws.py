@@ -2989,9 +2989,9 @@ def build_sim(
     ``seeker run`` would trade), keeping its state under `log_root`. The driver runs the simulated
     clock (real time × speed in regular hours, closed hours skipped) until ``clock.stop()``.
     """
-    from seeker.core.config import load_config
-    from seeker.core.manager import strategy_config_models
-    from seeker.core.services import build_sim_services
+    from seeker.config.loading import load_config
+    from seeker.engine.wiring import build_sim_services
+    from tests.support import strategy_config_models
 
     cfg = load_config(config_path, strategy_config_models())
     services = build_sim_services(cfg, log_root, None, emit=log.info, speed=speed)
@@ -3036,7 +3036,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.port in IB_REAL_PORTS and not args.allow_ib_port:
         parser.error(f"port {args.port} is a real IB port; pass --allow-ib-port to use it anyway")
-    from seeker.core.config import ConfigError
+    from seeker.config.loading import ConfigError
 
     log_root = args.log_dir or Path(tempfile.mkdtemp(prefix="fake-tws-"))
     try:

@@ -9,6 +9,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from seeker.agents.selection import RegimeRule
+from seeker.config.strategy import StrategyConfig
+from seeker.engine.registry import config_models
+from seeker.strategies import load
+
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "config" / "seeker.toml"
 
@@ -100,3 +105,21 @@ def condor_legs(chain: Any, expiry: Any, spot: float, band: float) -> tuple[Any,
         Leg(calls[0].contract, "SELL"),
         Leg(calls[1].contract, "BUY"),
     )
+
+
+def strategy_config_models() -> dict[str, type[StrategyConfig]]:
+    """Return the config model of every registered strategy (bundled ones loaded)."""
+    return config_models(load())
+
+
+def shipped_regime_rules() -> dict[str, RegimeRule]:
+    """Return each enabled strategy's regime rule from the shipped config, in enabled order."""
+    from seeker.config.loading import load_config
+
+    cfg = load_config(SHIPPED, strategy_config_models())
+    rules: dict[str, RegimeRule] = {}
+    for name in cfg.strategies.enabled:
+        table = cfg.strategies.table(name)
+        assert table is not None
+        rules[name] = table.regime
+    return rules

@@ -10,12 +10,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Literal
 
 import numpy as np
+from pydantic import Field
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
+from seeker.core.config_base import StrictModel
 from seeker.core.models import DailyHistory, DataUnavailable
+
+
+class ClustersConfig(StrictModel):
+    """Correlation clustering of the universe (the ``[clusters]`` table)."""
+
+    window_sessions: int = Field(ge=20)
+    distance_threshold: float = Field(gt=0.0, le=2.0)
+    linkage: Literal["average", "complete", "single"]
 
 
 def aligned_returns(

@@ -37,22 +37,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from seeker.agents.verdict import Verdict
-from seeker.core.calendar import MARKET_TZ
+from seeker.core.calendar import expiry_close, years_between
 from seeker.core.config_base import StrictModel
 from seeker.core.pricing import bs_price
 from seeker.core.structures import Setup
 
 AGENT = "critic"
-EXPIRY_CLOSE = time(16, 0)
 """Options stop trading at 16:00 New York on their expiry date."""
-YEAR_SECONDS = 365.0 * 86400.0
 """Seconds in a year of option time (calendar days)."""
 EPS = 1e-9
 
@@ -76,16 +74,6 @@ class CriticConfig(StrictModel):
         if self.weight_stress + self.weight_reward + self.weight_theta <= 0.0:
             raise ValueError("weight_stress + weight_reward + weight_theta must be > 0")
         return self
-
-
-def expiry_close(expiry: date) -> datetime:
-    """Return the moment an expiry stops trading (16:00 New York, aware)."""
-    return datetime.combine(expiry, EXPIRY_CLOSE, tzinfo=MARKET_TZ)
-
-
-def years_between(start: datetime, end: datetime) -> float:
-    """Return (end − start) in years of 365 calendar days."""
-    return (end - start).total_seconds() / YEAR_SECONDS
 
 
 def _missing(reason: str, **extra: Any) -> Verdict:

@@ -5,8 +5,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from pydantic import Field
+
 from seeker.agents.verdict import Verdict
+from seeker.core.config_base import PositiveFloat, StrictModel
 from seeker.core.models import OptionQuote
+
+
+class LiquidityConfig(StrictModel):
+    """Liquidity thresholds every leg and chain must meet (the ``[liquidity]`` table)."""
+
+    max_leg_spread: PositiveFloat
+    min_open_interest: int = Field(ge=0)
+    min_chain_volume: int = Field(ge=0)
+    max_quote_age_seconds: PositiveFloat
+    max_slippage_pct: PositiveFloat
 
 
 def check_liquidity(

@@ -15,9 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seeker.agents.verdict import Verdict
+from seeker.core.config_base import Pct, StrictModel
 
 EPS = 1e-9
 CAP_NAMES = ("per_trade", "portfolio", "sector", "cluster", "underlying")
+
+
+class RiskConfig(StrictModel):
+    """The five caps (per trade and portfolio: % of capital; the others: % of the risk budget)."""
+
+    max_per_trade_pct: Pct
+    max_portfolio_pct: Pct
+    max_sector_pct: Pct
+    max_corr_cluster_pct: Pct
+    max_per_underlying_pct: Pct
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +59,18 @@ class Caps:
             sector=budget * max_sector_pct / 100.0,
             cluster=budget * max_corr_cluster_pct / 100.0,
             underlying=budget * max_per_underlying_pct / 100.0,
+        )
+
+    @classmethod
+    def from_config(cls, risk: RiskConfig, capital: float) -> Caps:
+        """Return the caps in $ of the ``[risk]`` table applied to `capital` ($)."""
+        return cls.from_pcts(
+            capital,
+            risk.max_per_trade_pct,
+            risk.max_portfolio_pct,
+            risk.max_sector_pct,
+            risk.max_corr_cluster_pct,
+            risk.max_per_underlying_pct,
         )
 
     def as_dict(self) -> dict[str, float]:

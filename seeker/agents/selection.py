@@ -1,16 +1,16 @@
-"""Strategy selection: which strategies the regime allows (spec, "Sélection (règles v1)").
+"""Strategy selection: does today's regime allow a strategy (spec, "Sélection (règles v1)").
 
-The spec's rules: Range + high IVR → Iron Condor or Iron Fly; Trend + high IVR → Credit Spread on
-the trend's side; low IVR → Diagonal / Calendar; marked skew → Broken-Wing Butterfly. The
-``[selection]`` table writes each rule out as the labels the strategy accepts on every dimension of
-the regime (trend, ivr, structure, term, skew); a strategy fits when each of the regime's labels is
-among those its rule lists. Events (earnings / macro on the eve) are the Event Risk agent's veto,
-not a regime rule.
+Each strategy owns its rule (``[strategies.<name>.regime]``): the labels it accepts on every
+dimension of the regime (trend, ivr, structure, term, skew). A strategy fits when each of the
+regime's labels is among those its rule lists. A strategy sold on the trend's side also names the
+side it would take. Events (earnings / macro on the eve) are the Event Risk agent's veto, not a
+regime rule.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from collections.abc import Callable
+from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -18,23 +18,10 @@ from seeker.agents.regime import LABELS, IvrLevel, Regime, Skew, Structure, Term
 from seeker.agents.verdict import Verdict
 from seeker.core.config_base import StrictModel
 
-__all__ = [
-    "STRATEGIES",
-    "CreditSpreadRule",
-    "RegimeRule",
-    "SelectionConfig",
-    "credit_spread_side",
-    "fitting_strategies",
-    "select",
-]
+__all__ = ["RegimeRule", "SideOf", "select"]
 
-StrategyName = Literal[
-    "iron_condor", "credit_spread", "diagonal", "iron_fly", "broken_wing_butterfly"
-]
-STRATEGIES: tuple[str, ...] = get_args(StrategyName)
-"""The five strategies, in report order."""
-
-CreditSpreadSide = Literal["bull_put", "bear_call"]
+SideOf = Callable[[Regime], str | None]
+"""Which side a strategy sold on the trend takes in a regime (None: no side)."""
 
 _NEED_ORDER = ("structure", "trend", "ivr", "term", "skew")
 """The order a rule's needs are written in a reason."""
@@ -100,55 +87,16 @@ def _need_phrase(dimension: str, accepted: list[str]) -> str:
     return " or ".join(labels) + " skew"
 
 
-class CreditSpreadRule(RegimeRule):
-    """The credit spread's rule: it is sold on the trend's side, so it needs a trend."""
+def select(
+    strategy: str, rule: RegimeRule, regime: Regime, side_of: SideOf | None = None
+) -> Verdict:
+    """Return the regime agent's verdict on opening ``strategy`` (whose rule is ``rule``) now.
 
-    @field_validator("trend")
-    @classmethod
-    def _needs_a_side(cls, value: list[str]) -> list[str]:
-        if "none" in value:
-            raise ValueError(
-                'may list only "up" and "down": a credit spread is sold on the trend\'s side '
-                "(bull put when up, bear call when down)"
-            )
-        return value
-
-
-class SelectionConfig(StrictModel):
-    """The ``[selection]`` table: one rule per strategy, every strategy written out."""
-
-    iron_condor: RegimeRule
-    credit_spread: CreditSpreadRule
-    diagonal: RegimeRule
-    iron_fly: RegimeRule
-    broken_wing_butterfly: RegimeRule
-
-    def rule(self, strategy: str) -> RegimeRule:
-        """Return the rule of one strategy; ValueError naming the known ones if unknown."""
-        if strategy not in STRATEGIES:
-            raise ValueError(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
-        rule: RegimeRule = getattr(self, strategy)
-        return rule
-
-
-def credit_spread_side(regime: Regime) -> CreditSpreadSide | None:
-    """Return the credit spread on the trend's side: bull_put when up, bear_call when down."""
-    if regime.trend == "up":
-        return "bull_put"
-    if regime.trend == "down":
-        return "bear_call"
-    return None
-
-
-def select(strategy: str, regime: Regime, cfg: SelectionConfig) -> Verdict:
-    """Return the regime agent's verdict on opening ``strategy`` in ``regime``.
-
-    Allowed when every label of the regime is accepted by the strategy's rule. The reason names
-    what the rule needs and, when refused, the labels that failed. Details: the regime's
-    ``as_dict()``, ``strategy``, ``rule``, ``failed`` (dimensions), and for credit_spread ``side``
-    (bull_put, bear_call, or None without a trend).
+    Allowed when every label of the regime is accepted by the rule. The reason names what the rule
+    needs and, when refused, the labels that failed. Details: the regime's ``as_dict()``,
+    ``strategy``, ``rule``, ``failed`` (dimensions), and ``side`` when the strategy takes a side
+    (``side_of`` given; None without one).
     """
-    rule = cfg.rule(strategy)
     failed = rule.failed(regime.labels())
     need = rule.describe()
     details: dict[str, Any] = {
@@ -158,8 +106,8 @@ def select(strategy: str, regime: Regime, cfg: SelectionConfig) -> Verdict:
         "failed": failed,
     }
     side = None
-    if strategy == "credit_spread":
-        side = credit_spread_side(regime)
+    if side_of is not None:
+        side = side_of(regime)
         details["side"] = side
     if failed:
         got = ", ".join(regime.phrase(d) for d in failed)
@@ -168,9 +116,3 @@ def select(strategy: str, regime: Regime, cfg: SelectionConfig) -> Verdict:
     chosen = f" → {side}" if side else ""
     reason = f"{strategy}: {need}{chosen} (regime: {regime.summary()})"
     return Verdict(agent="regime", allowed=True, reason=reason, details=details)
-
-
-def fitting_strategies(regime: Regime, cfg: SelectionConfig) -> list[str]:
-    """Return the strategies whose rule accepts ``regime``, in ``STRATEGIES`` order."""
-    labels = regime.labels()
-    return [s for s in STRATEGIES if not cfg.rule(s).failed(labels)]

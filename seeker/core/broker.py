@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
+from pydantic import Field
+
+from seeker.core.config_base import StrictModel
 from seeker.core.models import (
     AccountSnapshot,
     Action,
@@ -26,6 +29,16 @@ from seeker.core.models import (
     OrderState,
     UnderlyingQuote,
 )
+
+
+class BrokerConfig(StrictModel):
+    """Which broker to use and how to reach it (the ``[broker]`` table)."""
+
+    kind: Literal["sim", "ibkr"]
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    client_id: int = Field(ge=0)
+    allow_live: bool
 
 
 class ConnectionState(StrEnum):

@@ -11,7 +11,7 @@ import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import exchange_calendars as xcals
@@ -172,3 +172,19 @@ def calendar_for_exchange(exchange: str) -> str:
 def calendar_span(first: date, days_before: int, days_after: int) -> tuple[date, date]:
     """Return a (start, end) range around `first`, in calendar days."""
     return first - timedelta(days=days_before), first + timedelta(days=days_after)
+
+
+EXPIRY_CLOSE = time(16, 0)
+"""When an option stops trading on its expiry day (New York time)."""
+YEAR_SECONDS = 365.0 * 86400.0
+"""Seconds in a year of 365 calendar days (the time unit of pricing)."""
+
+
+def expiry_close(expiry: date) -> datetime:
+    """Return the moment an expiry stops trading (16:00 New York, aware)."""
+    return datetime.combine(expiry, EXPIRY_CLOSE, tzinfo=MARKET_TZ)
+
+
+def years_between(start: datetime, end: datetime) -> float:
+    """Return (end − start) in years of 365 calendar days."""
+    return (end - start).total_seconds() / YEAR_SECONDS

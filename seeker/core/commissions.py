@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from pydantic import Field
+
+from seeker.core.config_base import StrictModel
 from seeker.core.models import Leg
+
+
+class CommissionConfig(StrictModel):
+    """Option commissions in one currency (a ``[commissions.<CCY>]`` table)."""
+
+    per_contract: float = Field(ge=0.0)
+    min_per_order: float = Field(ge=0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +52,10 @@ class Commissions:
             return self._schedules[currency]
         except KeyError:
             raise KeyError(f"no commission schedule for {currency}") from None
+
+
+def commissions_from_config(tables: Mapping[str, CommissionConfig]) -> Commissions:
+    """Return the commission schedules of the ``[commissions]`` tables, by currency."""
+    return Commissions(
+        {ccy: CommissionSchedule(ccy, c.per_contract, c.min_per_order) for ccy, c in tables.items()}
+    )

@@ -1,16 +1,23 @@
-"""The base of every config model, shared by the core config and the agents' own tables."""
+"""The base of every config model (each domain owns its table) and the types they share."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
 
 class StrictModel(BaseModel):
     """Base of every config model: unknown keys and mistyped values are errors."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+Pct = Annotated[float, Field(gt=0.0, le=100.0)]
+"""A percentage in (0, 100] (10 means 10 %)."""
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+"""A float above zero."""
 
 
 def resolve_path(value: str, info: ValidationInfo) -> Path:

@@ -16,8 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
+
 from seeker.core.broker import Broker
 from seeker.core.clock import Clock
+from seeker.core.config_base import PositiveFloat, StrictModel
 from seeker.core.journal import Journal
 from seeker.core.models import (
     BrokerUnavailable,
@@ -35,6 +38,14 @@ from seeker.core.positions import leg_to_json
 
 TICK = 0.01
 """Price increment of combo limits, $ per share."""
+
+
+class ExecutionConfig(StrictModel):
+    """How limit orders walk from mid toward the natural price (the ``[execution]`` table)."""
+
+    step_fraction: float = Field(gt=0.0, le=1.0)
+    max_steps: int = Field(ge=0, le=20)
+    step_interval_seconds: PositiveFloat
 
 
 def combo_mid(legs: Sequence[Leg], quotes: Sequence[OptionQuote]) -> float:

@@ -26,6 +26,7 @@ Right = Literal["C", "P"]
 Action = Literal["BUY", "SELL"]
 Intent = Literal["open", "close", "roll", "fx"]
 AssetKind = Literal["etf", "stock"]
+Currency = Literal["USD", "CAD"]
 
 PIP = 0.0001
 """One pip of USD.CAD, in CAD per USD."""

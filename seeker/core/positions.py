@@ -20,8 +20,10 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Literal
 
+from seeker.core.journal import read_events
 from seeker.core.models import Leg, OptionContract
 
 PositionStatus = Literal["pending", "open", "closed", "cancelled"]
@@ -388,3 +390,11 @@ class PositionBook:
 
 def _parse_ts(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def load_book(folder: Path) -> tuple[PositionBook, list[dict[str, Any]]]:
+    """Return the position book and the trade lines (ORDER, FILL, ORDER_STATUS) of one folder."""
+    lines = read_events(folder, ["ORDER", "FILL", "ORDER_STATUS"])
+    book = PositionBook()
+    book.apply_all(lines)
+    return book, lines

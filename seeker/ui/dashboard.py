@@ -34,7 +34,7 @@ from rich.text import Text
 
 from seeker.core.calendar import MARKET_TZ
 from seeker.core.journal import SHADOW_SUFFIX, SYSTEM_FOLDER
-from seeker.core.trading import PublishedPosition
+from seeker.engine.cycle import PublishedPosition
 from seeker.ui.journal_view import recent_entries
 from seeker.ui.lines import num, render_line
 from seeker.ui.snapshot import Snapshot, TailKeeper, build_snapshot, coalesce, copy_recent

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from seeker.agents.critic import expiry_close, years_between
+from seeker.core.calendar import expiry_close, years_between
 from seeker.core.models import Leg
 from seeker.core.pricing import bs_greeks, bs_price, implied_vol, prob_touch
 from seeker.ui.journal_view import parse_ts

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from seeker.core.calendar import MARKET_TZ, MarketCalendars
-from seeker.core.trading import PublishedPosition
+from seeker.engine.cycle import PublishedPosition
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from seeker.core.journal import SHADOW_SUFFIX
-from seeker.core.report import Report, Section, Stats, StrategySummary
+from seeker.reports.summary import Report, Section, Stats, StrategySummary
 from seeker.ui.lines import num
 
 BREAKDOWNS = (

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from seeker.core.strategy_config import SingleExpiryConfig, at_least, positive_widths
+from seeker.config.strategy import at_least
+from seeker.strategies.common.config import PremiumSellerConfig, positive_widths
 
 
-class BrokenWingButterflyConfig(SingleExpiryConfig):
+class BrokenWingButterflyConfig(PremiumSellerConfig):
     """Entry and management rules of the put broken-wing butterfly (entered for a credit).
 
     Legs: long put K1 = K2 + narrow wing, two short puts K2 (the body, placed by delta), long put
@@ -18,17 +19,14 @@ class BrokenWingButterflyConfig(SingleExpiryConfig):
     body_delta_max: float = Field(gt=0.0, lt=0.5)
     narrow_wing_widths: list[float] = Field(min_length=1)
     broken_wing_widths: list[float] = Field(min_length=1)
-    min_credit: float = Field(gt=0.0)
     max_risk: float = Field(gt=0.0)
     """Largest worst loss per unit at the worst accepted price, $ per share (before fees)."""
-    take_profit_pct: float = Field(gt=0.0, le=100.0)
     move_atr: float = Field(gt=0.0)
     move_sessions: int = Field(ge=1, le=60)
 
-    @property
-    def wing_widths(self) -> list[float]:
-        """Return every wing width (the template pads its chain request by the widest)."""
-        return sorted({*self.narrow_wing_widths, *self.broken_wing_widths})
+    def widest_wing(self) -> float:
+        """Return the widest wing (narrow or broken), $ per share."""
+        return max([*self.narrow_wing_widths, *self.broken_wing_widths])
 
     _delta_band = field_validator("body_delta_max")(classmethod(at_least("body_delta_min")))
 

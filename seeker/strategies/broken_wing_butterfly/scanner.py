@@ -15,8 +15,9 @@ from dataclasses import replace
 from datetime import date
 
 from seeker.core.models import Chain, Leg, Listing, OptionQuote
-from seeker.core.structures import Setup, pick_by_delta
+from seeker.core.structures import Setup
 from seeker.strategies.broken_wing_butterfly.config import BrokenWingButterflyConfig
+from seeker.strategies.common.scan import pick_by_delta
 
 MAX_SETUPS = 3
 

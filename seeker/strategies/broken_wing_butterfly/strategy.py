@@ -7,16 +7,18 @@ from datetime import date
 
 from seeker.agents.regime import Regime
 from seeker.agents.verdict import Verdict
-from seeker.core.manager import register
 from seeker.core.models import Chain, DataUnavailable, Listing
 from seeker.core.structures import Setup
-from seeker.core.trading import ExitSignal, OptionStrategy, PositionView
+from seeker.engine.registry import register
+from seeker.engine.signals import PositionView
 from seeker.strategies.broken_wing_butterfly import risk, scanner
 from seeker.strategies.broken_wing_butterfly.config import BrokenWingButterflyConfig
+from seeker.strategies.common.exits import ExitInputs
+from seeker.strategies.common.strategy import PremiumSeller
 
 
 @register
-class BrokenWingButterfly(OptionStrategy):
+class BrokenWingButterfly(PremiumSeller[BrokenWingButterflyConfig]):
     """Sell two puts at the body, buy a put a narrow wing above and one a wider wing below, ~45 DTE.
 
     Entered for a net credit when the put skew is marked; take 40–50 % of the credit, stop on a
@@ -27,6 +29,7 @@ class BrokenWingButterfly(OptionStrategy):
     description = "put BWB for a credit on marked skew: 1×K1 / −2×K2 / 1×K3, K2−K3 > K1−K2"
     config_model = BrokenWingButterflyConfig
     id_prefix = "bw"
+    EXITS = risk.EXITS
 
     def scan(
         self, listing: Listing, chain: Chain, today: date, regime: Regime, fit: Verdict
@@ -34,9 +37,9 @@ class BrokenWingButterfly(OptionStrategy):
         """Return broken-wing butterfly setups for one underlying."""
         return scanner.find_setups(self.config, self.name, listing, chain, today)
 
-    def exit_signal(self, view: PositionView) -> ExitSignal | None:
-        """Return the exit that fires now, with the recent fall measured from history and ATR."""
-        return risk.exit_signal(self.config, view, self.fall_atr(view))
+    def exit_inputs(self, view: PositionView) -> ExitInputs:
+        """Return the position with the recent fall measured from history and ATR."""
+        return ExitInputs(view, fall_atr=self.fall_atr(view))
 
     def fall_atr(self, view: PositionView) -> float | None:
         """Return the fall since the recent high in ATRs, or None when it cannot be measured.

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, ValidationInfo, field_validator
 
-from seeker.core.strategy_config import SingleExpiryConfig, at_least, positive_widths
+from seeker.agents.selection import RegimeRule
+from seeker.strategies.common.config import VerticalSellerConfig
+
+CreditSpreadSide = Literal["bull_put", "bear_call"]
+"""A bull put spread (sold in an uptrend) or a bear call spread (sold in a downtrend)."""
 
 
-class CreditSpreadConfig(SingleExpiryConfig):
+class CreditSpreadRule(RegimeRule):
+    """The credit spread's regime rule: it is sold on the trend's side, so it needs a trend."""
+
+    @field_validator("trend")
+    @classmethod
+    def _needs_a_side(cls, value: list[str]) -> list[str]:
+        if "none" in value:
+            raise ValueError(
+                'may list only "up" and "down": a credit spread is sold on the trend\'s side '
+                "(bull put when up, bear call when down)"
+            )
+        return value
+
+
+class CreditSpreadConfig(VerticalSellerConfig):
     """Entry and management rules of the bull put / bear call credit spread."""
 
-    short_delta_min: float = Field(gt=0.0, lt=0.5)
-    short_delta_max: float = Field(gt=0.0, lt=0.5)
-    wing_widths: list[float] = Field(min_length=1)
-    min_credit: float = Field(gt=0.0)
-    take_profit_pct: float = Field(gt=0.0, le=100.0)
-    stop_debit_multiple: float = Field(gt=1.0, le=10.0)
     short_delta_stop: float = Field(gt=0.0, lt=1.0)
+    """Stop when the short leg's |Δ| exceeds this (the spec's 0.30)."""
     critic_min_credit_to_risk: float = Field(ge=0.0, le=10.0)
-
-    _delta_range = field_validator("short_delta_max")(classmethod(at_least("short_delta_min")))
-
-    _positive_widths = field_validator("wing_widths")(classmethod(positive_widths))
+    """The critic's credit / max-loss floor for a single vertical (replaces the shared one)."""
+    regime: CreditSpreadRule
 
     @field_validator("short_delta_stop")
     @classmethod

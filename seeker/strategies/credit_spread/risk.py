@@ -1,31 +1,31 @@
-"""Credit spread exits: force, stop (debit multiple or short delta), manage at DTE, take profit."""
+"""Credit spread management, first rule that fires (the spec: TP +50 % of the credit; stop at
+1.5–2.0× the credit OR a short delta above 0.30; out if unresolved at 21 DTE)::
+
+    force_exit               DTE ≤ force_exit_dte: close at the natural (urgent)
+    stop_at_debit_multiple   debit to close ≥ stop_debit_multiple × credit
+    delta_stop               the short leg's |Δ| > short_delta_stop
+    manage_at_dte            DTE ≤ manage_dte (unresolved at 21 DTE)
+    take_profit              debit ≤ (1 − take_profit_pct %) × credit, a limit at that target
+"""
 
 from __future__ import annotations
 
-from seeker.core.trading import ExitSignal, PositionView, manage_or_take_profit
+from seeker.engine.signals import ExitSignal
+from seeker.strategies.common.exits import (
+    ExitInputs,
+    ExitRule,
+    force_exit,
+    manage_at_dte,
+    stop_at_debit_multiple,
+    take_profit,
+)
 from seeker.strategies.credit_spread.config import CreditSpreadConfig
 
 
-def exit_signal(cfg: CreditSpreadConfig, view: PositionView) -> ExitSignal | None:
-    """Return the first exit rule that fires, in order of urgency, or None.
-
-    1. ``force_exit`` (urgent, at the natural): DTE ≤ force_exit_dte.
-    2. ``stop``: the debit to close at mid ≥ stop_debit_multiple × the opening credit ($/share).
-    3. ``delta_stop``: the short leg's |Δ| > short_delta_stop (the spec's 0.30).
-    4. ``manage_dte``: DTE ≤ manage_dte (unresolved at 21 DTE).
-    5. ``take_profit``: the debit to close ≤ credit × (1 − take_profit_pct / 100); the close
-       never pays more than that target (``limit``).
-    """
+def delta_stop(cfg: CreditSpreadConfig, inputs: ExitInputs) -> ExitSignal | None:
+    """``delta_stop``: the short leg's |Δ| above short_delta_stop."""
+    view = inputs.view
     pos = view.position
-    qty = pos.open_qty
-    credit = view.credit
-    debit = view.close_mid
-    if view.dte <= cfg.force_exit_dte:
-        return ExitSignal("force_exit", qty, f"{view.dte} DTE ≤ {cfg.force_exit_dte}", urgent=True)
-    if debit >= cfg.stop_debit_multiple * credit:
-        return ExitSignal(
-            "stop", qty, f"debit {debit:.2f} ≥ {cfg.stop_debit_multiple:g}× credit {credit:.2f}"
-        )
     for leg in pos.legs:
         if leg.action != "SELL":
             continue
@@ -33,8 +33,18 @@ def exit_signal(cfg: CreditSpreadConfig, view: PositionView) -> ExitSignal | Non
         if delta > cfg.short_delta_stop:
             return ExitSignal(
                 "delta_stop",
-                qty,
+                pos.open_qty,
                 f"short {leg.contract.strike:g}{leg.contract.right} "
                 f"|Δ| {delta:.2f} > {cfg.short_delta_stop:.2f}",
             )
-    return manage_or_take_profit(view, qty, credit, debit, cfg.manage_dte, cfg.take_profit_pct)
+    return None
+
+
+EXITS: tuple[ExitRule[CreditSpreadConfig], ...] = (
+    force_exit,
+    stop_at_debit_multiple,
+    delta_stop,
+    manage_at_dte,
+    take_profit,
+)
+"""The credit spread's management, in order (see the module's docstring)."""

@@ -14,10 +14,10 @@ from dataclasses import replace
 from datetime import date
 from typing import cast
 
-from seeker.agents.selection import CreditSpreadSide
 from seeker.core.models import Chain, Leg, Listing, OptionQuote, Right
-from seeker.core.structures import Setup, pick_by_delta, wing
-from seeker.strategies.credit_spread.config import CreditSpreadConfig
+from seeker.core.structures import Setup
+from seeker.strategies.common.scan import pick_by_delta, wing
+from seeker.strategies.credit_spread.config import CreditSpreadConfig, CreditSpreadSide
 
 MAX_SETUPS = 3
 SIDES: dict[CreditSpreadSide, tuple[Right, str, str]] = {

@@ -1,4 +1,4 @@
-"""The credit spread strategy: the shared cycle with the credit spread's scanner and exit rules."""
+"""The credit spread strategy: sold on the trend's side, with its own scanner and exits."""
 
 from __future__ import annotations
 
@@ -7,16 +7,25 @@ from datetime import date
 from seeker.agents.critic import CriticConfig
 from seeker.agents.regime import Regime
 from seeker.agents.verdict import Verdict
-from seeker.core.manager import register
 from seeker.core.models import Chain, Listing
 from seeker.core.structures import Setup
-from seeker.core.trading import ExitSignal, OptionStrategy, PositionView
+from seeker.engine.registry import register
+from seeker.strategies.common.strategy import PremiumSeller
 from seeker.strategies.credit_spread import risk, scanner
-from seeker.strategies.credit_spread.config import CreditSpreadConfig
+from seeker.strategies.credit_spread.config import CreditSpreadConfig, CreditSpreadSide
+
+
+def trend_side(regime: Regime) -> CreditSpreadSide | None:
+    """Return the spread on the trend's side: bull_put when up, bear_call when down, else None."""
+    if regime.trend == "up":
+        return "bull_put"
+    if regime.trend == "down":
+        return "bear_call"
+    return None
 
 
 @register
-class CreditSpread(OptionStrategy):
+class CreditSpread(PremiumSeller[CreditSpreadConfig]):
     """Sell a 0.10–0.15 Δ vertical on the trend's side, wing 0.50–1.00 $, ~45 DTE; out at 21."""
 
     name = "credit_spread"
@@ -25,6 +34,12 @@ class CreditSpread(OptionStrategy):
     )
     config_model = CreditSpreadConfig
     id_prefix = "cs"
+    takes_side = True
+    EXITS = risk.EXITS
+
+    def entry_side(self, regime: Regime) -> CreditSpreadSide | None:
+        """Return the spread on the trend's side (see ``trend_side``)."""
+        return trend_side(regime)
 
     def scan(
         self, listing: Listing, chain: Chain, today: date, regime: Regime, fit: Verdict
@@ -32,10 +47,6 @@ class CreditSpread(OptionStrategy):
         """Return credit spread setups for one underlying, on the side the selection chose."""
         side = fit.details.get("side")
         return scanner.find_setups(self.config, self.name, listing, chain, today, side)
-
-    def exit_signal(self, view: PositionView) -> ExitSignal | None:
-        """Return the credit spread exit that fires now, if any."""
-        return risk.exit_signal(self.config, view)
 
     def critic_config(self) -> CriticConfig:
         """Return the shared stress limits with the credit spread's own credit/risk floor.

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from seeker.core.strategy_config import StrategyConfig, at_least
+from seeker.config.strategy import StrategyConfig, at_least
 
 
 class DiagonalConfig(StrategyConfig):
@@ -32,11 +32,6 @@ class DiagonalConfig(StrategyConfig):
     roll: bool
     stop_loss_pct_of_risk: float = Field(gt=0.0, le=100.0)
     long_exit_dte: int = Field(ge=0, le=730)
-
-    @property
-    def manage_dte(self) -> int:
-        """Return the short's DTE at which the position is managed (the template's manage_dte)."""
-        return self.short_exit_dte
 
     @field_validator("short_dte_max")
     @classmethod

@@ -12,7 +12,7 @@ intrinsic value). The worst loss is the net debit minus the lowest value (never 
 calendar this is the debit (its value tends to 0 on both sides); for a diagonal whose long strike is
 further out of the money than the short, the strike difference adds to it.
 
-Management (``exit_signal``), in order:
+Management (``EXITS``), in order:
 
 * ``stop``: open P&L at mid below −``stop_loss_pct_of_risk`` % of the position's max loss;
 * ``long_exit``: the long has ``long_exit_dte`` days or fewer left: close everything;
@@ -32,10 +32,11 @@ from datetime import date
 
 import numpy as np
 
-from seeker.agents.critic import expiry_close, years_between
+from seeker.core.calendar import expiry_close, years_between
 from seeker.core.models import DataUnavailable, Leg, OptionContract, OptionQuote
 from seeker.core.pricing import bs_price
-from seeker.core.trading import ExitSignal, PositionView
+from seeker.engine.signals import ExitSignal
+from seeker.strategies.common.exits import ExitInputs, ExitRule
 from seeker.strategies.diagonal.config import DiagonalConfig
 
 SHORT_RULES = ("short_exit_dte", "short_take_profit")
@@ -160,41 +161,73 @@ def days_left(expiry: date, today: date) -> int:
     return (expiry - today).days
 
 
-def exit_signal(cfg: DiagonalConfig, view: PositionView) -> ExitSignal | None:
-    """Return the first management rule that fires, or None (rolls are decided by the strategy)."""
+def loss_stop(cfg: DiagonalConfig, inputs: ExitInputs) -> ExitSignal | None:
+    """``stop``: the open P&L at mid below −``stop_loss_pct_of_risk`` % of the max loss."""
+    view = inputs.view
     pos = view.position
-    qty = pos.open_qty
-    short, long = short_leg(pos.legs), long_leg(pos.legs)
-    today = view.now.date()
     pnl = view.pnl_unit * pos.multiplier
     floor = -cfg.stop_loss_pct_of_risk / 100.0 * pos.max_loss_unit
     if pnl <= floor:
         return ExitSignal(
             "stop",
-            qty,
+            pos.open_qty,
             f"P&L {pnl:+.2f} $ per unit ≤ −{cfg.stop_loss_pct_of_risk:g} % of its risk "
             f"{pos.max_loss_unit:.2f} $",
         )
-    long_dte = days_left(long.contract.expiry, today)
+    return None
+
+
+def long_exit(cfg: DiagonalConfig, inputs: ExitInputs) -> ExitSignal | None:
+    """``long_exit``: the long has ``long_exit_dte`` days or fewer left — close everything."""
+    view = inputs.view
+    long = long_leg(view.position.legs)
+    long_dte = days_left(long.contract.expiry, view.now.date())
     if long_dte <= cfg.long_exit_dte:
         return ExitSignal(
-            "long_exit", qty, f"long {long.contract.key} at {long_dte} DTE ≤ {cfg.long_exit_dte}"
+            "long_exit",
+            view.position.open_qty,
+            f"long {long.contract.key} at {long_dte} DTE ≤ {cfg.long_exit_dte}",
         )
-    short_dte = days_left(short.contract.expiry, today)
+    return None
+
+
+def short_exit_dte(cfg: DiagonalConfig, inputs: ExitInputs) -> ExitSignal | None:
+    """``short_exit_dte``: the short has ``short_exit_dte`` days or fewer left — buy it back."""
+    view = inputs.view
+    short = short_leg(view.position.legs)
+    short_dte = days_left(short.contract.expiry, view.now.date())
     if short_dte <= cfg.short_exit_dte:
         return ExitSignal(
             "short_exit_dte",
-            qty,
+            view.position.open_qty,
             f"short {short.contract.key} at {short_dte} DTE ≤ {cfg.short_exit_dte}",
         )
+    return None
+
+
+def short_take_profit(cfg: DiagonalConfig, inputs: ExitInputs) -> ExitSignal | None:
+    """``short_take_profit``: the short's mid at or below (1 − ``short_take_profit_pct`` %) of the
+    price it was sold at (read from the fills; unknown sale price → the rule is skipped)."""
+    view = inputs.view
+    pos = view.position
+    short = short_leg(pos.legs)
     sold = pos.leg_price(short)
     now_mid = view.quote(short.contract).mid
     target = sold * (1.0 - cfg.short_take_profit_pct / 100.0)
     if math.isfinite(sold) and sold > 0 and now_mid <= target:
         return ExitSignal(
             "short_take_profit",
-            qty,
+            pos.open_qty,
             f"short {short.contract.key} mid {now_mid:.2f} ≤ {target:.2f} "
             f"({cfg.short_take_profit_pct:g} % of the {sold:.2f} it was sold at)",
         )
     return None
+
+
+EXITS: tuple[ExitRule[DiagonalConfig], ...] = (
+    loss_stop,
+    long_exit,
+    short_exit_dte,
+    short_take_profit,
+)
+"""The diagonal's management, in order (see the module's docstring)."""

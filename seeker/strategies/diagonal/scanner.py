@@ -16,7 +16,8 @@ from dataclasses import replace
 from datetime import date
 
 from seeker.core.models import Chain, DataUnavailable, Leg, Listing, OptionQuote, Right
-from seeker.core.structures import Setup, is_monthly, pick_by_delta, pick_expiry
+from seeker.core.structures import Setup
+from seeker.strategies.common.scan import is_monthly, pick_by_delta, pick_expiry
 from seeker.strategies.diagonal import risk
 from seeker.strategies.diagonal.config import DiagonalConfig
 

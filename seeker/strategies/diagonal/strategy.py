@@ -9,10 +9,12 @@ from datetime import date, datetime
 
 from seeker.agents.regime import Regime
 from seeker.agents.verdict import Verdict
-from seeker.core.manager import register
 from seeker.core.models import Chain, DataUnavailable, Leg, Listing, OptionContract, OptionQuote
 from seeker.core.structures import Setup
-from seeker.core.trading import ExitSignal, OptionStrategy, PositionView
+from seeker.engine.cycle import OptionStrategy
+from seeker.engine.registry import register
+from seeker.engine.signals import ExitSignal, PositionView
+from seeker.strategies.common.exits import ExitInputs, first_exit
 from seeker.strategies.diagonal import risk, scanner
 from seeker.strategies.diagonal.config import DiagonalConfig
 
@@ -23,7 +25,7 @@ STRIKE_PAD = 2.0
 
 
 @register
-class Diagonal(OptionStrategy):
+class Diagonal(OptionStrategy[DiagonalConfig]):
     """A net vega buyer for low IV rank: long 60–90 DTE, short 21–30 DTE slightly out of the money.
 
     The short is bought back at +50–60 % of its premium or at 7–10 DTE and, with ``roll`` on and
@@ -37,6 +39,11 @@ class Diagonal(OptionStrategy):
     config_model = DiagonalConfig
     id_prefix = "dg"
     sells_premium = False
+
+    @property
+    def manage_dte(self) -> int:
+        """Return the short's DTE at which the position is managed (``short_exit_dte``)."""
+        return self.config.short_exit_dte
 
     # -- entry hooks ---------------------------------------------------------------------------
     def wanted_expiries(self, listed: Sequence[date], today: date) -> list[date]:
@@ -89,7 +96,7 @@ class Diagonal(OptionStrategy):
     # -- management ----------------------------------------------------------------------------
     def exit_signal(self, view: PositionView) -> ExitSignal | None:
         """Return the rule that fires; a short buy-back becomes a roll when one is possible."""
-        signal = risk.exit_signal(self.config, view)
+        signal = first_exit(risk.EXITS, self.config, ExitInputs(view))
         if signal is None or signal.rule not in risk.SHORT_RULES:
             return signal
         if not self.config.roll:

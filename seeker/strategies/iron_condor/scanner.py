@@ -12,7 +12,8 @@ from dataclasses import replace
 from datetime import date
 
 from seeker.core.models import Chain, Leg, Listing, OptionQuote
-from seeker.core.structures import Setup, pick_by_delta, wing
+from seeker.core.structures import Setup
+from seeker.strategies.common.scan import pick_by_delta, wing
 from seeker.strategies.iron_condor.config import IronCondorConfig
 
 MAX_SETUPS = 3

@@ -1,18 +1,35 @@
-"""Iron fly exits: force, stop (debit multiple), gamma, manage at DTE, take profit.
+"""Iron fly management, first rule that fires (the spec: TP +40–50 %; watch gamma; stay away from
+major events)::
+
+    force_exit               DTE ≤ force_exit_dte: close at the natural (urgent)
+    stop_at_debit_multiple   debit ≥ stop_debit_multiple × credit (binds only while the credit is
+                             below width / multiple: the debit never exceeds the width)
+    gamma                    a 1-ATR move costs ≥ gamma_exit_pct % of max loss through gamma
+    manage_at_dte            DTE ≤ manage_dte
+    take_profit              debit ≤ (1 − take_profit_pct %) × credit, a limit at that target
 
 The gamma measure is the one the confidence score shows as "Gamma ↑": the loss a move of one
 average true range would cost through the position's gamma alone, ½ · max(0, −Γ) · ATR² ·
 multiplier ($ per unit, Γ = Σ sign · ratio · gamma of the legs), as a percentage of the position's
 max loss per unit (its worst loss at expiry with round-trip commissions, $). A short straddle's
 gamma grows as expiry nears with the price at the centre; this rule closes the fly before a
-one-ATR day can take a large share of what it may lose.
+one-ATR day can take a large share of what it may lose. Without an ATR the rule is skipped (the
+confidence score shows "Gamma ?") and the others still apply.
 """
 
 from __future__ import annotations
 
 import math
 
-from seeker.core.trading import ExitSignal, PositionView, manage_or_take_profit
+from seeker.engine.signals import ExitSignal, PositionView
+from seeker.strategies.common.exits import (
+    ExitInputs,
+    ExitRule,
+    force_exit,
+    manage_at_dte,
+    stop_at_debit_multiple,
+    take_profit,
+)
 from seeker.strategies.iron_fly.config import IronFlyConfig
 
 
@@ -32,36 +49,25 @@ def gamma_loss_pct(view: PositionView, atr: float) -> float:
     return 100.0 * loss / pos.max_loss_unit
 
 
-def exit_signal(cfg: IronFlyConfig, view: PositionView, atr: float) -> ExitSignal | None:
-    """Return the first exit rule that fires, in order of urgency, or None.
-
-    `atr` is today's average true range of the underlying ($ per share), NaN when unknown: the
-    gamma rule is then skipped (the confidence score shows "Gamma ?") and the others still apply.
-
-    1. ``force_exit`` (urgent, at the natural): DTE ≤ force_exit_dte.
-    2. ``stop``: the debit to close at mid ≥ stop_debit_multiple × the opening credit ($/share).
-       The debit never exceeds the width, so this binds only while credit < width / multiple.
-    3. ``gamma``: gamma_loss_pct(view, atr) ≥ gamma_exit_pct.
-    4. ``manage_dte``: DTE ≤ manage_dte.
-    5. ``take_profit``: the debit to close ≤ credit × (1 − take_profit_pct / 100); the close
-       never pays more than that target (``limit``).
-    """
-    pos = view.position
-    qty = pos.open_qty
-    credit = view.credit
-    debit = view.close_mid
-    if view.dte <= cfg.force_exit_dte:
-        return ExitSignal("force_exit", qty, f"{view.dte} DTE ≤ {cfg.force_exit_dte}", urgent=True)
-    if debit >= cfg.stop_debit_multiple * credit:
-        return ExitSignal(
-            "stop", qty, f"debit {debit:.2f} ≥ {cfg.stop_debit_multiple:g}× credit {credit:.2f}"
-        )
+def gamma(cfg: IronFlyConfig, inputs: ExitInputs) -> ExitSignal | None:
+    """``gamma``: gamma_loss_pct(view, atr) ≥ gamma_exit_pct (skipped without an ATR)."""
+    view, atr = inputs.view, inputs.atr
     share = gamma_loss_pct(view, atr)
     if math.isfinite(share) and share >= cfg.gamma_exit_pct:
         return ExitSignal(
             "gamma",
-            qty,
+            view.position.open_qty,
             f"a 1-ATR move ({atr:.2f}) costs {share:.0f} % of max loss through gamma "
             f"≥ {cfg.gamma_exit_pct:g} %",
         )
-    return manage_or_take_profit(view, qty, credit, debit, cfg.manage_dte, cfg.take_profit_pct)
+    return None
+
+
+EXITS: tuple[ExitRule[IronFlyConfig], ...] = (
+    force_exit,
+    stop_at_debit_multiple,
+    gamma,
+    manage_at_dte,
+    take_profit,
+)
+"""The iron fly's management, in order (see the module's docstring)."""

@@ -16,7 +16,8 @@ from datetime import date
 
 from seeker.agents.event_risk import Event
 from seeker.core.models import Chain, Leg, Listing, OptionQuote
-from seeker.core.structures import Setup, wing
+from seeker.core.structures import Setup
+from seeker.strategies.common.scan import wing
 from seeker.strategies.iron_fly.config import IronFlyConfig
 
 MAX_SETUPS = 3

@@ -1,4 +1,4 @@
-"""The iron fly strategy: the shared cycle with the iron fly's scanner and exit rules."""
+"""The iron fly strategy: the premium seller's cycle with the fly's scanner, event buffer, exits."""
 
 from __future__ import annotations
 
@@ -7,22 +7,25 @@ from datetime import date
 
 from seeker.agents.regime import Regime
 from seeker.agents.verdict import Verdict
-from seeker.core.manager import register
 from seeker.core.models import Chain, DataUnavailable, Listing
 from seeker.core.structures import Setup
-from seeker.core.trading import ExitSignal, OptionStrategy, PositionView
+from seeker.engine.registry import register
+from seeker.engine.signals import PositionView
+from seeker.strategies.common.exits import ExitInputs
+from seeker.strategies.common.strategy import PremiumSeller
 from seeker.strategies.iron_fly import risk, scanner
 from seeker.strategies.iron_fly.config import IronFlyConfig
 
 
 @register
-class IronFly(OptionStrategy):
+class IronFly(PremiumSeller[IronFlyConfig]):
     """Sell the at-the-money straddle hedged by 0.50–1.00 $ wings, ~45 DTE; manage at 21 DTE."""
 
     name = "iron_fly"
     description = "short ATM straddle, wings 0.50–1.00 $, ~45 DTE, away from events, out at 21"
     config_model = IronFlyConfig
     id_prefix = "if"
+    EXITS = risk.EXITS
 
     def scan(
         self, listing: Listing, chain: Chain, today: date, regime: Regime, fit: Verdict
@@ -42,10 +45,10 @@ class IronFly(OptionStrategy):
             return [], refusal
         return scanner.find_setups(self.config, self.name, listing, chain, today, regime.trend)
 
-    def exit_signal(self, view: PositionView) -> ExitSignal | None:
-        """Return the iron fly exit that fires now, if any (no gamma rule without an ATR)."""
+    def exit_inputs(self, view: PositionView) -> ExitInputs:
+        """Return the position with today's ATR of its underlying (NaN when unknown)."""
         try:
             atr = float(self.services.regime(view.position.listing_id).atr)
         except DataUnavailable:
             atr = math.nan
-        return risk.exit_signal(self.config, view, atr)
+        return ExitInputs(view, atr=atr)

@@ -1,0 +1,148 @@
+"""``seeker run``: strategies in their own threads until Ctrl+C, or for N simulated sessions."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from typing import Annotated
+
+import typer
+
+from seeker.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    LogDirOption,
+    fail,
+    load_checked_config,
+    log_root,
+)
+from seeker.strategies import load
+
+
+def run(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Strategies to run (default: strategies.enabled).")
+    ] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days", min=1, help="Simulated market: run N sessions as fast as possible, then stop."
+        ),
+    ] = None,
+    log_dir: LogDirOption = None,
+    shadow: Annotated[
+        bool,
+        typer.Option(
+            "--shadow",
+            help="Run the pipeline but send nothing; hypothetical fills at the natural.",
+        ),
+    ] = False,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            "--speed",
+            min=0.001,
+            help="Simulated market: override sim.speed (sim seconds per real second).",
+        ),
+    ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Allow a live IBKR port or account (also needs broker.allow_live = true).",
+        ),
+    ] = False,
+    no_dashboard: Annotated[
+        bool,
+        typer.Option("--no-dashboard", help="Plain log lines instead of the live dashboard."),
+    ] = False,
+) -> None:
+    """Run strategies, each in its own thread, until Ctrl+C (or N simulated sessions)."""
+    from seeker.engine.runner import run_strategies
+    from seeker.engine.wiring import build_ibkr_services, build_sim_services
+
+    reg = load()
+    cfg = load_checked_config(config)
+    chosen = list(dict.fromkeys(names or cfg.strategies.enabled))
+    problems = []
+    for name in chosen:
+        if name not in reg:
+            problems.append(f"unknown strategy {name!r} (known: {', '.join(sorted(reg))})")
+        elif name not in cfg.strategies.enabled:
+            problems.append(f"strategy {name!r} is not in strategies.enabled of {config}")
+        elif cfg.strategies.table(name) is None:
+            problems.append(f"strategies.{name}: required key is missing in {config}")
+    if not chosen:
+        problems.append("no strategy to run (strategies.enabled is empty)")
+    if problems:
+        fail(problems)
+    if days is not None and cfg.broker.kind != "sim":
+        fail(['--days only applies to the simulated market (broker.kind = "sim")'])
+    if speed is not None and cfg.broker.kind != "sim":
+        fail(['--speed only applies to the simulated market (broker.kind = "sim")'])
+    root = log_root(cfg, log_dir)
+    lock = threading.Lock()
+
+    def emit(message: str) -> None:
+        with lock:
+            stamp = services.clock.now().strftime("%Y-%m-%d %H:%M")
+            print(f"{stamp}  {message}", flush=True)
+
+    if cfg.broker.kind == "ibkr":
+        from seeker.core.ibkr.safety import IbkrSetupError
+        from seeker.core.models import BrokerUnavailable
+
+        b = cfg.broker
+        try:
+            services = build_ibkr_services(cfg, root, live, emit=emit, shadow=shadow)
+        except IbkrSetupError as exc:  # live refused, or an account problem: a usage error
+            fail([f"IBKR {b.host}:{b.port}: {exc}"])
+        except BrokerUnavailable as exc:
+            fail([f"cannot reach TWS / IB Gateway at {b.host}:{b.port}: {exc}"], code=1)
+        where = (
+            f"IBKR {b.host}:{b.port} account {services.broker.account_id} "  # type: ignore[attr-defined]
+            f"({services.broker.market_data_type()} data)"
+        )
+    else:
+        try:
+            services = build_sim_services(cfg, root, days, emit=emit, speed=speed, shadow=shadow)
+        except ValueError as exc:
+            fail([str(exc)])
+        what = (
+            f"{days} simulated sessions"
+            if days
+            else f"speed ×{speed or cfg.sim.speed:g} until Ctrl+C"
+        )
+        where = f"the simulated market ({what})"
+    print(
+        f"seeker: running {', '.join(chosen)} on {where}; journals in {root}/",
+        flush=True,
+    )
+    from seeker.ui.dashboard import Dashboard, dashboard_enabled
+
+    dash = Dashboard(services, chosen) if dashboard_enabled(no_dashboard) else None
+    if dash is not None:
+        services.emit = dash.emit
+        dash.start()
+    # the process is the run: long-lived objects (config, calendars, history) are frozen out of
+    # the collector, and young-generation collections happen less often
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+    try:
+        result = run_strategies(
+            services, chosen, on_tick=dash.update if dash else None, strategies=reg
+        )
+    finally:
+        if dash is not None:
+            dash.stop()
+        services.broker.close()
+        services.close_journals()
+    kind = "simulated " if services.clock.simulated else ""
+    stamp = f"{kind}{result.sim_time:%Y-%m-%d %H:%M}"
+    print(f"seeker: stopped ({result.reason}) at {stamp}", flush=True)
+    errors = [n for n, s in result.states.items() if s == "error"]
+    if errors:
+        print(f"seeker: strategies that failed: {', '.join(errors)} (see their risk_events.jsonl)")
+    raise typer.Exit(0 if result.stopped_cleanly else 1)

@@ -1,0 +1,158 @@
+"""Read-only views of the journals: ``seeker summary``, ``seeker show``, ``seeker journal``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from typing import Annotated
+
+import typer
+
+from seeker.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    LogDirOption,
+    console,
+    fail,
+    load_checked_config,
+    log_root,
+)
+from seeker.core.calendar import MARKET_TZ
+from seeker.core.journal import to_jsonable
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="Only from this date or time on (YYYY-MM-DD or ISO 8601; New York time if no zone).",
+    ),
+]
+
+
+def parse_since(text: str | None) -> datetime | None:
+    """Return --since as an aware datetime (a date means its midnight, New York time)."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, tzinfo=MARKET_TZ)
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        fail([f"--since {text!r}: expected YYYY-MM-DD or an ISO 8601 date-time"])
+        return None  # unreachable: _fail exits
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=MARKET_TZ)
+
+
+def summary(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Strategies (default: all with a journal).")
+    ] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    log_dir: LogDirOption = None,
+    since: SinceOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print all of it as JSON.")] = False,
+) -> None:
+    """Reports by strategy, regime, sector, cluster and currency, shadow apart — from journals."""
+    from seeker.reports.summary import build_report
+    from seeker.ui.summary_view import print_report
+
+    cfg = load_checked_config(config)
+    root = log_root(cfg, log_dir)
+    report = build_report(root, cfg.caps(), names, parse_since(since), cfg.account.capital_currency)
+    if as_json:
+        print(json.dumps(to_jsonable(report.as_dict()), indent=1))
+        return
+    if not report.rows:
+        console.print(f"no journal under {root}/ yet")
+        return
+    print_report(console, report)
+
+
+def show(
+    position_id: Annotated[str, typer.Argument(help="Position id, e.g. ic-20260107-001.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+    log_dir: LogDirOption = None,
+    tx: Annotated[
+        float | None,
+        typer.Option(
+            "--tx",
+            min=0.0,
+            help="Days after T+0 for the T+X curve (default: until manage_dte, else half).",
+        ),
+    ] = None,
+) -> None:
+    """One position from its journals: legs, greeks, touch odds, payoff, confidence, orders."""
+    from seeker.ui.position import close_matches, load_position, position_ids
+    from seeker.ui.show import render_position
+
+    cfg = load_checked_config(config)
+    root = log_root(cfg, log_dir)
+    record = load_position(root, position_id)
+    if record is None:
+        known = sorted(position_ids(root))
+        near = close_matches(position_id, known)
+        hint = f"; close matches: {', '.join(near)}" if near else ""
+        if not known:
+            hint = f"; no position is journaled under {root}/"
+        fail([f"unknown position {position_id!r}{hint}"])
+        return
+    for part in render_position(record, cfg, tx, console.width):
+        console.print(part)
+
+
+def journal(
+    strategy: Annotated[
+        list[str] | None, typer.Option("--strategy", "-s", help="Only these strategies.")
+    ] = None,
+    since: SinceOption = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="DECISION outcome: order or no_trade.")
+    ] = None,
+    blocked_by: Annotated[
+        str | None,
+        typer.Option("--blocked-by", help="DECISION refused by this agent (risk_guard, …)."),
+    ] = None,
+    event: Annotated[
+        list[str] | None, typer.Option("--event", "-e", help="Only these events (ORDER, FILL, …).")
+    ] = None,
+    position: Annotated[
+        str | None, typer.Option("--position", "-p", help="Only lines of this position.")
+    ] = None,
+    tail: Annotated[
+        int | None, typer.Option("--tail", "-n", min=1, help="Only the last N lines.")
+    ] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    log_dir: LogDirOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Pass the lines through unchanged, one per line.")
+    ] = False,
+) -> None:
+    """Filter and pretty-print the journals, one compact line per event, oldest first."""
+    from seeker.ui.journal_view import JournalFilter, select
+    from seeker.ui.lines import render_line
+
+    cfg = load_checked_config(config)
+    root = log_root(cfg, log_dir)
+    flt = JournalFilter(
+        strategies=list(strategy or []),
+        since=parse_since(since),
+        outcome=outcome,
+        blocked_by=blocked_by,
+        events=list(event or []),
+        position=position,
+    )
+    entries = select(root, flt, tail)
+    if as_json:
+        out = sys.stdout
+        for e in entries:
+            out.write(e.raw + "\n")
+        out.flush()
+        return
+    if not entries:
+        console.print(f"no journal line matches under {root}/", highlight=False)
+        return
+    width = max(len(e.source) for e in entries)
+    for e in entries:
+        console.print(render_line(e.source.ljust(width), e.line), soft_wrap=True, highlight=False)

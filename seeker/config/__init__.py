@@ -1,0 +1,1 @@
+"""The root config: every domain's own table, assembled and loaded (the facade above the kernel)."""

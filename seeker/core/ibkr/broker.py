@@ -1,0 +1,720 @@
+"""IBKRBroker: the Broker protocol over TWS / IB Gateway through ib_async.
+
+Threads. One gateway thread owns the ``IB`` object and its asyncio loop; every public method is
+called from strategy threads and runs a coroutine on that loop through a future with a timeout
+(:mod:`seeker.core.ibkr.gateway`), so ib_async is never driven from two threads.
+
+Safety. Paper by default: a live port is refused before any socket is opened, a live account right
+after connecting, unless ``allow_live`` (config) and ``live`` (``seeker run --live``) are both true
+(:func:`live_problem`, :class:`LiveTradingRefused`).
+
+Connection. :meth:`connect` synchronises positions, open and completed orders, the day's executions
+with their commission reports, and the account's values. A dropped socket turns the state to
+RECONNECTING; the gateway reconnects with exponential backoff and re-synchronises, then the state
+is CONNECTED again and :attr:`connection_epoch` grows by one (listeners registered with
+:meth:`add_reconnect_listener` are told). While not connected every method raises
+:class:`~seeker.core.models.BrokerUnavailable`.
+
+Orders and fills: see :mod:`seeker.core.ibkr.trading` (ids) and :mod:`seeker.core.ibkr.orders`
+(fills). Market data: see :mod:`seeker.core.ibkr.market` and :mod:`seeker.core.ibkr.quotes`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import math
+import threading
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from ib_async import IB, StartupFetch, StartupFetchALL
+
+from seeker.core.broker import ConnectionState
+from seeker.core.ibkr.gate import HistoryPacer, MarketDataGate
+from seeker.core.ibkr.gateway import LoopThread
+from seeker.core.ibkr.link import IbLink, NotConnected, log
+from seeker.core.ibkr.market import MarketData
+from seeker.core.ibkr.quotes import (
+    chain_volume,
+    fx_complete,
+    option_complete,
+    option_quote,
+    underlying_complete,
+    underlying_quote,
+)
+from seeker.core.ibkr.safety import IbkrSetupError, LiveTradingRefused, live_problem
+from seeker.core.ibkr.settings import IbkrSettings
+from seeker.core.ibkr.trading import OrderBook
+from seeker.core.models import (
+    AccountSnapshot,
+    Action,
+    BrokerPosition,
+    BrokerUnavailable,
+    Chain,
+    ComboOrder,
+    DailyHistory,
+    DataUnavailable,
+    FxQuote,
+    Listing,
+    OptionContract,
+    OptionQuote,
+    OrderState,
+    UnderlyingQuote,
+)
+
+__all__ = [
+    "IBKRBroker",
+    "IbkrSettings",
+    "IbkrSetupError",
+    "LiveTradingRefused",
+    "live_problem",
+]
+
+T = TypeVar("T")
+
+STARTUP_FETCH = StartupFetchALL & ~StartupFetch.ACCOUNT_UPDATES & ~StartupFetch.SUB_ACCOUNT_UPDATES
+"""What ib_async synchronises at connect; account updates follow once the account is checked."""
+CASH_TAGS = ("TotalCashBalance", "CashBalance")
+UPSTREAM_LOST = 1100
+"""TWS error: its connection to IB's servers is lost (the API socket stays up)."""
+UPSTREAM_RESTORED = frozenset({1101, 1102})
+"""TWS errors: that connection is back (1101: market data lost, 1102: maintained)."""
+_LIVE_STATES = frozenset({ConnectionState.CONNECTED, ConnectionState.RECONNECTING})
+ReconnectListener = Callable[[int], None]
+
+
+class IBKRBroker:
+    """The Broker protocol over TWS / IB Gateway (thread-safe facade over the gateway thread)."""
+
+    kind = "ibkr"
+
+    def __init__(
+        self,
+        settings: IbkrSettings,
+        listings: Mapping[str, Listing],
+        *,
+        host: str,
+        port: int,
+        client_id: int,
+        allow_live: bool,
+        live: bool,
+        gate: MarketDataGate | None = None,
+        pacer: HistoryPacer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.listings = dict(listings)
+        self.host = host
+        self.port = port
+        self.client_id = client_id
+        self.allow_live = allow_live
+        self.live = live
+        self.gate = gate or MarketDataGate(
+            settings.max_market_data_lines, settings.max_messages_per_second
+        )
+        self.pacer = pacer or HistoryPacer(settings.history_requests_per_10_minutes)
+        self._gateway = LoopThread(f"ibkr-gateway-{client_id}")
+        self._link = IbLink(settings, self.gate)
+        self._market = MarketData(self._link, self.listings, self.pacer)
+        self._orders = OrderBook(self._link, self._market, client_id)
+        self._lock = threading.Lock()
+        self._state = ConnectionState.DISCONNECTED
+        self._epoch = 0
+        self._closing = False
+        self._listeners: list[ReconnectListener] = []
+        self._fatal: Exception | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
+        self._upstream_down = False
+        self._account = ""
+
+    # ================================================================ connection
+    def connect(self) -> None:
+        """Connect (paper unless both live opt-ins), check the account, synchronise everything.
+
+        Raises LiveTradingRefused (live port: before connecting; live account: after) or
+        IbkrSetupError (account not managed by this login), BrokerUnavailable when TWS cannot be
+        reached.
+        """
+        with self._lock:
+            if self._state == ConnectionState.CONNECTED:
+                return
+            if self._state != ConnectionState.DISCONNECTED:
+                raise BrokerUnavailable(f"already {self._state.value}")
+            problem = live_problem(self.port, "", self.allow_live, self.live)
+            if problem:
+                raise LiveTradingRefused(problem)
+            self._state = ConnectionState.CONNECTING
+            self._closing = False
+            self._fatal = None
+        try:
+            self._gateway.start()
+            budget = (
+                4 * self.settings.connect_timeout_seconds + self.settings.request_timeout_seconds
+            )
+            self._gateway.run(self._first_connect, budget)
+        except IbkrSetupError:
+            self._shutdown()
+            raise
+        except (OSError, TimeoutError, DataUnavailable) as exc:
+            self._shutdown()
+            raise BrokerUnavailable(
+                f"cannot connect to TWS at {self.host}:{self.port} "
+                f"(client id {self.client_id}): {exc or type(exc).__name__}"
+            ) from exc
+        except BaseException:
+            self._shutdown()
+            raise
+        log.info("connected to TWS %s:%d as client %d", self.host, self.port, self.client_id)
+
+    def close(self) -> None:
+        """Cancel market-data lines and disconnect; working orders stay at TWS."""
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        """Disconnect, stop the gateway thread, end DISCONNECTED (a later connect starts over)."""
+        self._closing = True
+        if self._gateway.running:
+            try:
+                self._gateway.run(self._close_async, self.settings.request_timeout_seconds)
+            except Exception as exc:  # closing must always finish
+                log.warning("closing the IB session: %s", exc)
+            self._gateway.stop()
+        self._link.client = None
+        self._set_state(ConnectionState.DISCONNECTED)
+
+    def connection_state(self) -> ConnectionState:
+        """Return DISCONNECTED, CONNECTING, CONNECTED or RECONNECTING."""
+        return self._state
+
+    @property
+    def connection_epoch(self) -> int:
+        """Return how many times a connection was established (1 after connect, +1 per reconnect).
+
+        A strategy that saw epoch n and now sees a larger one should reconcile its orders and
+        positions: fills may have happened while the connection was down.
+        """
+        return self._epoch
+
+    def add_reconnect_listener(self, listener: ReconnectListener) -> None:
+        """Call `listener(epoch)` after each automatic reconnect (in a short-lived thread)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def market_data_type(self) -> str:
+        """Return the configured market data type: live, frozen, delayed or delayed_frozen."""
+        return self.settings.market_data_type
+
+    def server_time(self) -> datetime:
+        """Return TWS's current time (aware, UTC); also re-measures the local clock's offset."""
+        return self._call(self._link.sync_clock)
+
+    @property
+    def account_id(self) -> str:
+        """Return the account this session trades ("" before connect)."""
+        return self._account
+
+    def _set_state(self, state: ConnectionState) -> None:
+        with self._lock:
+            self._state = state
+
+    # ---------------------------------------------------------------- gateway side
+    async def _first_connect(self) -> None:
+        """Connect, then turn CONNECTED on the loop (so a drop right after is never missed)."""
+        await self._connect_async()
+        if not self._link.ib().isConnected():
+            raise NotConnected("the connection dropped while synchronising")
+        with self._lock:
+            self._state = ConnectionState.CONNECTED
+            self._epoch += 1
+
+    async def _connect_async(self) -> None:
+        link = self._link
+        if link.client is None:
+            link.client = IB()
+            # ib_async throttles to 45 requests/s on its own; make the configured message budget
+            # (enforced by our gate, shared with history pacing) the one that governs
+            link.client.client.MaxRequests = self.settings.max_messages_per_second
+            link.client.disconnectedEvent += self._on_disconnected
+            link.client.errorEvent += self._on_error
+        ib = link.client
+        timeout = self.settings.connect_timeout_seconds
+        await ib.connectAsync(
+            self.host,
+            self.port,
+            clientId=self.client_id,
+            timeout=timeout,
+            raiseSyncErrors=True,
+            fetchFields=STARTUP_FETCH,
+        )
+        try:
+            managed = ib.managedAccounts()
+            account = self._choose_account(managed)
+            for acct in [account, *managed]:  # a paper login never manages a live account
+                problem = live_problem(self.port, acct, self.allow_live, self.live)
+                if problem:
+                    raise LiveTradingRefused(problem)
+            self._account = account
+            self._orders.account = account
+            link.generation += 1
+            self._market.forget_lines()
+            await asyncio.wait_for(ib.reqAccountUpdatesAsync(account), timeout)
+            ib.reqMarketDataType(self.settings.market_data_code)
+            await link.sync_clock()
+            await self._orders.adopt_all()
+        except BaseException:
+            ib.disconnect()
+            raise
+
+    def _choose_account(self, managed: Sequence[str]) -> str:
+        wanted = self.settings.account
+        if wanted:
+            if wanted not in managed:
+                raise IbkrSetupError(
+                    f"ibkr.account {wanted} is not managed by this login "
+                    f"(managed: {', '.join(managed) or 'none'})"
+                )
+            return wanted
+        if len(managed) != 1:
+            raise IbkrSetupError(
+                f"this login manages {len(managed)} accounts ({', '.join(managed)}); "
+                "set ibkr.account to the one to trade"
+            )
+        return managed[0]
+
+    def _on_error(self, req_id: int, code: int, message: str, contract: object) -> None:
+        self._orders.on_error(req_id, code, message)
+        if code == UPSTREAM_LOST and self._state == ConnectionState.CONNECTED:
+            log.warning("TWS lost its connection to IB (%s): waiting for it", message)
+            self._upstream_down = True
+            self._set_state(ConnectionState.RECONNECTING)
+        elif code in UPSTREAM_RESTORED and self._upstream_down and not self._reconnecting():
+            self._upstream_down = False
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._resync())
+
+    def _reconnecting(self) -> bool:
+        task = self._reconnect_task
+        return task is not None and not task.done()
+
+    def _on_disconnected(self) -> None:
+        state = self._state
+        if self._closing or self._reconnecting() or state not in _LIVE_STATES:
+            return  # a failed attempt of our own, a refused session, or close()
+        log.warning("TWS connection lost; reconnecting")
+        self._upstream_down = False
+        self._set_state(ConnectionState.RECONNECTING)
+        self._market.forget_lines()
+        self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect_loop())
+
+    async def _reconnect_loop(self) -> None:
+        delay = self.settings.reconnect_initial_delay_seconds
+        budget = 4 * self.settings.connect_timeout_seconds + self.settings.request_timeout_seconds
+        while not self._closing:
+            await asyncio.sleep(delay)
+            if self._closing:
+                return
+            try:
+                await asyncio.wait_for(self._connect_async(), budget)
+            except IbkrSetupError as exc:
+                log.error("reconnect refused: %s", exc)
+                self._fatal = exc
+                self._set_state(ConnectionState.DISCONNECTED)
+                return
+            except Exception as exc:  # any failure: try again later, never give up silently
+                delay = min(2 * delay, self.settings.reconnect_max_delay_seconds)
+                log.warning("reconnect failed (%r); next attempt in %.2f s", exc, delay)
+                continue
+            self._connected_again("reconnected to TWS")
+            return
+
+    async def _resync(self) -> None:
+        """Re-read orders and executions after TWS got its link to IB back (1101/1102)."""
+        ib = self._link.client
+        try:
+            assert ib is not None
+            timeout = self.settings.connect_timeout_seconds
+            await asyncio.wait_for(ib.reqOpenOrdersAsync(), timeout)
+            await asyncio.wait_for(ib.reqExecutionsAsync(), timeout)
+            await asyncio.wait_for(ib.reqPositionsAsync(), timeout)
+        except Exception as exc:
+            log.warning("re-synchronisation after TWS's link came back failed: %r", exc)
+            if self._closing:
+                return
+            self._set_state(ConnectionState.RECONNECTING)
+            self._market.forget_lines()
+            if ib is not None and ib.isConnected():
+                ib.disconnect()  # start over: a full reconnect re-synchronises everything
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect_loop())
+            return
+        self._connected_again("TWS's link to IB is back")
+
+    def _connected_again(self, what: str) -> None:
+        with self._lock:
+            self._state = ConnectionState.CONNECTED
+            self._epoch += 1
+            epoch, listeners = self._epoch, list(self._listeners)
+        log.info("%s (epoch %d)", what, epoch)
+        if listeners:
+            threading.Thread(
+                target=_notify, args=(listeners, epoch), name="ibkr-reconnected", daemon=True
+            ).start()
+
+    async def _close_async(self) -> None:
+        task = self._reconnect_task
+        if task is not None and not task.done():
+            task.cancel()
+        self._market.cancel_all_lines()
+        client = self._link.client
+        if client is not None and client.isConnected():
+            client.disconnect()
+
+    # ---------------------------------------------------------------- calls
+    def _require_connected(self) -> None:
+        state = self._state
+        if state != ConnectionState.CONNECTED:
+            why = f": {self._fatal}" if self._fatal is not None else ""
+            raise BrokerUnavailable(f"IBKR broker is {state.value}{why}")
+
+    def _call(
+        self, factory: Callable[[], Coroutine[Any, Any, T]], timeout: float | None = None
+    ) -> T:
+        """Run a gateway coroutine for a strategy thread, mapping failures to Seeker's errors."""
+        self._require_connected()
+        limit = timeout if timeout is not None else self.settings.request_timeout_seconds + 1.0
+        try:
+            return self._gateway.run(factory, limit)
+        except (NotConnected, ConnectionError) as exc:
+            raise BrokerUnavailable(f"TWS connection lost: {exc}") from exc
+        except TimeoutError as exc:
+            self._require_connected()
+            raise DataUnavailable(f"TWS did not answer in time ({exc})") from exc
+        except (RuntimeError, concurrent.futures.CancelledError) as exc:
+            if not self._gateway.running or isinstance(exc, concurrent.futures.CancelledError):
+                raise BrokerUnavailable("IBKR broker was closed during the call") from exc
+            raise
+
+    def _quote_timeout(self) -> float:
+        s = self.settings
+        return 2 * s.request_timeout_seconds + s.quote_wait_seconds + 1.0
+
+    def _batch_size(self) -> int:
+        return max(1, min(self.gate.max_lines // 2, int(self.gate.capacity) // 2))
+
+    # ================================================================ market data
+    def underlying_quote(self, listing_id: str) -> UnderlyingQuote:
+        """Return the underlying's bid/ask/last (NaN where IB sent none)."""
+
+        async def run() -> UnderlyingQuote:
+            stock = await self._market.stock(listing_id)
+            [view] = await self._market.quote_batch(
+                [stock], lambda v: underlying_complete(v, want_volume=False)
+            )
+            return underlying_quote(listing_id, view, self._link.stamp(view.received))
+
+        return self._call(run, self._quote_timeout())
+
+    def expiries(self, listing_id: str) -> list[date]:
+        """Return the listed expiries (reqSecDefOptParams, cached per session day)."""
+        return self._call(lambda: self._market.expiries(listing_id))
+
+    def strikes(self, listing_id: str, expiry: date) -> list[float]:
+        """Return the strikes listed for one expiry (its contract details, per session day)."""
+        return self._call(lambda: self._market.strikes(listing_id, expiry))
+
+    def option_chain(
+        self,
+        listing_id: str,
+        expiries: Sequence[date],
+        strike_range: tuple[float, float] | None = None,
+    ) -> Chain:
+        """Return quotes with greeks of every listed option of `expiries` within `strike_range`.
+
+        Options are streamed in batches within the market-data gate and every line is cancelled.
+        ``chain_volume`` is the underlying's average option volume (tick 87), else today's call
+        plus put volume (ticks 29/30), else None. An option whose computation lacks undPrice gets
+        the chain's underlying last (else mid) as ``underlying_price``.
+        """
+
+        async def contracts() -> list[tuple[OptionContract, Any]]:
+            self._market.listing(listing_id)
+            rows: list[tuple[OptionContract, Any]] = []
+            for expiry in sorted(set(expiries)):
+                listed = await self._market.expiry_contracts(listing_id, expiry)
+                for (strike, right), c in sorted(
+                    listed.items(), key=lambda kv: (kv[0][0], kv[0][1])
+                ):
+                    if strike_range is not None:
+                        lo, hi = strike_range
+                        if not lo - 1e-9 <= strike <= hi + 1e-9:
+                            continue
+                    rows.append((OptionContract(listing_id, expiry, strike, right), c))  # type: ignore[arg-type]
+            return rows
+
+        async def underlying() -> tuple[UnderlyingQuote, int | None]:
+            stock = await self._market.stock(listing_id)
+            [view] = await self._market.quote_batch(
+                [stock], lambda v: underlying_complete(v, want_volume=True)
+            )
+            return underlying_quote(
+                listing_id, view, self._link.stamp(view.received)
+            ), chain_volume(view)
+
+        rows = self._call(
+            contracts, 2 * self.settings.request_timeout_seconds * (1 + len(expiries))
+        )
+        und, volume = self._call(underlying, self._quote_timeout())
+        spot = und.last if math.isfinite(und.last) else und.mid
+        quotes = self._quotes(rows, spot)
+        return Chain(
+            listing_id=listing_id,
+            underlying=und,
+            quotes=tuple(quotes[oc] for oc, _ in rows if oc in quotes),
+            chain_volume=volume,
+            ts=self._link.now(),
+        )
+
+    def option_quotes(
+        self, contracts: Sequence[OptionContract]
+    ) -> dict[OptionContract, OptionQuote]:
+        """Return quotes of specific options; those IB does not list are absent."""
+        wanted = list(dict.fromkeys(contracts))
+        if not wanted:
+            return {}
+        resolved = self._call(
+            lambda: self._market.resolve_options(wanted), 2 * self.settings.request_timeout_seconds
+        )
+        rows = [(oc, resolved[oc]) for oc in wanted if oc in resolved]
+        return self._quotes(rows, math.nan)
+
+    def _quotes(
+        self, rows: Sequence[tuple[OptionContract, Any]], spot: float
+    ) -> dict[OptionContract, OptionQuote]:
+        out: dict[OptionContract, OptionQuote] = {}
+        size = self._batch_size()
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+
+            async def run(batch: Sequence[tuple[OptionContract, Any]] = batch) -> list[OptionQuote]:
+                views = await self._market.quote_batch(
+                    [c for _, c in batch], lambda v: option_complete(v, want_extras=True)
+                )
+                return [
+                    option_quote(oc, v, self._link.stamp(v.received), spot)
+                    for (oc, _), v in zip(batch, views, strict=True)
+                ]
+
+            for q in self._call(run, self._quote_timeout()):
+                out[q.contract] = q
+        return out
+
+    def history(self, listing_id: str, sessions: int) -> DailyHistory:
+        """Return the last `sessions` completed daily bars with IV closes (NaN where IB has none).
+
+        One year (or more when asked) of TRADES and OPTION_IMPLIED_VOLATILITY bars is fetched once
+        per listing and session day, within IB's pacing (the history budget).
+        """
+        timeout = 3 * self.settings.request_timeout_seconds + 1.0
+        return self._call(lambda: self._market.history(listing_id, sessions), timeout)
+
+    def fx_quote(self, pair: str) -> FxQuote:
+        """Return an IDEALPRO quote such as USD.CAD (NaN sides when IB sends none)."""
+
+        async def run() -> FxQuote:
+            contract = await self._market.fx(pair)
+            [view] = await self._market.quote_batch([contract], fx_complete)
+            return FxQuote(
+                pair=pair,
+                bid=_price(view.bid),
+                ask=_price(view.ask),
+                ts=self._link.stamp(view.received),
+            )
+
+        return self._call(run, self._quote_timeout())
+
+    # ================================================================ account
+    def account(self) -> AccountSnapshot:
+        """Return cash per currency (TotalCashBalance, else CashBalance) and net liquidation.
+
+        Values are those TWS last pushed on the account subscription (TWS refreshes them on
+        changes and about every 3 minutes); NetLiquidation is in the account's base currency.
+        """
+
+        async def run() -> AccountSnapshot:
+            values = self._link.ib().accountValues(self._account)
+            cash: dict[str, float] = {}
+            for tag in CASH_TAGS:
+                for v in values:
+                    if v.tag == tag and v.currency not in ("", "BASE"):
+                        cash.setdefault(v.currency, float(v.value))
+                if cash:
+                    break
+            nlv = [
+                v for v in values if v.tag == "NetLiquidation" and v.currency not in ("", "BASE")
+            ]
+            if not nlv:
+                raise DataUnavailable(f"account {self._account}: TWS sent no NetLiquidation")
+            return AccountSnapshot(
+                account_id=self._account,
+                base_currency=nlv[0].currency,
+                cash=cash,
+                net_liquidation=float(nlv[0].value),
+                ts=self._link.now(),
+            )
+
+        return self._call(run)
+
+    def expiry_settlement(self, contract: OptionContract) -> float | None:
+        """Return None: IB reports no settlement price for an expired equity option.
+
+        An expired contract simply leaves IB's positions (worthless), or is exercised or assigned
+        into shares; the strategy then journals the position as expired but unsettled, keeps its
+        risk reserved and its underlying blocked, and says so until someone looks at the account.
+        """
+        return None
+
+    def positions(self) -> list[BrokerPosition]:
+        """Return option positions (signed qty, avg cost per share); stocks and cash are ignored."""
+
+        async def run() -> list[BrokerPosition]:
+            out = []
+            for p in self._link.ib().positions(self._account):
+                if p.contract.secType != "OPT" or p.position == 0:
+                    continue
+                oc = self._market.option_of(p.contract)
+                if oc is None:
+                    log.warning("position in %s is not on a known listing", p.contract.localSymbol)
+                    continue
+                mult = float(p.contract.multiplier or self.listings[oc.listing_id].multiplier)
+                out.append(BrokerPosition(oc, round(p.position), p.avgCost / mult))
+            return sorted(out, key=lambda b: b.contract)
+
+        return self._call(run)
+
+    # ================================================================ orders
+    def place_order(self, order: ComboOrder) -> OrderState:
+        """Send a BAG combo limit order: BUY at the net debit (negative = credit), DAY.
+
+        The limit is rounded down to the 0.01 tick (never pays more than asked); no per-leg prices
+        are sent (IB refuses them on 4-leg combos and needs NonGuaranteed routing on 2 legs).
+        Returns the first state: SUBMITTED, or REJECTED with IB's error text, or already filled.
+        """
+        problem = _combo_problem(order, self.listings)
+        if problem:
+            self._require_connected()
+            return self._call(lambda: self._refuse(order, problem))
+        return self._call(
+            lambda: self._orders.place_combo(order), 3 * self.settings.request_timeout_seconds
+        )
+
+    async def _refuse(self, order: ComboOrder, why: str) -> OrderState:
+        return self._orders.refuse(
+            order.order_ref, order.listing_id, order.qty, order.limit_price, why, order.legs
+        )
+
+    def modify_order(self, order_id: str, limit_price: float) -> OrderState:
+        """Change the limit (net debit) of a working order; DataUnavailable if TWS refuses."""
+        if not math.isfinite(limit_price):
+            raise DataUnavailable(f"limit {limit_price} is not a number")
+
+        async def run() -> OrderState:
+            local = self._orders.local_state(order_id)
+            if local is not None:
+                return local
+            return await self._orders.modify(self._orders.info_for(order_id), limit_price)
+
+        return self._call(run, 2 * self.settings.request_timeout_seconds + 1.0)
+
+    def cancel_order(self, order_id: str) -> OrderState:
+        """Cancel, then wait for the final state: CANCELLED, or FILLED if the fill won the race."""
+
+        async def run() -> OrderState:
+            local = self._orders.local_state(order_id)
+            if local is not None:
+                return local
+            return await self._orders.cancel(self._orders.info_for(order_id))
+
+        s = self.settings
+        return self._call(run, 2 * s.request_timeout_seconds + s.commission_wait_seconds + 1.0)
+
+    def order_state(self, order_id: str) -> OrderState:
+        """Return an order's status and every reportable fill (works for orders of earlier runs)."""
+
+        async def run() -> OrderState:
+            local = self._orders.local_state(order_id)
+            if local is not None:
+                return local
+            info = self._orders.info_for(order_id)
+            trade = self._orders.trade_of(info)
+            if trade is not None and info.kind == "BAG":
+                await self._market.resolve_con_ids(cl.conId for cl in trade.contract.comboLegs)
+            return self._orders.state(info)
+
+        return self._call(run)
+
+    def open_orders(self) -> list[OrderState]:
+        """Return this client's working orders (ours carry ``seeker:`` refs) with their fills."""
+
+        async def run() -> list[OrderState]:
+            trades = self._link.ib().openTrades()
+            await self._market.resolve_con_ids(
+                cl.conId for t in trades for cl in (t.contract.comboLegs or [])
+            )
+            return self._orders.open_states()
+
+        return self._call(run, 2 * self.settings.request_timeout_seconds)
+
+    def place_fx_order(
+        self, pair: str, action: Action, qty: int, limit_price: float, order_ref: str
+    ) -> OrderState:
+        """Convert currency on IDEALPRO: an IOC limit order; returns its final state."""
+        problem = ""
+        if action not in ("BUY", "SELL"):
+            problem = f"invalid action {action!r}"
+        elif not isinstance(qty, int) or qty <= 0:
+            problem = f"quantity must be a positive whole number of {pair[:3]}, not {qty!r}"
+        elif not (math.isfinite(limit_price) and limit_price > 0):
+            problem = f"limit {limit_price} is not a positive number"
+        if problem:
+            why = problem
+
+            async def refuse() -> OrderState:
+                return self._orders.refuse(order_ref, pair, int(qty), limit_price, why)
+
+            return self._call(refuse)
+        s = self.settings
+        return self._call(
+            lambda: self._orders.place_fx(pair, action, qty, limit_price, order_ref),
+            4 * s.request_timeout_seconds + 2 * s.commission_wait_seconds + 1.0,
+        )
+
+
+def _combo_problem(order: ComboOrder, listings: Mapping[str, Listing]) -> str:
+    """Return why a combo cannot be sent as is ("" when it can)."""
+    if order.qty <= 0:
+        return "quantity must be positive"
+    if not order.legs:
+        return "combo without legs"
+    if not math.isfinite(order.limit_price):
+        return "limit price is not a number"
+    if order.listing_id not in listings:
+        return f"unknown underlying {order.listing_id}"
+    contracts = [leg.contract for leg in order.legs]
+    if len(set(contracts)) != len(contracts):
+        return "the same contract appears twice in the combo"
+    if any(c.listing_id != order.listing_id for c in contracts):
+        return "every leg must be on the order's underlying"
+    if any(leg.ratio < 1 for leg in order.legs):
+        return "leg ratios must be positive"
+    return ""
+
+
+def _price(x: float) -> float:
+    return x if math.isfinite(x) and x > 0 else math.nan
+
+
+def _notify(listeners: Sequence[ReconnectListener], epoch: int) -> None:
+    for listener in listeners:
+        try:
+            listener(epoch)
+        except Exception:
+            log.exception("reconnect listener failed")

@@ -1,0 +1,38 @@
+"""Position and decision ids: ``<prefix>-<YYYYMMDD>-<nnn>`` and ``<prefix>-<YYYYMMDD>-d<nnn>``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+
+class IdSequence:
+    """Number positions and decisions per day, resuming after the ids a journal already holds."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._positions: dict[str, int] = {}
+        self._decisions: dict[str, int] = {}
+
+    def resume(self, position_ids: Iterable[str]) -> None:
+        """Continue after the highest number of each day among `position_ids`."""
+        for pid in position_ids:
+            day, _, num = pid.rpartition("-")
+            key = day.rpartition("-")[2]
+            if num.isdigit():
+                self._positions[key] = max(self._positions.get(key, 0), int(num))
+
+    def position_id(self, now: datetime, commit: bool) -> str:
+        """Return the next position id of `now`'s day; take it only when `commit`."""
+        key = now.strftime("%Y%m%d")
+        n = self._positions.get(key, 0) + 1
+        if commit:
+            self._positions[key] = n
+        return f"{self.prefix}-{key}-{n:03d}"
+
+    def decision_id(self, now: datetime) -> str:
+        """Return (and take) the next decision id of `now`'s day."""
+        key = now.strftime("%Y%m%d")
+        n = self._decisions.get(key, 0) + 1
+        self._decisions[key] = n
+        return f"{self.prefix}-{key}-d{n:03d}"

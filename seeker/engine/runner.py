@@ -1,0 +1,94 @@
+"""Run strategies until Ctrl+C / SIGTERM or the end of a ``--days`` run, then stop cleanly."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from seeker.core.journal import SYSTEM_FOLDER
+from seeker.engine.lifecycle import Strategy
+from seeker.engine.manager import StrategyManager
+from seeker.engine.services import Services
+from seeker.engine.status import write_status
+
+STOP_TIMEOUT_SECONDS = 8.0
+"""How long strategies get to finish their step and wind down (the process exits within 10 s)."""
+
+
+@dataclass
+class RunResult:
+    """How a run ended."""
+
+    reason: str
+    stopped_cleanly: bool
+    states: dict[str, str]
+    sim_time: datetime
+
+
+def run_strategies(
+    services: Services,
+    names: Sequence[str],
+    on_tick: Callable[[StrategyManager], None] | None = None,
+    tick_seconds: float = 0.25,
+    strategies: Mapping[str, type[Strategy]] | None = None,
+) -> RunResult:
+    """Start the strategies and block until they stop; handle SIGINT and SIGTERM.
+
+    `strategies` is the registry to start them from (default: every registered strategy).
+    """
+    manager = StrategyManager(services, strategies)
+    stop_reason: list[str] = []
+    stop_event = threading.Event()
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if not stop_reason:
+            stop_reason.append(signal.Signals(signum).name)
+        stop_event.set()
+        manager.stop()
+
+    old: dict[int, Any] = {}
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, handle)
+    system = services.journal(SYSTEM_FOLDER)
+    system.write("RUN", status="started", strategies=list(names), broker=services.broker.kind)
+    try:
+        services.reconcile("start")
+        manager.start(names)
+        last_status = 0.0
+        while manager.alive() and not stop_event.is_set():
+            stop_event.wait(tick_seconds)
+            if on_tick is not None:
+                on_tick(manager)
+            if time.monotonic() - last_status > 1.0:
+                write_status(services, manager, True, "running")
+                last_status = time.monotonic()
+        if not stop_reason:
+            clock = services.clock
+            stop_reason.append(
+                "end of the --days run"
+                if getattr(clock, "reached_end", False)
+                else "strategies ended"
+            )
+        manager.stop()
+        clean = manager.join(STOP_TIMEOUT_SECONDS)
+    finally:
+        if in_main:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+    states = {name: s.value for name, s in manager.states().items()}
+    detail = f"{stop_reason[0]}; states: {states}"
+    if not clean:
+        detail += f"; still running after {STOP_TIMEOUT_SECONDS:.0f} s: {manager.alive()}"
+    system.write("RUN", status="stopped", reason=stop_reason[0], detail=detail, clean=clean)
+    write_status(services, manager, False, stop_reason[0])
+    if on_tick is not None:
+        on_tick(manager)
+    return RunResult(stop_reason[0], clean, states, services.clock.now())

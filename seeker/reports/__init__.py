@@ -1,0 +1,1 @@
+"""Reports derived from the journals: summary figures and the cap audit."""
