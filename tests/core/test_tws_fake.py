@@ -487,7 +487,8 @@ def test_tws_positions_and_account_follow_fills(ib: IB, sim: SimBroker, tws: Fak
         return None
 
     wait_until(ib, lambda: value("CashBalance", "USD") == f"{acct.cash['USD']:.2f}")
-    assert value("NetLiquidation", "USD") == f"{acct.net_liquidation:.2f}"
+    # account values arrive as separate updates: wait for the one after the fill
+    wait_until(ib, lambda: value("NetLiquidation", "USD") == f"{acct.net_liquidation:.2f}")
     assert len(ib.portfolio()) == 4
     summary = {(v.tag, v.currency): v.value for v in ib.accountSummary()}
     assert summary[("NetLiquidation", "USD")] == f"{acct.net_liquidation:.2f}"

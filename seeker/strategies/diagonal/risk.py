@@ -12,13 +12,13 @@ intrinsic value). The worst loss is the net debit minus the lowest value (never 
 calendar this is the debit (its value tends to 0 on both sides); for a diagonal whose long strike is
 further out of the money than the short, the strike difference adds to it.
 
-Management (``EXITS``), in order:
+Management (``EXITS``), first rule that fires::
 
-* ``stop``: open P&L at mid below −``stop_loss_pct_of_risk`` % of the position's max loss;
-* ``long_exit``: the long has ``long_exit_dte`` days or fewer left: close everything;
-* ``short_exit_dte``: the short has ``short_exit_dte`` days or fewer left: buy it back;
-* ``short_take_profit``: the short's mid is at or below (1 − ``short_take_profit_pct`` %) of the
-  price it was sold at (read from the fills; a short without a known sale price skips this rule).
+    loss_stop           open P&L at mid below −stop_loss_pct_of_risk % of the max loss (``stop``)
+    long_exit           the long has long_exit_dte days or fewer left: close everything
+    short_exit_dte      the short has short_exit_dte days or fewer left: buy it back
+    short_take_profit   the short's mid at or below (1 − short_take_profit_pct %) of the price it
+                        was sold at (read from the fills; unknown sale price: the rule is skipped)
 
 A buy-back (the last two) is a roll when the strategy finds the next short (see ``strategy``),
 otherwise it closes the whole diagonal.

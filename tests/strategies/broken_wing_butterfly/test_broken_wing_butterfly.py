@@ -18,6 +18,7 @@ from seeker.core.payoff import pnl_at_expiry
 from seeker.engine.signals import PositionView
 from seeker.strategies.broken_wing_butterfly import BrokenWingButterfly, risk, scanner
 from seeker.strategies.broken_wing_butterfly.config import BrokenWingButterflyConfig
+from tests.strategies.contract import StrategyContract
 from tests.strategies.fixtures import (
     COMMON_STRATEGY_FIELDS,
     LISTING,
@@ -270,3 +271,9 @@ def test_cli_run_opens_and_closes_butterflies(tmp_path: Path) -> None:
         assert o["max_loss"] <= 50.0
     exits = {f.get("exit_rule") for f in fills if f["intent"] == "close"}
     assert exits & {"take_profit", "breakeven", "fast_move", "manage_dte", "force_exit"}
+
+
+class TestBrokenWingButterflyContract(StrategyContract):
+    """The contract every strategy package keeps, for the broken wing butterfly."""
+
+    name = "broken_wing_butterfly"

@@ -21,6 +21,7 @@ from seeker.engine.signals import PositionView
 from seeker.strategies.credit_spread import risk, scanner
 from seeker.strategies.credit_spread.config import CreditSpreadConfig
 from seeker.strategies.credit_spread.strategy import CreditSpread
+from tests.strategies.contract import StrategyContract
 from tests.strategies.fixtures import (
     COMMON_STRATEGY_FIELDS,
     LISTING,
@@ -315,3 +316,9 @@ def test_runs_on_the_simulated_market(tmp_path: Path) -> None:
         assert (short["strike"] > long["strike"]) == (side == "bull_put")
     orders = [json.loads(line) for line in (folder / "trades.jsonl").open()]
     assert all(o["max_loss"] > 0 for o in orders if o["event"] == "ORDER")
+
+
+class TestCreditSpreadContract(StrategyContract):
+    """The contract every strategy package keeps, for the credit spread."""
+
+    name = "credit_spread"

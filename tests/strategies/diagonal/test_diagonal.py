@@ -21,6 +21,7 @@ from seeker.core.pricing import bs_price
 from seeker.engine.signals import PositionView
 from seeker.strategies.diagonal import Diagonal, risk, scanner
 from seeker.strategies.diagonal.config import DiagonalConfig
+from tests.strategies.contract import StrategyContract
 from tests.strategies.fixtures import (
     COMMON_STRATEGY_FIELDS,
     LISTING,
@@ -450,3 +451,10 @@ def test_cli_run_opens_rolls_and_closes_diagonals(tmp_path: Path) -> None:
         "stop",
         "long_exit",
     }
+
+
+class TestDiagonalContract(StrategyContract):
+    """The contract every strategy package keeps, for the diagonal."""
+
+    name = "diagonal"
+    golden_listings = ("F", "PFE", "EEM", "SLV")  # cheap enough for a calendar's max debit

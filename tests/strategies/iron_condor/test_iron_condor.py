@@ -13,6 +13,7 @@ from seeker.core.payoff import pnl_at_expiry
 from seeker.engine.signals import PositionView
 from seeker.strategies.iron_condor import risk, scanner
 from seeker.strategies.iron_condor.config import IronCondorConfig
+from tests.strategies.contract import StrategyContract
 from tests.strategies.fixtures import (
     COMMON_STRATEGY_FIELDS,
     LISTING,
@@ -228,3 +229,9 @@ def test_config_rejects_inconsistent_ranges() -> None:
     with pytest.raises(ValueError, match="entry_window"):
         config(entry_window_end=time(9, 0))
     assert NOW.tzinfo is not None
+
+
+class TestIronCondorContract(StrategyContract):
+    """The contract every strategy package keeps, for the iron condor."""
+
+    name = "iron_condor"

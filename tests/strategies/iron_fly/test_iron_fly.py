@@ -21,6 +21,7 @@ from seeker.strategies.common.exits import first_exit
 from seeker.strategies.iron_fly import risk, scanner
 from seeker.strategies.iron_fly.config import IronFlyConfig
 from seeker.strategies.iron_fly.strategy import IronFly
+from tests.strategies.contract import StrategyContract
 from tests.strategies.fixtures import (
     COMMON_STRATEGY_FIELDS,
     LISTING,
@@ -347,3 +348,9 @@ def test_runs_on_the_simulated_market(tmp_path: Path) -> None:
         wings = sorted(leg["strike"] for leg in legs if leg["action"] == "BUY")
         width = d["features"]["width"]
         assert wings == pytest.approx([centre - width, centre + width])
+
+
+class TestIronFlyContract(StrategyContract):
+    """The contract every strategy package keeps, for the iron fly."""
+
+    name = "iron_fly"
