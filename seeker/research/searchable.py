@@ -105,6 +105,7 @@ def _marked_hard(info: FieldInfo) -> bool:
 def _bind(name: str, param: Param, info: FieldInfo) -> tuple[Param, list[str]]:
     """Return the parameter fitted to the field's type, and the problems found."""
     key = f"params.{name}"
+    loc = ("params", *name.split("."))
     adapter = _adapter(info)
     if isinstance(param, ChoiceParam):
         problems: list[str] = []
@@ -112,7 +113,7 @@ def _bind(name: str, param: Param, info: FieldInfo) -> tuple[Param, list[str]]:
             try:
                 adapter.validate_python(_lists(choice), strict=True)
             except ValidationError as exc:
-                problems.extend(describe_error((key, "choices", i), e) for e in exc.errors())  # type: ignore[arg-type]
+                problems.extend(describe_error((*loc, "choices", i), e) for e in exc.errors())  # type: ignore[arg-type]
         return param, problems
     if info.annotation not in (int, float):
         kind = getattr(info.annotation, "__name__", str(info.annotation))
@@ -127,7 +128,7 @@ def _bind(name: str, param: Param, info: FieldInfo) -> tuple[Param, list[str]]:
         try:
             adapter.validate_python(getattr(param, end), strict=True)
         except ValidationError as exc:
-            problems.extend(describe_error((key, end), e) for e in exc.errors())  # type: ignore[arg-type]
+            problems.extend(describe_error((*loc, end), e) for e in exc.errors())  # type: ignore[arg-type]
     return param, problems
 
 

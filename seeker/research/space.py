@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -41,25 +42,42 @@ from optuna.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from pydantic import (
-    Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, PlainValidator, ValidationError, field_validator, model_validator
 
 from seeker.core.config import ConfigError, dotted, read_toml
 from seeker.core.config_base import StrictModel
 
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-Number = StrictInt | FiniteFloat
-ScalarChoice = StrictBool | StrictInt | FiniteFloat | StrictStr
-ChoiceValue = ScalarChoice | tuple[ScalarChoice, ...]
-ParamValue = ChoiceValue
+Scalar = bool | int | float | str
+ParamValue = Scalar | tuple[Scalar, ...]
 """A parameter's value: a number from a range, or one of a choice's values (lists as tuples)."""
+
+
+def _number(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+def _scalar(value: object) -> Scalar:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a choice must be a finite number")
+    if not isinstance(value, bool | int | float | str):
+        raise ValueError("a choice is true/false, a number, a text, or a list of those")
+    return value
+
+
+def _choice(value: object) -> ParamValue:
+    if isinstance(value, list | tuple):
+        if not value:
+            raise ValueError("a list choice cannot be empty")
+        return tuple(_scalar(v) for v in value)
+    return _scalar(value)
+
+
+Number = Annotated[int | float, PlainValidator(_number)]
+ChoiceValue = Annotated[ParamValue, PlainValidator(_choice)]
 
 _RANGE_KEYS = frozenset({"low", "high", "step"})
 
@@ -159,16 +177,20 @@ def choice_key(value: ParamValue) -> str:
 class ChoiceParam(StrictModel):
     """A choice among listed values, kept in the listed order."""
 
-    choices: tuple[ChoiceValue, ...] = Field(min_length=2)
+    choices: tuple[ChoiceValue, ...]
 
     @field_validator("choices", mode="before")
     @classmethod
     def _lists_as_tuples(cls, value: object) -> object:
+        if not isinstance(value, list | tuple):
+            raise ValueError("must be a list of choices")
         return _tuples(value)
 
     @field_validator("choices")
     @classmethod
-    def _distinct(cls, value: tuple[ChoiceValue, ...]) -> tuple[ChoiceValue, ...]:
+    def _distinct(cls, value: tuple[ParamValue, ...]) -> tuple[ParamValue, ...]:
+        if len(value) < 2:
+            raise ValueError("list two choices at least (to fix a value, set it in the config)")
         keys = [choice_key(v) for v in value]
         if len(set(keys)) != len(keys):
             raise ValueError("every choice must be listed once")
@@ -179,7 +201,7 @@ class ChoiceParam(StrictModel):
         """Return True when some choice is a list (Optuna then sees their canonical texts)."""
         return any(isinstance(c, tuple) for c in self.choices)
 
-    def canonical(self, x: object) -> ChoiceValue | None:
+    def canonical(self, x: object) -> ParamValue | None:
         """Return the choice `x` stands for (a list for a tuple choice), else None.
 
         Type-exact: ``True`` is not ``1`` and ``1`` is not ``1.0``.
@@ -197,8 +219,15 @@ Param = RangeParam | ChoiceParam
 class SearchSpace(StrictModel):
     """One strategy's searched parameters, by dotted field name."""
 
-    strategy: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    strategy: str
     params: dict[str, Param] = Field(min_length=1)
+
+    @field_validator("strategy")
+    @classmethod
+    def _strategy_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+            raise ValueError("must be a strategy's name: lower case letters, digits and _")
+        return value
 
     @property
     def names(self) -> tuple[str, ...]:
