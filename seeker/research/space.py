@@ -122,13 +122,16 @@ class RangeParam(StrictModel):
         """Return the step between grid values (1 for an int range without step)."""
         return 1 if self.is_int and self.step is None else self.step
 
-    def values(self) -> tuple[int | float, ...]:
-        """Return every grid value, ascending; raise ValueError for a continuous range."""
+    def count(self) -> int:
+        """Return how many grid values the range holds; raise ValueError if it is continuous."""
         step = self.grid_step
         if step is None:
             raise ValueError("a continuous range (no step) has no grid")
-        count = int((_decimal(self.high) - _decimal(self.low)) / _decimal(step)) + 1
-        return tuple(self._at(k) for k in range(count))
+        return int((_decimal(self.high) - _decimal(self.low)) / _decimal(step)) + 1
+
+    def values(self) -> tuple[int | float, ...]:
+        """Return every grid value, ascending; raise ValueError for a continuous range."""
+        return tuple(self._at(k) for k in range(self.count()))
 
     def _at(self, k: int) -> int | float:
         step = self.grid_step
@@ -142,8 +145,7 @@ class RangeParam(StrictModel):
         step = self.grid_step
         if step is None:
             return clipped
-        last = int((_decimal(self.high) - _decimal(self.low)) / _decimal(step))
-        k = min(max(round((clipped - float(self.low)) / float(step)), 0), last)
+        k = min(max(round((clipped - float(self.low)) / float(step)), 0), self.count() - 1)
         return self._at(k)
 
     def canonical(self, x: object) -> int | float | None:
@@ -236,7 +238,7 @@ class SearchSpace(StrictModel):
 
     def grid_size(self) -> int:
         """Return how many points the full grid holds."""
-        return math.prod(len(_grid_values(n, self.params[n])) for n in self.names)
+        return math.prod(_axis_size(n, self.params[n]) for n in self.names)
 
     def grid(self) -> Iterator[dict[str, ParamValue]]:
         """Yield every grid point: names sorted, the last varying fastest, values in order."""
@@ -299,11 +301,16 @@ class SearchSpace(StrictModel):
 
 
 def _grid_values(name: str, p: Param) -> tuple[ParamValue, ...]:
+    _axis_size(name, p)
+    return p.choices if isinstance(p, ChoiceParam) else p.values()
+
+
+def _axis_size(name: str, p: Param) -> int:
     if isinstance(p, ChoiceParam):
-        return p.choices
+        return len(p.choices)
     if p.grid_step is None:
         raise SearchSpaceError([f"params.{name}: a grid needs a step on every numeric range"])
-    return p.values()
+    return p.count()
 
 
 def _mismatch(what: str, got: Mapping[str, object], want: Mapping[str, object]) -> str:

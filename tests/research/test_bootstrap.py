@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seeker.research.bootstrap import (
@@ -85,6 +85,7 @@ def test_constant_trades_have_no_sharpe() -> None:
     assert result.total_pnl.mean == 6.0
 
 
+@settings(deadline=None)
 @given(
     n=st.integers(2, 60),
     length=st.integers(1, 60),
@@ -100,6 +101,7 @@ def test_moving_blocks_are_runs_of_consecutive_trades(n: int, length: int, seed:
         assert np.all(np.diff(block, axis=1) == 1)
 
 
+@settings(deadline=None)
 @given(n=st.integers(2, 60), seed=st.integers(0, 2**32))
 def test_endless_stationary_blocks_are_rotations(n: int, seed: int) -> None:
     """With a mean block far longer than the history, each resample is one wrapped block."""

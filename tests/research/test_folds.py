@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seeker.research.folds import FoldPlan, walk_forward
@@ -107,6 +107,7 @@ def plans_and_histories(draw: st.DrawFn) -> tuple[FoldPlan, int]:
     return plan, plan.items_needed + draw(st.integers(0, 40))
 
 
+@settings(deadline=None)
 @given(plans_and_histories())
 def test_fold_properties(case: tuple[FoldPlan, int]) -> None:
     plan, size = case

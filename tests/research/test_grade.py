@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -185,6 +185,7 @@ evidence = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(evidence)
 def test_grade_never_beats_its_score_and_underpowered_is_never_a(inputs: GradeInputs) -> None:
     card = grade(inputs)
@@ -196,6 +197,7 @@ def test_grade_never_beats_its_score_and_underpowered_is_never_a(inputs: GradeIn
         assert card.grade == "F"
 
 
+@settings(deadline=None)
 @given(
     evidence,
     st.sampled_from(["oos_sharpe", "dsr", "stability_kept_share", "fold", "oos_trades"]),

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -145,6 +145,7 @@ def shapes(draw: st.DrawFn) -> tuple[float, float]:
     return skew, 1.0 + skew * skew + draw(st.floats(0.01, 20.0))
 
 
+@settings(deadline=None)
 @given(sharpes, sharpes, st.integers(10, 5000), trials, variances, shapes())
 def test_dsr_is_a_probability_increasing_with_the_observed_sharpe(
     sr_a: float,
@@ -160,6 +161,7 @@ def test_dsr_is_a_probability_increasing_with_the_observed_sharpe(
     assert 0.0 <= dsr_low <= dsr_high <= 1.0
 
 
+@settings(deadline=None)
 @given(sharpes, st.integers(10, 5000), trials, trials, variances, shapes())
 def test_dsr_falls_as_more_trials_were_run(
     sr: float,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
@@ -207,6 +207,7 @@ def ranges(draw: st.DrawFn) -> RangeParam:
     return RangeParam(low=low, high=float(f"{low + step * count:.6f}"), step=step)
 
 
+@settings(deadline=None)
 @given(ranges(), st.floats(-1e3, 1e3))
 def test_snapping_lands_on_an_allowed_value_next_to_the_input(r: RangeParam, x: float) -> None:
     snapped = r.snap(x)
@@ -217,6 +218,7 @@ def test_snapping_lands_on_an_allowed_value_next_to_the_input(r: RangeParam, x: 
     assert abs(snapped - clipped) <= step / 2 + 1e-9
 
 
+@settings(deadline=None)
 @given(ranges())
 def test_grid_values_are_ascending_allowed_and_end_on_high(r: RangeParam) -> None:
     values = r.values()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seeker.research.space import (
@@ -148,6 +148,7 @@ def spaces_and_points(draw: st.DrawFn) -> tuple[SearchSpace, dict[str, object]]:
     return space, point
 
 
+@settings(deadline=None)
 @given(spaces_and_points())
 def test_every_neighbour_moves_one_parameter_to_an_allowed_new_value(
     case: tuple[SearchSpace, dict[str, object]],
