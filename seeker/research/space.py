@@ -44,7 +44,7 @@ from optuna.distributions import (
 )
 from pydantic import Field, PlainValidator, ValidationError, field_validator, model_validator
 
-from seeker.core.config import ConfigError, dotted, read_toml
+from seeker.config.loading import ConfigError, dotted, read_toml
 from seeker.core.config_base import StrictModel
 
 Scalar = bool | int | float | str

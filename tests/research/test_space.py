@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from seeker.core.config import ConfigError
+from seeker.config.loading import ConfigError
 from seeker.research.space import (
     ChoiceParam,
     RangeParam,
