@@ -10,6 +10,7 @@ scrubbed of every secret (see :mod:`seeker.core.alerts_config`).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -71,7 +72,12 @@ class _Alert:
 
 
 class Notifier:
-    """Deliver alerts through Apprise from one daemon thread; callers never wait nor see errors."""
+    """Deliver alerts through Apprise from one daemon thread; callers never wait nor see errors.
+
+    Each alert goes to every URL in one Apprise call limited to `timeout_seconds`; the sockets'
+    connect and read timeouts are lowered to it too (Apprise's own default is 4 s). `on_failure`
+    runs in the alerts thread, once per URL that failed.
+    """
 
     def __init__(
         self,
@@ -82,8 +88,8 @@ class Notifier:
         queue_size: int = 100,
         on_failure: FailureCallback | None = None,
     ) -> None:
-        if not timeout_seconds > 0 or queue_size < 1:
-            raise ValueError("timeout_seconds must be > 0 and queue_size >= 1")
+        if not (math.isfinite(timeout_seconds) and timeout_seconds > 0) or queue_size < 1:
+            raise ValueError("timeout_seconds must be finite and > 0, queue_size >= 1")
         self._events = frozenset(events)
         self._timeout = float(timeout_seconds)
         self._on_failure = on_failure
@@ -159,7 +165,10 @@ class Notifier:
             return NotifierStats(self._sent, self._failed, self._dropped, self._ignored)
 
     def close(self, timeout: float) -> NotifierStats:
-        """Deliver what is queued within `timeout` seconds, drop the rest, stop the thread."""
+        """Deliver what is queued within `timeout` seconds, drop the rest, stop the thread.
+
+        A delivery still in flight at the deadline is left to end on its own timeout.
+        """
         with self._cond:
             self._closing = True
             self._cond.notify_all()

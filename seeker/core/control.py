@@ -3,12 +3,7 @@
 Transport only, no trading knowledge. :class:`ControlServer` listens on a Unix domain socket in the
 log folder (mode 0600; on Linux the peer's uid is checked with ``SO_PEERCRED`` and other users are
 refused) in one daemon thread. Each connection carries one request line and gets one answer line,
-both a JSON object:
-
-    request  {"command": "pause", "args": {"strategies": ["iron_condor"]},
-              "request_id": "3f2a…", "user": "alice"}
-    answer   {"ok": true, "result": {…}, "request_id": "3f2a…"}
-             {"ok": false, "error": "…", "request_id": "3f2a…"}
+both a JSON object (see :mod:`seeker.core.control_wire`).
 
 :func:`send_command` is the client side.
 """
@@ -18,12 +13,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import logging
 import math
 import os
 import pwd
-import re
 import socket
 import stat
 import struct
@@ -31,29 +24,51 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import Protocol
+
+from seeker.core.control_wire import (
+    MAX_LINE_BYTES,
+    ControlAnswer,
+    ControlError,
+    ControlRequest,
+    ControlTimeout,
+    JsonValue,
+    encode_line,
+    error_line,
+    parse_answer,
+    parse_request,
+    read_line,
+    send_line,
+)
 
 log = logging.getLogger(__name__)
 
-JsonValue: TypeAlias = "str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None"
+__all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_SOCKET_PATH_BYTES",
+    "SOCKET_NAME",
+    "ControlAlreadyRunning",
+    "ControlAnswer",
+    "ControlError",
+    "ControlHandler",
+    "ControlNotRunning",
+    "ControlRequest",
+    "ControlServer",
+    "ControlTimeout",
+    "JsonValue",
+    "check_socket_path",
+    "parse_answer",
+    "parse_request",
+    "send_command",
+    "socket_path_for",
+]
 
 SOCKET_NAME = "control.sock"
 """The control socket's file name in the log folder."""
 
 MAX_SOCKET_PATH_BYTES = 107
 """Longest Unix socket path Linux accepts (``sun_path`` is 108 bytes with its final NUL)."""
-
-MAX_LINE_BYTES = 64 * 1024
-"""Longest request or answer line, newline included."""
-
-_COMMAND = re.compile(r"[a-z][a-z0-9_-]{0,63}")
-_REQUEST_KEYS = frozenset({"command", "args", "request_id", "user"})
-
-
-class ControlError(Exception):
-    """The control channel cannot be used; the message says why."""
 
 
 class ControlNotRunning(ControlError):
@@ -62,32 +77,6 @@ class ControlNotRunning(ControlError):
 
 class ControlAlreadyRunning(ControlError):
     """A live server already answers on the control socket."""
-
-
-class ControlTimeout(ControlError):
-    """The server did not answer in time."""
-
-
-@dataclass(frozen=True)
-class ControlRequest:
-    """One validated command; `peer_pid` / `peer_uid` come from the kernel (None off Linux)."""
-
-    command: str
-    args: Mapping[str, JsonValue]
-    request_id: str
-    user: str
-    peer_pid: int | None = None
-    peer_uid: int | None = None
-
-
-@dataclass(frozen=True)
-class ControlAnswer:
-    """The server's answer: `result` when ok, `error` when not."""
-
-    ok: bool
-    result: Mapping[str, JsonValue] | None
-    error: str | None
-    request_id: str | None
 
 
 class ControlHandler(Protocol):
@@ -126,10 +115,16 @@ class ControlServer:
         poll_seconds: float = 0.2,
         allowed_uid: int | None = None,
     ) -> None:
-        """`allowed_uid`: the only uid that may send commands (this process's by default)."""
+        """Prepare a server (nothing is bound before :meth:`start`).
+
+        `connection_timeout`: seconds a client has to send its line and receive its answer;
+        `poll_seconds`: how often the accept loop checks for close; `allowed_uid`: the only uid
+        that may send commands (this process's by default).
+        """
         check_socket_path(socket_path)
-        if not (math.isfinite(connection_timeout) and connection_timeout > 0):
-            raise ValueError("connection_timeout must be a finite number of seconds > 0")
+        for name, seconds in (("connection_timeout", connection_timeout), ("poll", poll_seconds)):
+            if not (math.isfinite(seconds) and seconds > 0):
+                raise ValueError(f"{name} must be a finite number of seconds > 0, got {seconds}")
         self.path = socket_path
         self._handler = handler
         self._conn_timeout = connection_timeout
@@ -219,37 +214,39 @@ class ControlServer:
         pid, uid = _peer(conn)
         if uid is not None and uid != self._allowed_uid:
             log.warning("control socket %s: refused uid %d (pid %s)", self.path, uid, pid)
-            _send_line(conn, _answer(False, f"refused: uid {uid} may not control this Seeker"))
+            send_line(conn, error_line(f"refused: uid {uid} may not control this Seeker"))
             return
         try:
-            line = _read_line(conn, deadline)
+            line = read_line(conn, deadline)
         except ControlTimeout:
-            _send_line(conn, _answer(False, "no complete request line in time"), deadline)
+            send_line(conn, error_line("no complete request line in time"), deadline)
             return
         except ControlError as exc:
-            _send_line(conn, _answer(False, str(exc)), deadline)
+            send_line(conn, error_line(str(exc)), deadline)
             return
         try:
             request = parse_request(line, peer_pid=pid, peer_uid=uid)
         except ValueError as exc:
-            _send_line(conn, _answer(False, f"malformed request: {exc}"), deadline)
+            send_line(conn, error_line(f"malformed request: {exc}"), deadline)
             return
-        _send_line(conn, self._handle(request), time.monotonic() + self._conn_timeout)
+        send_line(conn, self._handle(request), time.monotonic() + self._conn_timeout)
 
     def _handle(self, request: ControlRequest) -> bytes:
         try:
             result = self._handler(request)
         except Exception as exc:
             log.exception("control command %r failed", request.command)
-            return _answer(False, f"{type(exc).__name__}: {exc}", request.request_id)
+            return error_line(f"{type(exc).__name__}: {exc}", request.request_id)
         if not isinstance(result, Mapping):
             error = f"the handler returned a {type(result).__name__}, not a mapping"
-            return _answer(False, error, request.request_id)
+            return error_line(error, request.request_id)
         try:
-            return _encode({"ok": True, "result": dict(result), "request_id": request.request_id})
+            return encode_line(
+                {"ok": True, "result": dict(result), "request_id": request.request_id}
+            )
         except (TypeError, ValueError) as exc:
             error = f"the handler's result is not JSON: {exc}"
-            return _answer(False, error, request.request_id)
+            return error_line(error, request.request_id)
 
 
 def send_command(
@@ -261,9 +258,11 @@ def send_command(
     """Send one command to the Seeker listening on `socket_path` and return its answer.
 
     Raise ControlNotRunning when nothing listens, ControlTimeout when no answer comes within
-    `timeout` seconds, ControlError for anything else.
+    `timeout` seconds, ControlError for anything else; ValueError if `args` are not JSON values.
     """
     check_socket_path(socket_path)
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout}")
     where = socket_path.parent
     request = {
         "command": command,
@@ -271,7 +270,7 @@ def send_command(
         "request_id": uuid.uuid4().hex,
         "user": _user_name(),
     }
-    line = _encode(request)
+    line = encode_line(request)
     deadline = time.monotonic() + timeout
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
@@ -285,105 +284,14 @@ def send_command(
             raise ControlError(f"cannot use {socket_path}: permission denied") from None
         except (TimeoutError, BlockingIOError):
             raise ControlTimeout(f"Seeker in {where} is too busy to accept {command!r}") from None
-        _send_line(sock, line, deadline)
+        send_line(sock, line, deadline)
         try:
-            raw = _read_line(sock, deadline)
+            raw = read_line(sock, deadline)
         except ControlTimeout:
             raise ControlTimeout(
                 f"Seeker in {where} did not answer {command!r} within {timeout:g} s"
             ) from None
     return parse_answer(raw)
-
-
-def parse_request(
-    line: bytes, peer_pid: int | None = None, peer_uid: int | None = None
-) -> ControlRequest:
-    """Return the request a line holds; ValueError naming what is wrong."""
-    obj = _decode_object(line)
-    missing = sorted(_REQUEST_KEYS - obj.keys())
-    unknown = sorted(obj.keys() - _REQUEST_KEYS)
-    if missing or unknown:
-        parts = [f"missing {', '.join(missing)}" if missing else ""]
-        parts.append(f"unknown {', '.join(unknown)}" if unknown else "")
-        raise ValueError("; ".join(p for p in parts if p))
-    command, args, request_id, user = (obj[k] for k in ("command", "args", "request_id", "user"))
-    if not isinstance(command, str) or not _COMMAND.fullmatch(command):
-        raise ValueError("command must be a lower-case word (letters, digits, _ and -)")
-    if not isinstance(args, dict):
-        raise ValueError("args must be an object")
-    if not isinstance(request_id, str) or not 0 < len(request_id) <= 128:
-        raise ValueError("request_id must be a string of 1 to 128 characters")
-    if not isinstance(user, str) or len(user) > 128:
-        raise ValueError("user must be a string of at most 128 characters")
-    return ControlRequest(command, args, request_id, user, peer_pid, peer_uid)
-
-
-def parse_answer(line: bytes) -> ControlAnswer:
-    """Return the answer a line holds; ControlError if it is not one."""
-    try:
-        obj = _decode_object(line)
-    except ValueError as exc:
-        raise ControlError(f"malformed answer from Seeker: {exc}") from None
-    ok, request_id = obj.get("ok"), obj.get("request_id")
-    if not isinstance(ok, bool) or not isinstance(request_id, (str, type(None))):
-        raise ControlError("malformed answer from Seeker: no boolean 'ok'")
-    result, error = obj.get("result"), obj.get("error")
-    if ok and not isinstance(result, dict):
-        raise ControlError("malformed answer from Seeker: ok without a result object")
-    if not ok and not isinstance(error, str):
-        raise ControlError("malformed answer from Seeker: not ok and no error text")
-    return ControlAnswer(ok, result if ok else None, None if ok else error, request_id)
-
-
-def _decode_object(line: bytes) -> dict[str, JsonValue]:
-    try:
-        obj = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not JSON ({exc})") from None
-    if not isinstance(obj, dict):
-        raise ValueError(f"a JSON {type(obj).__name__}, not an object")
-    return obj
-
-
-def _encode(obj: Mapping[str, JsonValue]) -> bytes:
-    data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-    if len(data) >= MAX_LINE_BYTES:
-        raise ValueError(f"line of {len(data)} bytes exceeds {MAX_LINE_BYTES}")
-    return data + b"\n"
-
-
-def _answer(ok: bool, error: str, request_id: str | None = None) -> bytes:
-    return _encode({"ok": ok, "error": error[:2000], "request_id": request_id})
-
-
-def _read_line(sock: socket.socket, deadline: float) -> bytes:
-    """Return one line (without its newline) read before `deadline` (time.monotonic())."""
-    buf = bytearray()
-    while b"\n" not in buf:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise ControlTimeout("timed out")
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(4096)
-        except TimeoutError:
-            raise ControlTimeout("timed out") from None
-        if not chunk:
-            raise ControlError("connection closed before a complete line")
-        buf += chunk
-        if len(buf) > MAX_LINE_BYTES and b"\n" not in buf[:MAX_LINE_BYTES]:
-            raise ControlError(f"line longer than {MAX_LINE_BYTES} bytes")
-    return bytes(buf[: buf.index(b"\n")])
-
-
-def _send_line(sock: socket.socket, data: bytes, deadline: float | None = None) -> None:
-    sock.settimeout(max(0.001, deadline - time.monotonic()) if deadline is not None else 2.0)
-    try:
-        sock.sendall(data)
-    except TimeoutError:
-        raise ControlTimeout("timed out while sending") from None
-    except (BrokenPipeError, ConnectionResetError):
-        log.debug("control peer hung up before the line was sent")
 
 
 def _peer(conn: socket.socket) -> tuple[int | None, int | None]:
