@@ -63,13 +63,6 @@ class ReplayAccount:
             done = True
         return done
 
-    def expired(self, contract: OptionContract, now: datetime) -> bool:
-        """Return True once a contract can no longer trade (its settlement value is known)."""
-        rule = rule_for(contract.expiry, self.styles.get(contract))
-        if rule is not None:
-            return now >= rule.known_at
-        return contract.expiry < now.date()
-
     def positions_as_dicts(self) -> list[PositionDict]:
         """Return the positions as JSON-ready rows, sorted by contract."""
         return [

@@ -132,9 +132,8 @@ class ReplayBroker:
                 return
             settled = self.ledger.settle(self.now, self.market)
             self.orders.cancel_expired()
-            if changed:
-                self.orders.match_all()
-            if settled or changed:
+            filled = self.orders.match_all() if changed else False
+            if settled or filled:
                 self.save_state()
 
     on_time = advance_to

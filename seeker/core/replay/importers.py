@@ -1,7 +1,7 @@
 """Import vendor option chains into the columnar store, with a validation report.
 
 The store is Parquet partitioned by quote date, hive style: ``DEST/quote_date=YYYY-MM-DD/
-part-0.parquet``. Files are read in path order; each file's rows are grouped by quote date, and
+part-0.parquet``. Files are read in name order; each file's rows are grouped by quote date, and
 a quote date that is not a trading day of the exchange calendar (a vendor's holiday file
 repeating the previous day) or that an earlier file already gave is skipped whole and reported.
 Re-importing the same files writes the same bytes: deterministic names, sorted rows, no time
@@ -10,6 +10,7 @@ stamps.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -69,7 +70,7 @@ def import_chains(
     for name in constants or {}:
         if name not in CONSTANT_COLUMNS:
             raise ValueError(f"constants: {name!r} is not one of {', '.join(CONSTANT_COLUMNS)}")
-    paths = sorted(Path(p) for p in sources)
+    paths = sorted((Path(p) for p in sources), key=lambda p: (p.name, str(p)))
     for p in paths:
         if not p.is_file():
             raise FileNotFoundError(f"{p}: no such file")
@@ -149,16 +150,16 @@ class _TradingDays:
 
     def __init__(self, code: str) -> None:
         self.code = code
-        self._years: dict[int, set[date]] = {}
 
     def is_session(self, day: date) -> bool:
         """Return True when `day` is a trading day."""
-        days = self._years.get(day.year)
-        if days is None:
-            lo, hi = date(day.year, 1, 1), date(day.year, 12, 31)
-            days = set(MarketCalendars([self.code], lo, hi).sessions(self.code, lo, hi))
-            self._years[day.year] = days
-        return day in days
+        return day in _sessions_of_year(self.code, day.year)
+
+
+@functools.lru_cache(maxsize=64)
+def _sessions_of_year(code: str, year: int) -> frozenset[date]:
+    lo, hi = date(year, 1, 1), date(year, 12, 31)
+    return frozenset(MarketCalendars([code], lo, hi).sessions(code, lo, hi))
 
 
 def _write_day(dest: Path, day: date, table: pa.Table) -> None:

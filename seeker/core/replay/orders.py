@@ -20,12 +20,14 @@ from seeker.core.models import (
     DataUnavailable,
     Fill,
     FxQuote,
+    OptionContract,
     OptionQuote,
     OrderState,
     OrderStatus,
 )
 from seeker.core.replay.account import ReplayAccount
 from seeker.core.replay.market import ReplayMarket
+from seeker.core.replay.settlement import can_trade
 
 
 @dataclass
@@ -41,6 +43,8 @@ class _Working:
     fills: list[Fill] = field(default_factory=list)
     reason: str = ""
     commission_paid: float = 0.0
+    styles: dict[OptionContract, str | None] = field(default_factory=dict)
+    """Each leg's settlement (AM/PM) as the data gave it when the order was placed."""
 
     def state(self) -> OrderState:
         """Return what the exchange knows of the order now."""
@@ -100,6 +104,9 @@ class ReplayOrders:
         if problem:
             w.status, w.reason = OrderStatus.REJECTED, problem
         else:
+            w.styles = {
+                leg.contract: self.market.settlement_style(leg.contract) for leg in order.legs
+            }
             self._try_match(w)
         return w.state()
 
@@ -131,13 +138,18 @@ class ReplayOrders:
         """Cancel the working orders with a leg that can no longer trade."""
         now = self.market.now
         for w in self._working():
-            if any(self.account.expired(leg.contract, now) for leg in w.order.legs):
+            if not all(can_trade(c, style, now) for c, style in w.styles.items()):
                 self.cancel(w.order_id, "a leg expired")
 
-    def match_all(self) -> None:
-        """Try to match every working order on the current snapshot, in placement order."""
+    def match_all(self) -> bool:
+        """Try to match every working order on the current snapshot, in placement order; return
+        True when something filled."""
+        filled = False
         for w in self._working():
+            before = w.filled
             self._try_match(w)
+            filled = filled or w.filled != before
+        return filled
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every working order."""
@@ -205,7 +217,7 @@ class ReplayOrders:
         fill_id = f"{w.order_id}.{len(w.fills) + 1}"
         fills = leg_fills(order.legs, quotes, price, mid, units, commission, fill_id)
         for leg, lf in zip(order.legs, fills, strict=True):
-            style = self.market.settlement_style(leg.contract)
+            style = w.styles.get(leg.contract)
             self.account.trade(leg.contract, leg.sign * leg.ratio * units, lf.price, style)
         price = round(price, 4)
         cash = self.account.cash

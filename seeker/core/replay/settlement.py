@@ -127,3 +127,12 @@ def intrinsic(contract: OptionContract, value: float) -> float:
     if contract.right == "C":
         return round(max(value - contract.strike, 0.0), 4)
     return round(max(contract.strike - value, 0.0), 4)
+
+
+def can_trade(contract: OptionContract, style: str | None, now: datetime) -> bool:
+    """Return False once a contract's settlement value is known (or, style unknown, after its
+    expiry day)."""
+    rule = rule_for(contract.expiry, style)
+    if rule is not None:
+        return now < rule.known_at
+    return contract.expiry >= now.astimezone(MARKET_TZ).date()
