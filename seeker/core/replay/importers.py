@@ -136,8 +136,11 @@ def _with_constants(path: Path, table: pa.Table, constants: Mapping[str, str | i
 def _by_quote_date(table: pa.Table) -> list[tuple[date | None, pa.Table]]:
     """Return the table's rows grouped by quote date, in date order (missing dates last)."""
     qd = table[PARTITION]
+    days = pc.unique(qd).to_pylist()
+    if len(days) == 1:  # the usual vendor file: one quote date
+        return [(days[0], table)]
     out: list[tuple[date | None, pa.Table]] = []
-    for day in sorted(d for d in pc.unique(qd).to_pylist() if d is not None):
+    for day in sorted(d for d in days if d is not None):
         out.append((day, table.filter(pc.equal(qd, pa.scalar(day, pa.date32())))))
     nulls = pc.is_null(qd)
     if pc.any(nulls).as_py():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from seeker.core.calendar import MARKET_TZ
@@ -89,6 +90,7 @@ class ReplayMarket:
             raise ValueError(f"{store.path}: the store holds no quote date")
         self.now: datetime = min(self.times.values()).replace(hour=0, minute=0)
         self._day: date | None = None
+        self._table: pa.Table | None = None
         self._chains: dict[str, DayChain] = {}
 
     # -- time --------------------------------------------------------------------------------
@@ -109,6 +111,7 @@ class ReplayMarket:
         if current == self._day:
             return False
         self._day = current
+        self._table = None
         self._chains = {}
         return current is not None
 
@@ -145,7 +148,9 @@ class ReplayMarket:
             raise DataUnavailable(self.no_snapshot_reason())
         chain = self._chains.get(listing_id)
         if chain is None:
-            chain = self.store.day(self._day, lst.underlying, lst.root)
+            if self._table is None:
+                self._table = self.store.load_day(self._day)
+            chain = self.store.day(self._day, lst.underlying, lst.root, self._table)
             if chain.rows == 0:
                 raise DataUnavailable(f"{listing_id}: no rows in the {self._day} snapshot")
             mults = [m for m in chain.text_values("multiplier") if m is not None]

@@ -62,9 +62,14 @@ class ChainStore:
             table = table.add_column(0, PARTITION, qd)
         return table
 
-    def day(self, quote_date: date, underlying: str, root: str | None) -> DayChain:
-        """Return the rows of one underlying (and root, if given) on one quote date."""
-        t = self.load_day(quote_date)
+    def day(
+        self, quote_date: date, underlying: str, root: str | None, table: pa.Table | None = None
+    ) -> DayChain:
+        """Return the rows of one underlying (and root, if given) on one quote date.
+
+        `table` is the day as :meth:`load_day` returned it, when the caller already holds it.
+        """
+        t = self.load_day(quote_date) if table is None else table
         mask = pc.equal(t["underlying"], underlying)
         if root is not None:
             mask = pc.and_(mask, pc.equal(t["root"], root))

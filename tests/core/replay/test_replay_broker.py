@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import math
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from seeker.core.broker import Broker
@@ -260,3 +262,49 @@ def test_held_contract_without_a_quote_makes_net_liquidation_unknown(
     b.advance_to(datetime(2019, 6, 20, 12, 0, tzinfo=MARKET_TZ))  # no snapshot at noon
     nlv = b.account().net_liquidation
     assert nlv != nlv  # NaN: never marked at a guess
+
+
+def test_a_hand_written_normalized_chain_replays_with_unknowns_left_unknown(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "chain.csv"
+    src.write_text(
+        "quote_date,quote_time,underlying,underlying_price,expiration,strike,right,bid,ask,volume\n"
+        "2019-07-02,15:30,XSP,297.3,2019-07-19,295,P,1.10,1.20,40\n"
+        "2019-07-02,15:30,XSP,297.3,2019-07-19,300,C,1.50,1.65,\n"
+        "2019-07-03,15:30,XSP,299.6,2019-07-19,295,P,0.80,0.90,12\n"
+    )
+    report = import_chains("normalized", [src], tmp_path / "store")
+    assert report.rows_kept == 3
+    days = (date(2019, 7, 1), date(2019, 7, 2), date(2019, 7, 3))
+    history = DailyHistory(
+        "XSP",
+        days,
+        *(np.array([296.0, 297.0, 299.0]) for _ in range(4)),
+        np.array([0.15, 0.16, 0.14]),
+    )
+    b = ReplayBroker(
+        ChainStore(tmp_path / "store"),
+        {"XSP": ReplayListing("XSP", "XSP", None, "USD", 100)},
+        {"XSP": history},
+        FEES,
+        0.3,
+        1,
+        "USD",
+        {"USD": 1000.0},
+        None,  # the data's quote_time gives the decision times
+        None,
+    )
+    b.connect()
+    assert b.decision_times() == [datetime(2019, 7, d, 15, 30, tzinfo=MARKET_TZ) for d in (2, 3)]
+    b.advance_to(b.decision_times()[0])
+    chain = b.option_chain("XSP", [date(2019, 7, 19)])
+    put, call = chain.side(date(2019, 7, 19), "P")[0], chain.side(date(2019, 7, 19), "C")[0]
+    assert (put.bid, put.ask, put.volume) == (1.10, 1.20, 40)
+    assert put.open_interest is None and call.open_interest is None  # unknown, not 0
+    assert call.volume is None and chain.chain_volume is None
+    assert math.isnan(put.delta) and math.isnan(put.iv) and math.isnan(put.theta)
+    assert put.problem(b.now, 60.0) == "XSP 2019-07-19 295P: delta unknown"
+    assert b.history("XSP", 1).dates == (date(2019, 7, 1),)
+    # the contract's settlement style is unknown: no settlement price is made up
+    assert b.settlement_rule(put.contract) is None
