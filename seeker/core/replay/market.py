@@ -159,6 +159,7 @@ class ReplayMarket:
                     f"{listing_id}: the data's multiplier {mults} differs from the listing's "
                     f"{lst.multiplier}"
                 )
+            chain.check_unique()
             self._chains[listing_id] = chain
         return chain
 

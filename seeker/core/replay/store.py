@@ -128,6 +128,10 @@ class DayChain:
             mask &= (self.strike >= lo) & (self.strike <= hi)
         return np.flatnonzero(mask)
 
+    def check_unique(self) -> None:
+        """Raise DataUnavailable when two rows are the same contract (several roots selected)."""
+        self.row_of(date(1970, 1, 1), 0.0, "C")
+
     def row_of(self, expiry: date, strike: float, right: Right) -> int | None:
         """Return the row of one contract, None when the day does not quote it."""
         if self._index is None:

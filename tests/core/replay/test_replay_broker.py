@@ -142,6 +142,15 @@ def test_quotes_are_served_as_recorded_at_the_decision_time_only(
     assert state.status == OrderStatus.REJECTED and "no market now" in state.reason
 
 
+def test_a_listing_over_both_roots_is_refused(store: ChainStore, history: DailyHistory) -> None:
+    both = {"SPX": ReplayListing("SPX", "SPX", None, "USD", 100)}
+    b = ReplayBroker(store, both, {"SPX": history}, FEES, 0.3, 7, "USD", {}, SNAPSHOT, None)
+    b.connect()
+    b.advance_to(b.decision_times()[0])
+    with pytest.raises(DataUnavailable, match="more than one option root"):
+        b.option_chain("SPX", [EXPIRY])
+
+
 def test_marketable_combo_fills_at_the_natural(store: ChainStore, history: DailyHistory) -> None:
     b = _broker(store, history)
     short_bid, _, _ = _raw_quote("20190619", "SPXW190621P02900000")
