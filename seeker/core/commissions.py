@@ -1,4 +1,8 @@
-"""Option commissions, IBKR-like: a fee per contract with a minimum per order."""
+"""Option commissions, IBKR-like: a fee per contract with a minimum per order.
+
+Exchange and regulatory fees (index options such as SPX carry one per contract) come on top of
+the commission and its minimum; they default to none, which leaves equity-option costs unchanged.
+"""
 
 from __future__ import annotations
 
@@ -25,12 +29,26 @@ class CommissionSchedule:
     currency: str
     per_contract: float
     min_per_order: float
+    exchange_fee_per_contract: float = 0.0
+    """$ per contract charged on top of the commission and its minimum (0 for equity options)."""
 
     def order(self, contracts: int) -> float:
-        """Return the commission of one order of `contracts` option contracts."""
+        """Return the commission of one order of `contracts` option contracts, fees included."""
         if contracts <= 0:
             return 0.0
-        return max(self.min_per_order, self.per_contract * contracts)
+        commission = max(self.min_per_order, self.per_contract * contracts)
+        return commission + self.exchange_fee_per_contract * contracts
+
+    def execution(self, contracts: int, first_of_order: bool) -> float:
+        """Return the cost of one execution of `contracts` contracts, fees included.
+
+        The minimum per order applies to an order's first execution only; later partial fills
+        pay the fee per contract.
+        """
+        commission = self.per_contract * contracts
+        if first_of_order:
+            commission = max(commission, self.min_per_order)
+        return commission + self.exchange_fee_per_contract * contracts
 
     def combo(self, legs: Sequence[Leg], qty: int) -> float:
         """Return the commission of one combo order of `qty` units."""

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import threading
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -26,6 +25,7 @@ import numpy as np
 
 from seeker.core.broker import ConnectionState
 from seeker.core.commissions import Commissions
+from seeker.core.fill_model import book, combo_prices, leg_fills, match, match_rng
 from seeker.core.models import (
     AccountSnapshot,
     Action,
@@ -37,7 +37,6 @@ from seeker.core.models import (
     DataUnavailable,
     Fill,
     FxQuote,
-    LegFill,
     Listing,
     OptionContract,
     OptionQuote,
@@ -489,10 +488,7 @@ class SimBroker:
         return ""
 
     def _rng(self, w: _Working) -> np.random.Generator:
-        key = zlib.crc32(w.order_id.encode())
-        stamp = int(self.market.now.timestamp())
-        cents = round(w.limit * 100) + 1_000_000
-        return np.random.default_rng([self.seed, key, stamp, cents, w.filled])
+        return match_rng(self.seed, w.order_id, self.market.now, w.limit, w.filled)
 
     def _try_match(self, w: _Working) -> None:
         order = w.order
@@ -502,31 +498,12 @@ class SimBroker:
         if len(quotes) != len(order.legs):
             return
         legs_q = [quotes[leg.contract] for leg in order.legs]
-        if any(not (math.isfinite(q.bid) and math.isfinite(q.ask)) for q in legs_q):
+        prices = combo_prices(order.legs, legs_q)
+        if prices is None:
             return
-        mid = sum(leg.sign * leg.ratio * q.mid for leg, q in zip(order.legs, legs_q, strict=True))
-        natural = sum(
-            leg.ratio * (q.ask if leg.action == "BUY" else -q.bid)
-            for leg, q in zip(order.legs, legs_q, strict=True)
-        )
-        remaining = order.qty - w.filled
-        rng = self._rng(w)
-        if w.limit >= natural - 1e-9:
-            price, marketable = natural, True
-        else:
-            gap = natural - mid
-            if gap <= 1e-9:
-                return
-            x = (w.limit - mid) / gap
-            # from p_mid at the mid to 1 at the natural; fading to 0 below the mid
-            p = self.p_mid + (1.0 - self.p_mid) * x if x >= 0 else self.p_mid * max(0.0, 1.0 + x)
-            if rng.random() >= p:
-                return
-            price, marketable = w.limit, False
-        units = remaining
-        if remaining >= 2 and not marketable:
-            units = int(rng.integers(1, remaining + 1))
-        self._execute(w, legs_q, price, mid, units)
+        m = match(w.limit, prices, order.qty - w.filled, self.p_mid, self._rng(w))
+        if m is not None:
+            self._execute(w, legs_q, m.price, prices.mid, m.units)
 
     def _execute(
         self, w: _Working, quotes: list[OptionQuote], price: float, mid: float, units: int
@@ -536,23 +513,12 @@ class SimBroker:
         listing = self.listings[order.listing_id]
         sched = self.commissions[listing.currency]
         contracts = sum(leg.ratio for leg in order.legs) * units
-        commission = sched.per_contract * contracts
-        if w.commission_paid == 0.0:
-            commission = max(commission, sched.min_per_order)
+        commission = sched.execution(contracts, first_of_order=w.commission_paid == 0.0)
         w.commission_paid += commission
-        n = sum(leg.ratio for leg in order.legs)
-        shift = (price - mid) / n
-        leg_fills = []
         fill_id = f"{w.order_id}.{len(w.fills) + 1}"
-        for k, (leg, q) in enumerate(zip(order.legs, quotes, strict=True), start=1):
-            leg_price = round(q.mid + leg.sign * shift, 4)
-            share = round(commission * leg.ratio / n, 4)  # the combo's fee, split by contracts
-            leg_fills.append(
-                LegFill(
-                    leg.contract, leg.action, leg.ratio * units, leg_price, share, f"{fill_id}.{k}"
-                )
-            )
-            self._book(leg.contract, leg.sign * leg.ratio * units, leg_price)
+        fills = leg_fills(order.legs, quotes, price, mid, units, commission, fill_id)
+        for leg, lf in zip(order.legs, fills, strict=True):
+            book(self._positions, leg.contract, leg.sign * leg.ratio * units, lf.price)
         price = round(price, 4)
         ccy = listing.currency
         self._cash[ccy] = self._cash.get(ccy, 0.0) - price * listing.multiplier * units - commission
@@ -568,23 +534,11 @@ class SimBroker:
                 price=price,
                 commission=round(commission, 4),
                 commission_currency=ccy,
-                legs=tuple(leg_fills),
+                legs=tuple(fills),
             )
         )
         w.status = OrderStatus.FILLED if w.filled >= order.qty else OrderStatus.PARTIALLY_FILLED
         self.save_state()
-
-    def _book(self, contract: OptionContract, qty: int, price: float) -> None:
-        old_qty, old_cost = self._positions.get(contract, (0, 0.0))
-        new_qty = old_qty + qty
-        if new_qty == 0:
-            self._positions.pop(contract, None)
-            return
-        if old_qty == 0 or (old_qty > 0) == (qty > 0):
-            cost = (old_cost * abs(old_qty) + price * abs(qty)) / abs(new_qty)
-        else:
-            cost = old_cost if (old_qty > 0) == (new_qty > 0) else price
-        self._positions[contract] = (new_qty, cost)
 
     def _settle_expiries(self) -> None:
         """Settle positions whose expiry session has closed, at intrinsic value of the close."""
