@@ -177,7 +177,7 @@ def text_of(parts: list[Any], width: int = 160) -> str:
 def test_show_reads_legs_greeks_touch_payoff_confidence_and_orders(logs: Path, cfg: Any) -> None:
     record = load_position(logs, "ic-20260106-001")
     assert record is not None
-    text = text_of(render_position(record, cfg))
+    text = text_of(render_position(record, cfg, width=160))
     # legs and strikes, with IVs named by source: entry quotes for shorts, implied for wings
     for strike in ("39.5", "40", "46", "46.5"):
         assert f"│ {strike:>6} │" in text
@@ -222,7 +222,7 @@ def test_show_uses_journaled_quotes_when_present(logs: Path, cfg: Any) -> None:
     # SELL −0.15, BUY −0.12, SELL +0.14, BUY +0.11 → 0.15 − 0.12 − 0.14 + 0.11 = 0.00
     assert greeks.total["delta"] == pytest.approx(0.0, abs=1e-12)
     assert greeks.total["theta"] == pytest.approx(0.0, abs=1e-12)
-    text = text_of(render_position(record, cfg))
+    text = text_of(render_position(record, cfg, width=160))
     assert "source: journaled quotes of 2026-01-08 11:00" in text
     assert "closed, 0/1 open" in text and "take_profit" in text
     assert "20.0 % (journaled quote" in text
@@ -231,7 +231,7 @@ def test_show_uses_journaled_quotes_when_present(logs: Path, cfg: Any) -> None:
 def test_a_position_never_filled_says_so(logs: Path, cfg: Any) -> None:
     record = load_position(logs, "ic-20260108-001")
     assert record is not None
-    text = text_of(render_position(record, cfg))
+    text = text_of(render_position(record, cfg, width=160))
     assert "never filled (cancelled): no greeks, touch odds or payoff" in text
     assert "cancelled (timeout)" in text and "at expiry" not in text
 
@@ -296,7 +296,7 @@ def test_a_closed_position_shows_entry_and_exit_leg_prices(tmp_path: Path, cfg: 
     record = load_position(tmp_path, pid)
     assert record is not None and record.position.open_qty == 0
     assert len(record.lines("FILL")) == 2 and len(record.lines("FILL", legs=True)) == 10
-    text = text_of(render_position(record, cfg))
+    text = text_of(render_position(record, cfg, width=160))
     legs_part = text.split("legs and strikes")[1].split("greeks of the structure")[0]
     for entry, exit_ in zip(opened, closing, strict=True):
         row = next(x for x in legs_part.splitlines() if f"│ {entry['strike']:>6g} │" in x)
