@@ -156,19 +156,24 @@ def test_header_cards_gauges_dte_bars_badges_and_tail() -> None:
     assert "Ctrl+C stops cleanly" in text and "opened ic-20260120-001" in text
 
 
-def test_unpriced_position_and_overflow() -> None:
-    many = [
+def test_unpriced_positions_as_cards_then_as_rows() -> None:
+    unpriced = [
         ("iron_condor", position(f"ic-2026010{i}-001", f"U{i}", None, None, pnl=None))
         for i in range(9)
     ]
-    text = frame(snapshot(many))
+    text = frame(snapshot(unpriced[:2]))
     assert "P&L ? (not priced yet)" in text
     assert "not scored yet" in text
     # DTE from the clock when no poll priced it yet: 2026-01-20 → 2026-02-20 = 31 days
     assert "0  31 DTE" in text
-    # 160×50: 2 columns × 3 rows of cards; the last cell says how many are hidden
-    assert "+4 more open position(s) not shown" in text
-    assert text.count("· iron_condor") == 5
+    # 160×50 holds 2 columns × 3 rows of cards; 9 positions are one line each, none hidden
+    text = frame(snapshot(unpriced))
+    assert "open positions (9)" in text and "more open position" not in text
+    for i in range(9):
+        row = next(x for x in text.splitlines() if f"ic-2026010{i}-001  " in x)
+        assert f"IC U{i} 02-20 27.5/28P 39.5/40C ×1  iron_condor   31    ?     45.20" in row
+        assert "░░░░░  ?  manage 01-30" in row  # not scored yet; managed at 21 DTE
+    assert "· iron_condor" not in text  # no card
 
 
 def test_empty_run_says_so() -> None:
