@@ -160,31 +160,38 @@ def payoff_section(
     strikes = sorted({leg.contract.strike for leg in legs})
     seen = spots(record)
     spot = seen[-1].spot if seen else None
-    lo, hi = min([*strikes, spot or strikes[0]]), max([*strikes, spot or strikes[-1]])
-    pad = max((hi - lo) * 0.25, (spot or hi) * 0.03)
-    inner = natural(width, 120) - 4  # inside the panel's border and padding
-    cols = max(30, inner - AXIS_WIDTH)
-    xs = np.linspace(lo - pad, hi + pad, cols)
     expiry_at = first_expiry_close(legs)
     single = len({leg.contract.expiry for leg in legs}) == 1
     notes: list[str] = []
     series: list[Series] = []
     usable = problem is None and ivs.complete
+
+    def curve(prices: np.ndarray) -> np.ndarray:
+        """Return the P&L at the nearest expiry ($, whole position) at `prices`."""
+        if single:
+            return pnl_at_expiry(legs, pos.entry_price, prices) * scale
+        if not usable:
+            return np.full_like(prices, np.nan)
+        v = value_at(legs, ivs.ivs, prices, expiry_at, rate, dividend)
+        return (v - pos.entry_price) * scale
+
     wide: tuple[np.ndarray, np.ndarray] | None = None
     if single:
-        at_expiry = pnl_at_expiry(legs, pos.entry_price, xs) * scale
-    elif usable:
-
-        def curve(prices: np.ndarray) -> np.ndarray:
-            v = value_at(legs, ivs.ivs, prices, expiry_at, rate, dividend)
-            return (v - pos.entry_price) * scale
-
-        at_expiry = curve(xs)
+        crossings = breakevens_at_expiry(legs, pos.entry_price)
+    else:
         gx = np.linspace(max(0.01, strikes[0] * 0.2), strikes[-1] * 3.0, 4000)
         wide = (gx, curve(gx))
-        notes.append(f"at expiry = at the nearest expiry, later legs at the {ivs.label}")
-    else:
-        at_expiry = np.full_like(xs, np.nan)
+        crossings = _crossings(gx, wide[1]) if usable else []
+        if usable:
+            notes.append(f"at expiry = at the nearest expiry, later legs at the {ivs.label}")
+    anchor = [*strikes, *([spot] if spot else [])]
+    near = [b for b in crossings if min(anchor) / 2 <= b <= max(anchor) * 2]
+    lo, hi = min(anchor + near), max(anchor + near)
+    pad = max((hi - lo) * 0.25, (spot or hi) * 0.03)
+    inner = natural(width, 120) - 4  # inside the panel's border and padding
+    cols = max(30, inner - AXIS_WIDTH)
+    xs = np.linspace(lo - pad, hi + pad, cols)
+    at_expiry = curve(xs)
     if not usable or not seen:
         why = problem or ("no spot journaled" if not seen else "an IV is unknown")
         notes.append(f"T+0 / T+X not drawn: {why}")
@@ -209,10 +216,9 @@ def payoff_section(
             (kp.max_profit, kp.profit_at, MAX_PROFIT, "bold green"),
             (kp.max_loss, kp.loss_at, MAX_LOSS, "bold red"),
         ):
-            if math.isfinite(value):
+            if math.isfinite(value) and at is not None:  # reached inside the range drawn
                 y_marks.append(value)
-                if at is not None:
-                    points.append(Point(at, value, char, style))
+                points.append(Point(at, value, char, style))
     chart = line_chart(
         xs,
         series,

@@ -24,12 +24,11 @@ from rich.text import Text
 
 from seeker.core.calendar import MARKET_TZ
 from seeker.core.journal import SHADOW_SUFFIX
-from seeker.ui.columns import Column, fit_tables, overhead
+from seeker.ui.columns import Column, fit_tables
 from seeker.ui.console import is_plain
 from seeker.ui.greeks import (
     GREEKS,
     IvSet,
-    LegIV,
     chosen_ivs,
     entry_ivs,
     last_ivs,
@@ -37,6 +36,7 @@ from seeker.ui.greeks import (
     structure_greeks,
     touch_odds,
 )
+from seeker.ui.legs_view import legs_table
 from seeker.ui.lines import JOURNAL_FULL_MIN, Hanging, num, short_ts
 from seeker.ui.names import plural
 from seeker.ui.payoff_view import payoff_section
@@ -45,8 +45,6 @@ from seeker.ui.widgets import badge_items, flow, score_style, sparkline
 
 ORDER_EVENTS = ("DECISION", "ORDER", "ORDER_STATUS", "FILL", "POST_TRADE", "RISK")
 BORDER = "#30363d"
-SOURCES_ROOM = 60
-"""Columns the IV sources need beyond the bare legs table to stand in it (else listed below)."""
 TWO_COLUMN_FACTS = 110
 """Narrowest console (columns) where the facts panel shows two label/value pairs a line."""
 
@@ -150,107 +148,9 @@ def facts(record: PositionRecord, width: int | None = None) -> Panel:
     )
 
 
-def legs_table(
-    record: PositionRecord,
-    entry: dict[int, LegIV],
-    last: dict[int, LegIV],
-    width: int | None = None,
+def greeks_section(
+    record: PositionRecord, market: Market, ivs: IvSet, width: int | None = None
 ) -> RenderableType:
-    """Return the legs: action, strike, expiry, fill prices and IVs with their source.
-
-    When the sources do not fit beside the figures, the table shows the IVs alone and each
-    leg's sources follow it, one line per leg. Dates and numbers are never cut.
-    """
-    fills = record.lines("FILL")
-    first = _leg_prices(fills[0]) if fills else {}
-    latest = _leg_prices(fills[-1]) if len(fills) > 1 else {}
-    wide = _legs(record, entry, last, first, latest)
-    if width is None:
-        return wide
-    columns = _leg_columns(record, entry, last, first, latest)
-    if width >= sum(c.natural for c in columns) + overhead(len(columns)) + SOURCES_ROOM:
-        return wide
-    notes = Text("IV sources", style="grey62")
-    for i in range(len(record.position.legs)):
-        if entry[i] == last[i]:
-            notes.append(f"\nleg {i + 1} — at entry and last: {entry[i].source}", style="grey62")
-        else:
-            notes.append(
-                f"\nleg {i + 1} — at entry: {entry[i].source} · last: {last[i].source}",
-                style="grey62",
-            )
-    return Group(*fit_tables("legs and strikes", columns, width), notes)
-
-
-def _leg_columns(
-    record: PositionRecord,
-    entry: dict[int, LegIV],
-    last: dict[int, LegIV],
-    first: dict[tuple[str, float, str], float],
-    latest: dict[tuple[str, float, str], float],
-) -> list[Column]:
-    """Return the legs as columns of figures (the narrow table; IV sources listed below it)."""
-    legs = record.position.legs
-    keys = [(g.contract.right, g.contract.strike, g.contract.expiry.isoformat()) for g in legs]
-    index = range(len(legs))
-    return [
-        Column(
-            "leg",
-            "key",
-            [
-                f"{i + 1} {g.action} ×{g.ratio} {g.contract.strike:g}{g.contract.right}"
-                for i, g in enumerate(legs)
-            ],
-        ),
-        Column("expiry", "number", [g.contract.expiry.isoformat() for g in legs]),
-        Column("entry fill", "number", [num(first.get(k), ".4f") for k in keys]),
-        Column("last fill", "number", [num(latest.get(k), ".4f") for k in keys]),
-        Column("IV at entry", "number", [f"{num(entry[i].iv * 100, '.1f')} %" for i in index]),
-        Column("last IV", "number", [f"{num(last[i].iv * 100, '.1f')} %" for i in index]),
-    ]
-
-
-def _legs(
-    record: PositionRecord,
-    entry: dict[int, LegIV],
-    last: dict[int, LegIV],
-    first: dict[tuple[str, float, str], float],
-    latest: dict[tuple[str, float, str], float],
-) -> Table:
-    """Return the wide legs table: figures, and each IV with its source."""
-    table = Table(title="legs and strikes", title_justify="left", header_style="bold")
-    for col in ("#", "action", "right", "strike", "expiry", "entry fill", "last fill"):
-        table.add_column(col, justify="right" if col in ("#", "strike") else "left", no_wrap=True)
-    table.add_column("IV at entry (source)")
-    table.add_column("last known IV (source)")
-    for i, leg in enumerate(record.position.legs):
-        c = leg.contract
-        key = (c.right, c.strike, c.expiry.isoformat())
-        table.add_row(
-            str(i + 1),
-            f"{leg.action} ×{leg.ratio}",
-            "put" if c.right == "P" else "call",
-            f"{c.strike:g}",
-            c.expiry.isoformat(),
-            num(first.get(key), ".4f"),
-            num(latest.get(key), ".4f"),
-            f"{num(entry[i].iv * 100, '.1f')} % ({entry[i].source})",
-            f"{num(last[i].iv * 100, '.1f')} % ({last[i].source})",
-        )
-    return table
-
-
-def _leg_prices(fill: dict[str, Any]) -> dict[tuple[str, float, str], float]:
-    out = {}
-    for raw in fill.get("legs") or []:
-        try:
-            out[(raw["right"], float(raw["strike"]), raw["expiry"])] = float(raw["price"])
-        except (KeyError, TypeError, ValueError):
-            continue
-    return out
-
-
-def greeks_section(record: PositionRecord, market: Market, ivs: IvSet) -> RenderableType:
     """Return the structure's greeks per leg, per unit and for the position, with the source."""
     if market.problem:
         return Text(f"greeks: unknown — {market.problem}", style="yellow")
@@ -261,20 +161,20 @@ def greeks_section(record: PositionRecord, market: Market, ivs: IvSet) -> Render
         )
     pos = record.position
     qty = pos.open_qty or pos.opened_qty
-    table = Table(title="greeks of the structure", title_justify="left", header_style="bold")
-    for col in ("", "delta", "gamma", "theta / day", "vega / vol pt"):
-        table.add_column(col, justify="left" if not col else "right", no_wrap=bool(col))
-    for i, leg in enumerate(pos.legs):
-        row = g.per_leg[i]
-        table.add_row(
-            f"{leg.action} {leg.contract.strike:g}{leg.contract.right}",
-            *_greek_cells(row, 1.0),
-        )
-    table.add_row("structure, per share", *_greek_cells(g.total, 1.0), style="bold")
     scale = pos.multiplier * qty
-    table.add_row(
-        f"position ({qty} × {pos.multiplier}), $", *_greek_cells(g.total, scale), style="bold cyan"
+    rows: list[tuple[str, list[str], str]] = [
+        (f"{leg.action} {leg.contract.strike:g}{leg.contract.right}", _greek_cells(r, 1.0), "")
+        for leg, r in zip(pos.legs, g.per_leg, strict=True)
+    ]
+    rows.append(("structure, per share", _greek_cells(g.total, 1.0), "bold"))
+    rows.append(
+        (f"position ({qty} × {pos.multiplier}), $", _greek_cells(g.total, scale), "bold cyan")
     )
+    columns = [Column("", "key", [Text(label, style=style) for label, _, style in rows])]
+    for i, head in enumerate(("delta", "gamma", "theta / day", "vega / vol pt")):
+        cells = [Text(values[i], style=style) for _, values, style in rows]
+        columns.append(Column(head, "number", cells))
+    tables = fit_tables("greeks of the structure", columns, width)
     note = Text(f"source: {g.source}", style="grey62")
     unknown = [
         f"{leg.contract.strike:g}{leg.contract.right}"
@@ -283,7 +183,7 @@ def greeks_section(record: PositionRecord, market: Market, ivs: IvSet) -> Render
     ]
     if unknown:
         note.append(f"; unknown for {', '.join(unknown)} (no IV known), so for the structure")
-    return Group(table, note)
+    return Group(*tables, note)
 
 
 def _greek_cells(row: dict[str, float], scale: float) -> list[str]:
@@ -416,7 +316,7 @@ def render_position(
     return [
         facts(record, width),
         legs_table(record, entry, last, width),
-        greeks_section(record, market, ivs),
+        greeks_section(record, market, ivs, width),
         touch_section(record, market, ivs),
         payoff_section(record, ivs, market.problem, r, q, market.manage_dte, tx_days, width),
         confidence_section(record, width),
