@@ -120,20 +120,21 @@ ISO_DATE = re.compile(r"\b\d{4}-(\d{2}-\d{2})\b")
 
 
 def short_label(pos: PublishedPosition) -> str:
-    """Return the structure's label with its dates as ``MM-DD`` (the DTE column has the rest)."""
+    """Return the structure's label with its dates as ``MM-DD`` (the DTE column has the rest),
+    and the quantity when more than one unit."""
     label = ISO_DATE.sub(r"\1", pos.label)
-    return f"{label} ×{pos.qty}"
+    return label if pos.qty == 1 else f"{label} ×{pos.qty}"
 
 
 def next_step(dte: int | None, manage_dte: int, pos: PublishedPosition) -> Text:
-    """Return the next management step in a dozen cells: ``manage 04-10``, ``manage now``."""
+    """Return when to manage the position, in six cells: ``04-10``, ``now``, ``expiry``."""
     if dte is None:
-        return Text("not priced", style="grey62")
+        return Text("?", style="grey62")
     if dte > manage_dte:
-        return Text(f"manage {pos.expiry - timedelta(days=manage_dte):%m-%d}")
+        return Text(f"{pos.expiry - timedelta(days=manage_dte):%m-%d}")
     if dte > 0:
-        return Text("manage now", style="bold yellow")
-    return Text("expiry day", style="bold red")
+        return Text("now", style="bold yellow")
+    return Text("expiry", style="bold red")
 
 
 def mini_gauge(score: float | None) -> Text:
@@ -164,10 +165,9 @@ HEADERS = {
     "pnl": "P&L",
     "max_loss": "max loss",
     "conf": "conf.",
-    "next": "next",
+    "next": "manage",
     "worrying": "worrying",
 }
-LABEL_MIN = 24
 WORRY_MIN = 10
 
 
@@ -222,22 +222,22 @@ def position_rows(
 
 
 def _columns(natural: Mapping[str, int], width: int) -> dict[str, int]:
-    """Return the columns shown and their widths (label and worrying share what is left)."""
-    fixed = ("dte", "pnl", "conf", "next")
-    chosen = {k: natural[k] for k in fixed}
-    label_need = min(natural["label"], LABEL_MIN)
+    """Return the columns shown and their widths.
+
+    Structure, DTE, P&L, confidence and the management date always (the structure as wide as
+    it needs when it can be); then the worrying badges; then the position id, the strategy and
+    the max loss, each only while the structure and the badges keep their full width.
+    """
+    chosen = {k: natural[k] for k in ("dte", "pnl", "conf", "next")}
 
     def total(cols: Mapping[str, int], *extra: int) -> int:
         widths = [*cols.values(), *extra]
-        return sum(widths) + 2 * (len(widths) - 1)  # one cell of padding between columns
+        return sum(widths) + 2 * (len(widths) - 1)  # two cells between columns
 
-    for key in ("id", "strategy"):
+    for key in ("id", "strategy", "max_loss"):
         trial = dict(chosen, **{key: natural[key]})
-        if total(trial, label_need, WORRY_MIN) <= width:
+        if total(trial, natural["label"], natural["worrying"]) <= width:
             chosen = trial
-    trial = dict(chosen, max_loss=natural["max_loss"])
-    if total(trial, natural["label"], natural["worrying"]) <= width:
-        chosen = trial
     chosen["label"] = max(1, min(natural["label"], width - total(chosen, 0)))
     worry_room = width - total(chosen, 0)
     if worry_room >= WORRY_MIN:

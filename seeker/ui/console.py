@@ -74,7 +74,7 @@ def view_width(console: Console) -> int | None:
 
 def natural(width: int | None, fallback: int = NATURAL_WIDTH) -> int:
     """Return `width`, or `fallback` columns for plain output."""
-    return fallback if is_plain(width) else int(width)  # type: ignore[arg-type]
+    return fallback if width is None or width >= PLAIN_WIDTH else width
 
 
 def measure_width(renderable: RenderableType) -> int:

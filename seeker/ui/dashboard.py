@@ -81,16 +81,20 @@ def dashboard_enabled(no_dashboard: bool, stream: IO[str] | None = None) -> bool
     return not no_dashboard and bool(getattr(out, "isatty", lambda: False)())
 
 
+PositionsForm = Literal["cards", "rows", "none"]
+StrategiesForm = Literal["table", "line"]
+
+
 @dataclass(frozen=True)
 class Plan:
     """How one frame uses the terminal (rows are terminal lines)."""
 
     boxed: bool
     header_rows: int
-    positions: Literal["cards", "rows", "none"]
+    positions: PositionsForm
     shown: int
     positions_rows: int
-    strategies: Literal["table", "line"]
+    strategies: StrategiesForm
     strategies_rows: int
     side_by_side: bool
     full_names: bool
@@ -125,32 +129,30 @@ def plan_layout(snap: Snapshot, width: int, height: int) -> Plan:
         boxed = _plan_boxed(snap, width, height, n)
         if boxed is not None:
             return boxed
-    head = len(header_lines(snap, width))
+    head = min(len(header_lines(snap, width)), max(0, height - 1))  # capital/risk kept
     avail = height - head - 1
     table = strategies_rows(snap)
     line = len(strategies_line(snap, width, short_names(snap)))
 
-    def plan(kind: str, shown: int, rows: int, strategies: str, s_rows: int) -> Plan:
-        return Plan(False, head, kind, shown, rows, strategies, s_rows, False, False)  # type: ignore[arg-type]
+    def plan(
+        kind: PositionsForm, shown: int, rows: int, strategies: StrategiesForm, s_rows: int
+    ) -> Plan:
+        return Plan(False, head, kind, shown, rows, strategies, s_rows, False, False)
 
-    if n == 0:
-        return plan(
-            "none",
-            0,
-            1,
-            "table" if 1 + table + TAIL_MIN <= avail else "line",
-            table if 1 + table + TAIL_MIN <= avail else line,
-        )
-    if card_count_fits(n, width, avail - table - TAIL_MIN_BESIDE_CARDS):
+    need = 1 + n if n else 1
+    if n and card_count_fits(n, width, avail - table - TAIL_MIN_BESIDE_CARDS):
         return plan("cards", n, cards_height(n, width), "table", table)
-    rows = 1 + n
-    if rows + table + TAIL_MIN <= avail:
-        return plan("rows", n, rows, "table", table)
-    if rows + line <= avail:
-        return plan("rows", n, rows, "line", line)
-    room = max(0, avail - line)
+    kind: PositionsForm = "rows" if n else "none"
+    if need + table + TAIL_MIN <= avail:
+        return plan(kind, n, need, "table", table)
+    if need + line <= avail:
+        return plan(kind, n, need, "line", line)
+    s_rows = min(line, max(0, avail - 3))  # the positions keep three rows when they can
+    room = max(0, avail - s_rows)
+    if not n:
+        return plan("none", 0, min(1, room), "line", s_rows)
     shown = max(0, room - 2)  # the column headers and the hidden-count line
-    return plan("rows", shown, room, "line", line)
+    return plan("rows", shown, room if shown else min(1, room), "line", s_rows)
 
 
 def _plan_boxed(snap: Snapshot, width: int, height: int, n: int) -> Plan | None:
@@ -161,8 +163,8 @@ def _plan_boxed(snap: Snapshot, width: int, height: int, n: int) -> Plan | None:
     avail = height - head - 1 - bottom
     full = width >= FULL_NAMES_MIN
 
-    def plan(kind: str, rows: int) -> Plan:
-        return Plan(True, head, kind, n, rows, "table", panel, beside, full)  # type: ignore[arg-type]
+    def plan(kind: PositionsForm, rows: int) -> Plan:
+        return Plan(True, head, kind, n, rows, "table", panel, beside, full)
 
     if n == 0:
         return plan("none", 3) if avail >= 3 else None
@@ -177,7 +179,6 @@ def render(snap: Snapshot, width: int = 160, height: int = 50) -> RenderableType
     """Return one dashboard frame for a snapshot (a dark full-screen layout of `width`×`height`)."""
     plan = plan_layout(snap, width, height)
     short = None if plan.full_names else short_names(snap)
-    layout = Layout()
     parts = [
         Layout(_header(snap, plan, width), name="header", size=plan.header_rows),
         Layout(_positions(snap, plan, width), name="positions", size=plan.positions_rows),
@@ -185,29 +186,32 @@ def render(snap: Snapshot, width: int = 160, height: int = 50) -> RenderableType
     if plan.boxed:
         parts.append(Layout(name="bottom", ratio=1))
     else:
-        parts.append(
-            Layout(
-                _strategies(snap, plan, width, short), name="strategies", size=plan.strategies_rows
-            )
-        )
-        parts.append(Layout(TailView(snap, boxed=False, short=short), name="tail", ratio=1))
+        strategies = _strategies(snap, plan, width, short)
+        parts.append(Layout(strategies, name="strategies", size=plan.strategies_rows))
+        fixed = plan.header_rows + plan.positions_rows + plan.strategies_rows + 1
+        if height > fixed:  # else no room is left for the tail
+            parts.append(Layout(TailView(snap, boxed=False, short=short), name="tail", ratio=1))
     parts.append(Layout(footer(snap), name="footer", size=1))
-    layout.split_column(*parts)
+    layout = Layout()
+    layout.split_column(*(p for p in parts if p.size is None or p.size > 0))
     if plan.boxed:
-        strategies = strategies_panel(snap, short)
+        strategies_box = strategies_panel(snap, short)
         tail = Layout(TailView(snap, boxed=True, short=short), name="tail", ratio=1)
         if plan.side_by_side:
             side = min(strategies_width(snap, short), width // 2)
-            layout["bottom"].split_row(Layout(strategies, name="strategies", size=side), tail)
+            layout["bottom"].split_row(Layout(strategies_box, name="strategies", size=side), tail)
         else:
             layout["bottom"].split_column(
-                Layout(strategies, name="strategies", size=plan.strategies_rows), tail
+                Layout(strategies_box, name="strategies", size=plan.strategies_rows), tail
             )
     return Styled(layout, BACKGROUND)
 
 
 def _header(snap: Snapshot, plan: Plan, width: int) -> RenderableType:
-    return header(snap, width) if plan.boxed else Group(*header_lines(snap, width))
+    if plan.boxed:
+        return header(snap, width)
+    lines = header_lines(snap, width)
+    return Group(*lines[len(lines) - plan.header_rows :])  # the capital and risk come last
 
 
 def _positions(snap: Snapshot, plan: Plan, width: int) -> RenderableType:
@@ -221,11 +225,13 @@ def _positions(snap: Snapshot, plan: Plan, width: int) -> RenderableType:
     if plan.positions == "cards":
         return CardsView(positions, snap.clock)
     inner = width - 4 if plan.boxed else width
+    hidden = len(positions) - plan.shown
+    if not plan.shown:
+        return hidden_line(hidden)
     title = None if plan.boxed else plural(len(positions), "open position")
     table = position_rows(positions[: plan.shown], snap.clock, inner, snap.capital_currency, title)
     if plan.boxed:
         return Panel(table, title=f"open positions ({len(positions)})", border_style=BORDER)
-    hidden = len(positions) - plan.shown
     return Group(table, hidden_line(hidden)) if hidden else table
 
 
