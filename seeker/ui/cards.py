@@ -248,7 +248,7 @@ def _columns(natural: Mapping[str, int], width: int) -> dict[str, int]:
 def hidden_line(count: int) -> Text:
     """Return the line that says how many positions are not shown."""
     out = Text(f"+{plural(count, 'more open position')} not shown", style="bold yellow")
-    out.append(" — a taller terminal shows them (or `seeker status`)", style="grey62")
+    out.append(" — a taller terminal shows them", style="grey62")
     out.no_wrap = True
     out.overflow = "ellipsis"
     return out

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from seeker.core.calendar import MARKET_TZ
 from seeker.ui.console import PLAIN_WIDTH
+from seeker.ui.names import abbreviations
 
 EVENT_STYLES: dict[str, str] = {
     "DECISION": "yellow",
@@ -282,8 +283,6 @@ def print_journal(console: Console, entries: Iterable[tuple[str, Mapping[str, An
     :data:`JOURNAL_FULL_MIN` columns folders get short unique names (a legend line says which)
     and event names their short form.
     """
-    from seeker.ui.names import abbreviations  # names imports journal constants only
-
     items = list(entries)
     width = None if console.width >= PLAIN_WIDTH else console.width
     compact = width is not None and width < JOURNAL_FULL_MIN
