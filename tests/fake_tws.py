@@ -2985,7 +2985,7 @@ def build_sim(
 ) -> tuple[Broker, dict[str, Listing], Any, Callable[[], None]]:
     """Return Seeker's SimBroker on a config, its listings, its clock and a clock driver.
 
-    The broker comes from :func:`seeker.core.services.build_sim_services` (so it is the market
+    The broker comes from :func:`seeker.engine.wiring.build_sim_services` (so it is the market
     ``seeker run`` would trade), keeping its state under `log_root`. The driver runs the simulated
     clock (real time × speed in regular hours, closed hours skipped) until ``clock.stop()``.
     """

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
 from seeker.config.loading import ConfigError, load_config
 from seeker.config.root import SeekerConfig
 from seeker.engine.registry import config_models
 from seeker.strategies import load
+from seeker.ui.console import make_console
 
-console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+console = make_console()
+err = make_console(stderr=True)
 
 DEFAULT_CONFIG = Path("config/seeker.toml")
 

@@ -17,6 +17,7 @@ from seeker.cli.common import (
     log_root,
 )
 from seeker.strategies import load
+from seeker.ui.names import plural
 
 
 def run(
@@ -110,7 +111,7 @@ def run(
         except ValueError as exc:
             fail([str(exc)])
         what = (
-            f"{days} simulated sessions"
+            plural(days, "simulated session")
             if days
             else f"speed ×{speed or cfg.sim.speed:g} until Ctrl+C"
         )

@@ -131,7 +131,7 @@ def journal(
 ) -> None:
     """Filter and pretty-print the journals, one compact line per event, oldest first."""
     from seeker.ui.journal_view import JournalFilter, select
-    from seeker.ui.lines import render_line
+    from seeker.ui.lines import print_journal
 
     cfg = load_checked_config(config)
     root = log_root(cfg, log_dir)
@@ -153,6 +153,4 @@ def journal(
     if not entries:
         console.print(f"no journal line matches under {root}/", highlight=False)
         return
-    width = max(len(e.source) for e in entries)
-    for e in entries:
-        console.print(render_line(e.source.ljust(width), e.line), soft_wrap=True, highlight=False)
+    print_journal(console, [(e.source, e.line) for e in entries])

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 
 AXIS_WIDTH = 10
@@ -23,8 +24,45 @@ class Series:
     ys: np.ndarray
 
 
+@dataclass(frozen=True)
+class Point:
+    """A marker drawn on the plot at (x, y), e.g. ◆ at a breakeven."""
+
+    x: float
+    y: float
+    char: str
+    style: str
+
+
 def _row(y: float, top: float, bottom: float, height: int) -> int:
     return round((top - y) / (top - bottom) * (height - 1))
+
+
+def y_label(value: float, unit: str = "") -> str:
+    """Return a y-axis label that fits the axis: ``+11.00``, ``-1234.56``, ``+12345``."""
+    text = f"{value:+.2f}" if abs(value) < 10_000 else f"{value:+.0f}"
+    if value == 0:
+        text = "0"
+    return f"{text}{unit}" if cell_len(text + unit) <= AXIS_WIDTH - 2 else text
+
+
+def place_labels(
+    width: int, wanted: Sequence[tuple[int, str]], rows: int = 2
+) -> list[list[tuple[int, str]]]:
+    """Return labels laid out under an axis of `width` cells, each centred on its column.
+
+    `wanted` is in priority order; a label that collides (one blank cell apart at least) with
+    one already placed goes to the next row, and is dropped after `rows` rows.
+    """
+    lines: list[list[tuple[int, str]]] = [[] for _ in range(rows)]
+    for col, text in wanted:
+        n = cell_len(text)
+        start = min(max(0, col - n // 2), max(0, width - n))
+        for line in lines:
+            if all(start + n + 1 <= s or s + cell_len(t) + 1 <= start for s, t in line):
+                line.append((start, text))
+                break
+    return [sorted(line) for line in lines if line]
 
 
 def line_chart(
@@ -35,11 +73,20 @@ def line_chart(
     marks: Sequence[float] = (),
     spot: float | None = None,
     y_unit: str = "",
+    y_marks: Sequence[float] = (),
+    points: Sequence[Point] = (),
+    x_marks: Sequence[float] = (),
 ) -> Text:
-    """Return a chart of `series` over `xs` (one column per x), with a zero line, ┬ marks on
-    the x axis (strikes) and a │ at `spot`; later series are drawn over earlier ones.
+    """Return a chart of `series` over `xs` (one column per x), later series drawn over earlier.
+
+    The zero line is drawn, ┬ marks `marks` (strikes) on the x axis and a │ stands at `spot`.
+    `y_marks` are values labelled on the y axis (with the zero line, and the plot's top and
+    bottom when no label is near them); `points` are markers drawn over the curves; `x_marks`
+    are values labelled under the x axis at their columns (with the range's two ends when room).
     """
-    values = np.concatenate([s.ys[np.isfinite(s.ys)] for s in series] + [np.zeros(1)])
+    values = np.concatenate(
+        [s.ys[np.isfinite(s.ys)] for s in series] + [np.zeros(1), np.asarray(y_marks, float)]
+    )
     top, bottom = float(values.max()), float(values.min())
     pad = (top - bottom) * 0.06 or 1.0
     top, bottom = top + pad, bottom - pad
@@ -69,7 +116,15 @@ def line_chart(
                     grid[r][c] = (s.char, s.style)
             grid[row][c] = (s.char, s.style)
             prev = row
-    labels = {0: f"{top:+.0f}{y_unit}", zero: f"{0:+.0f}{y_unit}", height - 1: f"{bottom:+.0f}"}
+    for p in points:
+        if lo <= p.x <= hi and bottom <= p.y <= top:
+            grid[_row(p.y, top, bottom, height)][col(p.x)] = (p.char, p.style)
+    labels: dict[int, str] = {zero: y_label(0.0, y_unit)}
+    for v in y_marks:
+        labels.setdefault(_row(v, top, bottom, height), y_label(v, y_unit))
+    for r, v in ((0, top), (height - 1, bottom)):
+        if all(abs(r - k) > 1 for k in labels):
+            labels[r] = f"{v:+.0f}"
     out = Text()
     for r in range(height):
         tick = "┤" if r in labels else "│"
@@ -84,6 +139,16 @@ def line_chart(
     if spot is not None and lo <= spot <= hi:
         axis[col(spot)] = "S"
     out.append(" " * (AXIS_WIDTH - 1) + "└" + "".join(axis) + "\n", style="grey62")
-    left, right = f"{lo:.2f}", f"{hi:.2f}"
-    out.append(" " * AXIS_WIDTH + left + " " * max(1, width - len(left) - len(right)) + right)
+    wanted = [(col(x), f"{x:.2f}") for x in x_marks if lo <= x <= hi]
+    wanted += [(0, f"{lo:.2f}"), (width - 1, f"{hi:.2f}")]
+    rows = place_labels(width, wanted)
+    for i, line in enumerate(rows):
+        cells = [" "] * width
+        for start, text in line:
+            for j, ch in enumerate(text):
+                if start + j < width:
+                    cells[start + j] = ch
+        out.append(" " * AXIS_WIDTH + "".join(cells).rstrip())
+        if i < len(rows) - 1:
+            out.append("\n")
     return out

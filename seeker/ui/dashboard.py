@@ -1,4 +1,8 @@
-"""The live terminal dashboard of `seeker run` (rich, dark theme).
+"""The live terminal dashboard of `seeker run` (rich, dark theme), laid out for its terminal.
+
+80×24 first: a two-line header (clock, session, capital and committed risk), one line per
+open position, the strategies' states, the decision tail, and the footer; with room (from
+:data:`BOXED_MIN`), panels and one card per position. See :func:`plan_layout`.
 
 Wiring (``seeker run``)::
 
@@ -19,35 +23,56 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.console import Console, Group, RenderableType
 from rich.layout import Layout
 from rich.live import Live
 from rich.panel import Panel
 from rich.styled import Styled
-from rich.table import Table
 from rich.text import Text
 
 from seeker.core.calendar import MARKET_TZ
 from seeker.core.journal import SHADOW_SUFFIX, SYSTEM_FOLDER
-from seeker.engine.cycle import PublishedPosition
+from seeker.ui.cards import (
+    CardsView,
+    card_count_fits,
+    cards_height,
+    hidden_line,
+    no_position,
+    position_rows,
+)
+from seeker.ui.dash_parts import (
+    BORDER,
+    TailView,
+    footer,
+    header,
+    header_lines,
+    strategies_line,
+    strategies_panel,
+    strategies_rows,
+    strategies_table,
+    strategies_width,
+)
 from seeker.ui.journal_view import recent_entries
-from seeker.ui.lines import num, render_line
-from seeker.ui.snapshot import Snapshot, TailKeeper, build_snapshot, coalesce, copy_recent
-from seeker.ui.widgets import badges, bar, dte_bar, gauge, reminder, score_style
+from seeker.ui.names import abbreviations, plural
+from seeker.ui.snapshot import Snapshot, TailKeeper, build_snapshot, copy_recent
 
 BACKGROUND = "#c9d1d9 on #0d1117"
 """Dark theme: light grey text on a near-black background, whatever the terminal's theme."""
-BORDER = "#30363d"
-CARD_HEIGHT = 11
-CARD_MIN_WIDTH = 60
-BOTTOM_HEIGHT = 12
-HEADER_HEIGHT = 4
-STRATEGIES_WIDTH = 58
+BOXED_MIN = (100, 30)
+"""Smallest terminal (columns, rows) drawn with panels; below it, compact sections."""
+SIDE_BY_SIDE_MIN = 110
+"""Narrowest terminal (columns) with the strategies beside the decision tail."""
+FULL_NAMES_MIN = 150
+"""Narrowest terminal (columns) whose decision tail names strategies in full."""
+TAIL_MIN = 3
+"""Fewest rows the compact decision tail is given when positions leave room (title + 2)."""
+TAIL_MIN_BESIDE_CARDS = 6
+TAIL_MIN_BOXED = 8
 
 
 def dashboard_enabled(no_dashboard: bool, stream: IO[str] | None = None) -> bool:
@@ -56,221 +81,167 @@ def dashboard_enabled(no_dashboard: bool, stream: IO[str] | None = None) -> bool
     return not no_dashboard and bool(getattr(out, "isatty", lambda: False)())
 
 
-# -- cards ------------------------------------------------------------------------------------
-def position_dte(pos: PublishedPosition, now: datetime) -> int | None:
-    """Return the DTE a strategy published, else the calendar days from the clock to expiry."""
-    if pos.dte is not None:
-        return pos.dte
-    return (pos.expiry - now.astimezone(MARKET_TZ).date()).days
+PositionsForm = Literal["cards", "rows", "none"]
+StrategiesForm = Literal["table", "line"]
 
 
-def _line(text: Text | str, style: str = "") -> Text:
-    """Return one card line that never wraps (so every card has the same height)."""
-    out = text if isinstance(text, Text) else Text(text, style=style)
-    out.no_wrap = True
-    out.overflow = "ellipsis"
+@dataclass(frozen=True)
+class Plan:
+    """How one frame uses the terminal (rows are terminal lines)."""
+
+    boxed: bool
+    header_rows: int
+    positions: PositionsForm
+    shown: int
+    positions_rows: int
+    strategies: StrategiesForm
+    strategies_rows: int
+    side_by_side: bool
+    full_names: bool
+
+
+def folders(snap: Snapshot) -> list[str]:
+    """Return every journal folder the frame may name (strategies, shadows, tail sources)."""
+    names = {r.name + (SHADOW_SUFFIX if r.shadow else "") for r in snap.strategies}
+    names |= {source for source, _ in snap.tail}
+    return sorted(names)
+
+
+def short_names(snap: Snapshot) -> dict[str, str]:
+    """Return the short, unique name of each journal folder (``iron_condor`` → ``ic``)."""
+    out = abbreviations(folders(snap))
+    for r in snap.strategies:  # a strategy row is looked up by its name
+        out.setdefault(r.name, out.get(r.name + (SHADOW_SUFFIX if r.shadow else ""), r.name))
     return out
 
 
-def card(strategy: str, pos: PublishedPosition, now: datetime) -> Panel:
-    """Return one position's card: facts, P&L, confidence gauge, badges, DTE bar, reminder."""
-    dte = position_dte(pos, now)
-    credit = -pos.entry_price
-    price = f"credit {credit:.2f}" if credit >= 0 else f"debit {-credit:.2f}"
-    facts = (
-        f"DTE {'?' if dte is None else dte} · width {num(pos.width)} · {price} · "
-        f"IVR {num(pos.iv_rank, '.0f')} · {pos.currency} · {pos.sector}"
-    )
-    pnl = Text("P&L ")
-    if pos.pnl is None:
-        pnl.append("? (not priced yet)", style="grey62")
-    else:
-        pnl.append(
-            f"{pos.pnl:+.2f} {pos.currency}", style="bold green" if pos.pnl >= 0 else "bold red"
-        )
-        pnl.append(f" ({num(pos.pnl_unit, '+.3f')}/sh)", style="grey62")
-    pnl.append(f" · max loss {pos.max_loss:.2f} · cluster {pos.cluster}", style="grey62")
-    conf = pos.confidence
-    good, bad = (list(conf.reassuring), list(conf.worrying)) if conf else ([], [])
-    body = Group(
-        _line(f"{pos.label} ×{pos.qty}", "bold cyan"),
-        _line(facts),
-        _line(f"regime: {pos.regime or '?'}", "grey62"),
-        _line(pnl),
-        _line(gauge(conf.score if conf is not None else None)),
-        _line(badges(good, []) if good else Text("✓ -", style="grey62")),
-        _line(badges([], bad) if bad else Text("✗ -", style="grey62")),
-        _line(dte_bar(dte, pos.manage_dte)),
-        _line(reminder(dte, pos.manage_dte, pos.expiry)),
-    )
-    border = score_style(conf.score).replace("bold ", "") if conf is not None else BORDER
-    return Panel(
-        body,
-        title=f"[bold]{pos.listing_id}[/] · {strategy}",
-        subtitle=pos.position_id,
-        border_style=border,
-        height=CARD_HEIGHT,
-        padding=(0, 1),
-    )
+def plan_layout(snap: Snapshot, width: int, height: int) -> Plan:
+    """Return the layout of a `width` × `height` frame.
+
+    Panels and cards when the terminal is at least :data:`BOXED_MIN` and everything fits;
+    otherwise compact sections, where the header (capital and risk included) and the footer
+    always show, then every position as a line when they fit, the strategies' states, and the
+    decision tail in what is left. Only when even one line per position does not fit does the
+    frame say how many are hidden.
+    """
+    n = len(snap.positions)
+    if width >= BOXED_MIN[0] and height >= BOXED_MIN[1]:
+        boxed = _plan_boxed(snap, width, height, n)
+        if boxed is not None:
+            return boxed
+    head = min(len(header_lines(snap, width)), max(0, height - 1))  # capital/risk kept
+    avail = height - head - 1
+    table = strategies_rows(snap)
+    line = len(strategies_line(snap, width, short_names(snap)))
+
+    def plan(
+        kind: PositionsForm, shown: int, rows: int, strategies: StrategiesForm, s_rows: int
+    ) -> Plan:
+        return Plan(False, head, kind, shown, rows, strategies, s_rows, False, False)
+
+    need = 1 + n if n else 1
+    if n and card_count_fits(n, width, avail - table - TAIL_MIN_BESIDE_CARDS):
+        return plan("cards", n, cards_height(n, width), "table", table)
+    kind: PositionsForm = "rows" if n else "none"
+    if need + table + TAIL_MIN <= avail:
+        return plan(kind, n, need, "table", table)
+    if need + line <= avail:
+        return plan(kind, n, need, "line", line)
+    s_rows = min(line, max(0, avail - 3))  # the positions keep three rows when they can
+    room = max(0, avail - s_rows)
+    if not n:
+        return plan("none", 0, min(1, room), "line", s_rows)
+    shown = max(0, room - 2)  # the column headers and the hidden-count line
+    return plan("rows", shown, room if shown else min(1, room), "line", s_rows)
 
 
-class CardsView:
-    """The open positions as a grid of cards sized to the space the layout gives."""
+def _plan_boxed(snap: Snapshot, width: int, height: int, n: int) -> Plan | None:
+    head = len(header_lines(snap, width - 4)) + 2
+    beside = width >= SIDE_BY_SIDE_MIN
+    panel = strategies_rows(snap) + 2
+    bottom = max(panel, TAIL_MIN_BOXED) if beside else panel + TAIL_MIN_BOXED
+    avail = height - head - 1 - bottom
+    full = width >= FULL_NAMES_MIN
 
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
+    def plan(kind: PositionsForm, rows: int) -> Plan:
+        return Plan(True, head, kind, n, rows, "table", panel, beside, full)
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        positions = self.snapshot.positions
-        if not positions:
-            yield Panel(
-                Text("no open position", style="grey62"),
-                title="positions",
-                border_style=BORDER,
-                height=options.height,
-            )
-            return
-        cols = max(1, options.max_width // CARD_MIN_WIDTH)
-        rows_fit = max(1, (options.height or len(positions) * CARD_HEIGHT) // CARD_HEIGHT)
-        shown = positions[: cols * rows_fit]
-        if len(shown) < len(positions):
-            shown = positions[: cols * rows_fit - 1]
-        grid = Table.grid(expand=True, padding=0)
-        for _ in range(cols):
-            grid.add_column(ratio=1)
-        cards: list[RenderableType] = [card(s, p, self.snapshot.clock) for s, p in shown]
-        hidden = len(positions) - len(shown)
-        if hidden:
-            cards.append(
-                Panel(
-                    Text(f"+{hidden} more open position(s) not shown", style="bold yellow"),
-                    border_style=BORDER,
-                    height=CARD_HEIGHT,
-                )
-            )
-        while len(cards) % cols:
-            cards.append(Text(""))
-        for i in range(0, len(cards), cols):
-            grid.add_row(*cards[i : i + cols])
-        yield grid
-
-
-# -- header, strategies, tail ----------------------------------------------------------------
-def header(snap: Snapshot) -> Panel:
-    """Return the header: broker and connection, clock and session, capital, risk, currencies."""
-    conn_style = "bold green" if snap.connection == "connected" else "bold red"
-    line1 = Text()
-    line1.append(f"{snap.title}  ", style="bold #58a6ff")
-    line1.append(f"broker {snap.broker} ")
-    line1.append(snap.connection, style=conn_style)
-    line1.append(f" ({snap.market_data} data)  │  ")
-    local = snap.clock.astimezone(MARKET_TZ)
-    line1.append(f"{local:%a %Y-%m-%d %H:%M} ET", style="bold")
-    line1.append(" (simulated clock)" if snap.simulated else " (broker clock)", style="grey62")
-    line1.append(f"  │  {snap.session}")
-    used = snap.committed / snap.budget if snap.budget > 0 else 0.0
-    risk = Table.grid(padding=(0, 1))
-    risk.add_column()
-    risk.add_column(width=20)
-    risk.add_column()
-    ccy = snap.capital_currency
-    exposure = " · ".join(f"{c} {v:.2f}" for c, v in sorted(snap.by_currency.items())) or "none"
-    shadow = f" · shadow {snap.shadow_committed:.2f}" if snap.shadow_committed else ""
-    risk.add_row(
-        Text(f"capital {snap.capital:,.2f} {ccy}  │  committed risk", style="white"),
-        bar(used, 20, "red" if used > 0.9 else "green"),
-        Text(
-            f"{snap.committed:.2f} / {snap.budget:.2f} {ccy} ({100 * used:.0f} %){shadow}  │  "
-            f"exposure by currency ({ccy}): {exposure}"
-        ),
-    )
-    return Panel(Group(line1, risk), border_style=BORDER, padding=(0, 1))
-
-
-def strategies_panel(snap: Snapshot) -> Panel:
-    """Return each strategy's state, open positions, entries today and last poll."""
-    table = Table(
-        expand=True, box=None, header_style="bold #58a6ff", padding=(0, 1), pad_edge=False
-    )
-    table.add_column("strategy", no_wrap=True, overflow="ellipsis", max_width=18)
-    table.add_column("state", no_wrap=True)
-    table.add_column("open", justify="right", min_width=4, no_wrap=True)
-    table.add_column("today", justify="right", min_width=5, no_wrap=True)
-    table.add_column("last poll", justify="right", no_wrap=True, min_width=11)
-    styles = {"running": "green", "error": "bold red", "stopping": "yellow", "starting": "cyan"}
-    for row in snap.strategies:
-        name = row.name + (" (shadow)" if row.shadow else "")
-        mx = f"/{row.max_open_positions}" if row.max_open_positions is not None else ""
-        table.add_row(
-            name,
-            Text(row.state, style=styles.get(row.state, "grey62")),
-            f"{row.open_positions}{mx}",
-            "?" if row.entries_today is None else str(row.entries_today),
-            "-" if row.last_poll is None else f"{row.last_poll.astimezone(MARKET_TZ):%m-%d %H:%M}",
-        )
-        if row.error:
-            table.add_row(Text(f"  {row.error}", style="red", overflow="ellipsis"), "", "", "", "")
-    return Panel(table, title="strategies", border_style=BORDER)
-
-
-class TailView:
-    """The latest decision-journal lines that fit, one compact line each, newest last."""
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        room = max(1, (options.height or BOTTOM_HEIGHT) - 2)
-        lines = coalesce(self.snapshot.tail)[-room:]
-        pad = max((len(source) for source, _ in lines), default=0)
-        body: list[RenderableType] = []
-        for source, line in lines:
-            text = render_line(source.ljust(pad), line, compact=True)
-            text.no_wrap = True
-            text.overflow = "ellipsis"
-            body.append(text)
-        if not body:
-            body.append(Text("no decision yet", style="grey62"))
-        yield Panel(
-            Group(*body),
-            title="decision journal (orders, refusals, costs, FX)",
-            border_style=BORDER,
-            height=options.height,
-        )
-
-
-def footer(snap: Snapshot) -> Text:
-    """Return the footer: the latest message and how to stop."""
-    last = snap.messages[-1] if snap.messages else ""
-    out = Text(" Ctrl+C stops cleanly  ", style="bold black on #58a6ff")
-    out.append(f" {last}", style="grey70")
-    out.no_wrap = True
-    out.overflow = "ellipsis"
-    return out
+    if n == 0:
+        return plan("none", 3) if avail >= 3 else None
+    if card_count_fits(n, width, avail):
+        return plan("cards", cards_height(n, width))
+    if n + 3 <= avail:
+        return plan("rows", n + 3)
+    return None
 
 
 def render(snap: Snapshot, width: int = 160, height: int = 50) -> RenderableType:
-    """Return one dashboard frame for a snapshot (a dark full-screen layout of `width`×`height`).
-
-    The cards take the rows they need (at most what leaves BOTTOM_HEIGHT rows below); the
-    strategies and the decision journal take the rest.
-    """
-    cols = max(1, width // CARD_MIN_WIDTH)
-    rows = max(1, -(-len(snap.positions) // cols))
-    free = max(CARD_HEIGHT, height - HEADER_HEIGHT - 1 - BOTTOM_HEIGHT)
-    cards = min(rows * CARD_HEIGHT, free) if snap.positions else 3
+    """Return one dashboard frame for a snapshot (a dark full-screen layout of `width`×`height`)."""
+    plan = plan_layout(snap, width, height)
+    short = None if plan.full_names else short_names(snap)
+    parts = [
+        Layout(_header(snap, plan, width), name="header", size=plan.header_rows),
+        Layout(_positions(snap, plan, width), name="positions", size=plan.positions_rows),
+    ]
+    if plan.boxed:
+        parts.append(Layout(name="bottom", ratio=1))
+    else:
+        strategies = _strategies(snap, plan, width, short)
+        parts.append(Layout(strategies, name="strategies", size=plan.strategies_rows))
+        fixed = plan.header_rows + plan.positions_rows + plan.strategies_rows + 1
+        if height > fixed:  # else no room is left for the tail
+            parts.append(Layout(TailView(snap, boxed=False, short=short), name="tail", ratio=1))
+    parts.append(Layout(footer(snap), name="footer", size=1))
     layout = Layout()
-    layout.split_column(
-        Layout(header(snap), name="header", size=HEADER_HEIGHT),
-        Layout(CardsView(snap), name="cards", size=cards),
-        Layout(name="bottom", ratio=1, minimum_size=BOTTOM_HEIGHT),
-        Layout(footer(snap), name="footer", size=1),
-    )
-    layout["bottom"].split_row(
-        Layout(strategies_panel(snap), name="strategies", size=STRATEGIES_WIDTH),
-        Layout(TailView(snap), name="tail", ratio=1),
-    )
+    layout.split_column(*(p for p in parts if p.size is None or p.size > 0))
+    if plan.boxed:
+        strategies_box = strategies_panel(snap, short)
+        tail = Layout(TailView(snap, boxed=True, short=short), name="tail", ratio=1)
+        if plan.side_by_side:
+            side = min(strategies_width(snap, short), width // 2)
+            layout["bottom"].split_row(Layout(strategies_box, name="strategies", size=side), tail)
+        else:
+            layout["bottom"].split_column(
+                Layout(strategies_box, name="strategies", size=plan.strategies_rows), tail
+            )
     return Styled(layout, BACKGROUND)
+
+
+def _header(snap: Snapshot, plan: Plan, width: int) -> RenderableType:
+    if plan.boxed:
+        return header(snap, width)
+    lines = header_lines(snap, width)
+    return Group(*lines[len(lines) - plan.header_rows :])  # the capital and risk come last
+
+
+def _positions(snap: Snapshot, plan: Plan, width: int) -> RenderableType:
+    positions = snap.positions
+    if plan.positions == "none":
+        return (
+            Panel(no_position(), title="positions", border_style=BORDER)
+            if plan.boxed
+            else no_position()
+        )
+    if plan.positions == "cards":
+        return CardsView(positions, snap.clock)
+    inner = width - 4 if plan.boxed else width
+    hidden = len(positions) - plan.shown
+    if not plan.shown:
+        return hidden_line(hidden)
+    title = None if plan.boxed else plural(len(positions), "open position")
+    table = position_rows(positions[: plan.shown], snap.clock, inner, snap.capital_currency, title)
+    if plan.boxed:
+        return Panel(table, title=f"open positions ({len(positions)})", border_style=BORDER)
+    return Group(table, hidden_line(hidden)) if hidden else table
+
+
+def _strategies(
+    snap: Snapshot, plan: Plan, width: int, short: Mapping[str, str] | None
+) -> RenderableType:
+    names = short or {}
+    if plan.strategies == "line":
+        return Group(*strategies_line(snap, width, names))
+    return strategies_table(snap, names)
 
 
 class Dashboard:

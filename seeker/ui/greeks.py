@@ -11,9 +11,11 @@ Sources, in the order they are trusted, and always named in the output:
   the latest of a journaled quote's ``iv``, the entry quote's IV in the ORDER's ``meta``
   (``short_put_iv``, ``short_call_iv``, ``short_iv``, ``long_iv`` …), and the IV implied by the
   leg's price in a FILL line at the spot journaled nearest before it.
-* T+0 / T+X payoffs reprice every leg with ``bs_price`` at its **entry IV** (the ORDER meta's,
-  else implied from the opening fill), the rate of the position's currency and the listing's
-  dividend yield from the config; time runs to 16:00 New York on each expiry, 365-day years.
+* greeks, touch odds and the T+0 / T+X payoffs all use **one set of IVs**, :func:`chosen_ivs`:
+  each leg's last known IV, named ``entry IVs`` when none is newer than the entry, else ``last
+  IVs (<time of the newest>)``. Payoffs reprice every leg with ``bs_price``, the rate of the
+  position's currency and the listing's dividend yield from the config; time runs to 16:00 New
+  York on each expiry, 365-day years.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from seeker.core.calendar import expiry_close, years_between
+from seeker.core.calendar import MARKET_TZ, expiry_close, years_between
 from seeker.core.models import Leg
 from seeker.core.pricing import bs_greeks, bs_price, implied_vol, prob_touch
 from seeker.ui.journal_view import parse_ts
@@ -51,6 +53,19 @@ class LegIV:
     iv: float
     source: str
     ts: datetime | None
+
+
+@dataclass(frozen=True)
+class IvSet:
+    """The IVs `seeker show` prices a position with (greeks, touch odds, curves) and their name."""
+
+    ivs: dict[int, LegIV]
+    label: str
+
+    @property
+    def complete(self) -> bool:
+        """Return True when every leg's IV is known."""
+        return all(math.isfinite(iv.iv) for iv in self.ivs.values())
 
 
 @dataclass(frozen=True)
@@ -212,10 +227,46 @@ def last_ivs(record: PositionRecord, r: float, q: float) -> dict[int, LegIV]:
     return out
 
 
-def structure_greeks(record: PositionRecord, r: float, q: float) -> Greeks | None:
-    """Return the structure's greeks: from the last journaled quotes, else recomputed (BS)."""
+def chosen_ivs(record: PositionRecord, r: float, q: float) -> IvSet:
+    """Return the IVs to price the position with, and their name.
+
+    The legs' IVs at entry (``entry IVs``, the legs table's "IV at entry") while nothing newer
+    than the opening fill is known; else their last known IVs (``last IVs (<newest time>)``,
+    the legs table's "last IV").
+    """
+    entry = entry_ivs(record, r, q)
+    last = last_ivs(record, r, q)
+    fills = [parse_ts(x.get("ts")) for x in record.lines("FILL")]
+    opened = fills[0] if fills else None
+    dated = [iv.ts for iv in last.values() if iv.ts is not None]
+    newest = max(dated) if dated else None
+    at_entry = newest is None or (opened is not None and newest <= opened)
+    if at_entry and all(math.isfinite(iv.iv) for iv in entry.values()):
+        return IvSet(entry, "entry IVs")
+    when = f" ({newest.astimezone(MARKET_TZ):%Y-%m-%d %H:%M})" if newest is not None else ""
+    return IvSet(last, f"last IVs{when}")
+
+
+def _newest(ivs: IvSet) -> datetime | None:
+    dated = [iv.ts for iv in ivs.ivs.values() if iv.ts is not None]
+    return max(dated) if dated else None
+
+
+def structure_greeks(
+    record: PositionRecord, r: float, q: float, ivs: IvSet | None = None
+) -> Greeks | None:
+    """Return the structure's greeks at the chosen IVs (`ivs`, by default :func:`chosen_ivs`).
+
+    They are read from the journaled quotes when the latest line quoting every leg is where
+    those IVs come from (no IV is newer); otherwise recomputed with Black-Scholes at the latest
+    journaled spot.
+    """
     legs = record.position.legs
+    ivs = ivs if ivs is not None else chosen_ivs(record, r, q)
+    newest = _newest(ivs)
     for ts, found in reversed(quoted(record)):
+        if newest is not None and ts < newest:
+            break
         rows = [found.get(leg_key(leg)) for leg in legs]
         if all(row and all(_finite(row.get(g)) for g in GREEKS) for row in rows):
             per_leg = [{g: float(row[g]) for g in GREEKS} for row in rows if row]
@@ -234,16 +285,15 @@ def structure_greeks(record: PositionRecord, r: float, q: float) -> Greeks | Non
     if not seen:
         return None
     ref = seen[-1]
-    ivs = last_ivs(record, r, q)
     per_leg = []
     for i, leg in enumerate(legs):
         c = leg.contract
         t = years_between(ref.ts, expiry_close(c.expiry))
-        g = bs_greeks(ref.spot, c.strike, t, r, ivs[i].iv, c.right == "C", q)
+        g = bs_greeks(ref.spot, c.strike, t, r, ivs.ivs[i].iv, c.right == "C", q)
         per_leg.append({k: float(g[k]) for k in GREEKS})
     source = (
         f"recomputed with Black-Scholes at spot {ref.spot:g} ({ref.source} of "
-        f"{ref.ts:%Y-%m-%d %H:%M}) from the legs' last known IVs"
+        f"{ref.ts.astimezone(MARKET_TZ):%Y-%m-%d %H:%M}) at the {ivs.label}"
     )
     return Greeks(source, ref.ts, ref.spot, per_leg, _total(legs, per_leg))
 
@@ -297,5 +347,5 @@ def first_expiry_close(legs: Sequence[Leg]) -> datetime:
 
 
 def horizon(start: datetime, legs: Sequence[Leg], days: float) -> datetime:
-    """Return `start` + `days`, not past the nearest expiry's close."""
-    return min(start + timedelta(days=days), first_expiry_close(legs))
+    """Return `start` + `days` (New York wall-clock time), not past the nearest expiry's close."""
+    return min(start.astimezone(MARKET_TZ) + timedelta(days=days), first_expiry_close(legs))

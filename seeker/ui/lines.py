@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 
 from seeker.core.calendar import MARKET_TZ
+from seeker.ui.console import PLAIN_WIDTH
+from seeker.ui.names import abbreviations
 
 EVENT_STYLES: dict[str, str] = {
     "DECISION": "yellow",
@@ -195,6 +199,33 @@ COMPACT_NAMES = {"ORDER_STATUS": "STATUS", "POST_TRADE": "POST", "CONFIDENCE": "
 """Shorter event names for the dashboard's narrow tail."""
 
 
+def line_parts(
+    source: str,
+    line: Mapping[str, Any],
+    with_date: bool = True,
+    compact: bool = False,
+    short_events: bool | None = None,
+) -> tuple[Text, Text]:
+    """Return the two parts of a journal line: ``ts  source  EVENT `` and its coloured text.
+
+    `compact` shows ``01-06 10:02`` and the short event names; `short_events` alone the names.
+    """
+    short = compact if short_events is None else short_events
+    event = str(line.get("event", "?"))
+    text, style = describe(line)
+    head = Text()
+    ts = short_ts(line.get("ts"), with_date)
+    head.append(ts[5:] if compact and with_date and len(ts) == 16 else ts, style="grey50")
+    head.append("  ")
+    if source:
+        head.append(source, style="bold")
+        head.append("  ")
+    name = COMPACT_NAMES.get(event, event) if short else event
+    head.append(f"{name:<{8 if short else 12}}", style=EVENT_STYLES.get(event, "white"))
+    head.append(" ")
+    return head, Text(text, style=style)
+
+
 def render_line(
     source: str, line: Mapping[str, Any], with_date: bool = True, compact: bool = False
 ) -> Text:
@@ -202,16 +233,69 @@ def render_line(
 
     `compact` (the dashboard) shows ``01-06 10:02`` and short event names.
     """
-    event = str(line.get("event", "?"))
-    text, style = describe(line)
+    head, body = line_parts(source, line, with_date, compact)
     out = Text(no_wrap=False, overflow="fold")
-    ts = short_ts(line.get("ts"), with_date)
-    out.append(ts[5:] if compact and with_date and len(ts) == 16 else ts, style="grey50")
-    out.append("  ")
-    out.append(source, style="bold")
-    out.append("  ")
-    name = COMPACT_NAMES.get(event, event) if compact else event
-    out.append(f"{name:<{8 if compact else 12}}", style=EVENT_STYLES.get(event, "white"))
-    out.append(" ")
-    out.append(text, style=style)
+    out.append_text(head)
+    out.append_text(body)
     return out
+
+
+HANGING_MIN = 24
+"""Narrowest text column (cells) worth a hanging indent; below it lines wrap from the margin."""
+
+
+class Hanging:
+    """One journal line that wraps under its own text (time, folder and event keep a column).
+
+    Rendered at the width it is given; in plain output (no limit) it is one line.
+    """
+
+    def __init__(self, source: str, line: Mapping[str, Any], compact: bool = False) -> None:
+        self.head, self.body = line_parts(source, line, short_events=compact)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        indent = self.head.cell_len
+        if indent + self.body.cell_len <= width or width - indent < HANGING_MIN:
+            out = Text(overflow="fold")
+            out.append_text(self.head)
+            out.append_text(self.body)
+            yield out
+            return
+        for i, part in enumerate(self.body.wrap(console, width - indent, overflow="fold")):
+            lead = self.head if i == 0 else Text(" " * indent)
+            yield Text.assemble(lead, part, no_wrap=True, end="\n")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        full = self.head.cell_len + self.body.cell_len
+        return Measurement(min(full, self.head.cell_len + HANGING_MIN), full)
+
+
+JOURNAL_FULL_MIN = 110
+"""Narrowest console (columns) where `seeker journal` spells folders and events in full."""
+
+
+def print_journal(console: Console, entries: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+    """Print journal lines for `seeker journal`: (folder, line) pairs, oldest first.
+
+    Plain output: one unwrapped line each. On a console of bounded width each line wraps under
+    its own text (time, folder and event kind keep their column); below
+    :data:`JOURNAL_FULL_MIN` columns folders get short unique names (a legend line says which)
+    and event names their short form.
+    """
+    items = list(entries)
+    width = None if console.width >= PLAIN_WIDTH else console.width
+    compact = width is not None and width < JOURNAL_FULL_MIN
+    sources = sorted({source for source, _ in items})
+    short = abbreviations(sources) if compact else {s: s for s in sources}
+    changed = [s for s in sources if short[s] != s]
+    if changed:
+        legend = " · ".join(f"{short[s]} {s}" for s in changed)
+        console.print(Text(f"folders: {legend}", style="grey62"))
+    pad = max((len(short[s]) for s in sources), default=0)
+    for source, line in items:
+        name = short[source].ljust(pad)
+        if width is None:
+            console.print(render_line(name, line), soft_wrap=True, highlight=False)
+        else:
+            console.print(Hanging(name, line, compact), highlight=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from rich.text import Text
@@ -84,6 +85,30 @@ def reminder(dte: int | None, manage_dte: int, expiry: date) -> Text:
     if dte > 0:
         return Text(f"next: ≤ {manage_dte} DTE — manage now (close or roll)", style="bold yellow")
     return Text("next: expiry day — close before the bell", style="bold red")
+
+
+def badge_items(reassuring: list[str], worrying: list[str]) -> list[Text]:
+    """Return one text per badge: ``✓ 45 DTE`` (green), ``✗ Δ 0.28`` (red)."""
+    items = [Text(f"✓ {b}", style="green") for b in reassuring]
+    items += [Text(f"✗ {b}", style="bold red") for b in worrying]
+    return items or [Text("no badge yet", style="grey62")]
+
+
+def flow(items: Sequence[Text], width: int | None, gap: str = "   ") -> list[Text]:
+    """Return `items` laid out in lines no wider than `width`, breaking only between items.
+
+    An item wider than `width` gets a line of its own (and wraps there); None: one line.
+    """
+    lines: list[Text] = [Text()]
+    for item in items:
+        line = lines[-1]
+        if line.cell_len and width is not None and line.cell_len + len(gap) + item.cell_len > width:
+            lines.append(Text())
+            line = lines[-1]
+        if line.cell_len:
+            line.append(gap)
+        line.append_text(item)
+    return lines
 
 
 def badges(reassuring: list[str], worrying: list[str]) -> Text:

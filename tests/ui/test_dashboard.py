@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 from collections import deque
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from seeker.agents.confidence import Confidence
@@ -16,6 +19,7 @@ from seeker.config.loading import load_config
 from seeker.engine.published import PublishedPosition
 from seeker.engine.runner import run_strategies
 from seeker.engine.wiring import build_sim_services
+from seeker.ui.cards import short_label
 from seeker.ui.dashboard import Dashboard, dashboard_enabled, render
 from seeker.ui.snapshot import Snapshot, StrategyRow, TailKeeper
 from tests.support import shipped, small, strategy_config_models, write_config
@@ -154,19 +158,111 @@ def test_header_cards_gauges_dte_bars_badges_and_tail() -> None:
     assert "Ctrl+C stops cleanly" in text and "opened ic-20260120-001" in text
 
 
-def test_unpriced_position_and_overflow() -> None:
-    many = [
+def test_unpriced_positions_as_cards_then_as_rows() -> None:
+    unpriced = [
         ("iron_condor", position(f"ic-2026010{i}-001", f"U{i}", None, None, pnl=None))
         for i in range(9)
     ]
-    text = frame(snapshot(many))
+    text = frame(snapshot(unpriced[:2]))
     assert "P&L ? (not priced yet)" in text
     assert "not scored yet" in text
     # DTE from the clock when no poll priced it yet: 2026-01-20 → 2026-02-20 = 31 days
     assert "0  31 DTE" in text
-    # 160×50: 2 columns × 3 rows of cards; the last cell says how many are hidden
-    assert "+4 more open position(s) not shown" in text
-    assert text.count("· iron_condor") == 5
+    # 160×50 holds 2 columns × 3 rows of cards; 9 positions are one line each, none hidden
+    text = frame(snapshot(unpriced))
+    assert "open positions (9)" in text and "more open position" not in text
+    for i in range(9):
+        row = next(x for x in text.splitlines() if f"ic-2026010{i}-001  " in x)
+        assert f"IC U{i} 02-20 27.5/28P 39.5/40C  iron_condor   31    ?     45.20" in row
+        assert "░░░░░  ?  01-30" in row  # not scored yet; managed at 21 DTE on 01-30
+    assert "· iron_condor" not in text  # no card
+
+
+def test_80x24_keeps_capital_risk_positions_strategies_tail_and_footer() -> None:
+    positions = [
+        ("iron_condor", position("ic-20260107-001", "SLV", 31, CALM)),
+        ("iron_condor", position("ic-20260109-001", "INTC", 18, WORRIED, pnl=-12.0)),
+        ("iron_fly", position("if-20260110-001", "PFE", 40, None, pnl=None)),
+    ]
+    lines = frame(snapshot(positions), 80, 24).splitlines()
+    assert len(lines) == 24 and max(len(x) for x in lines) <= 80
+    head = "\n".join(lines[:3])
+    assert "Tue 2026-01-20 10:04 ET" in head and "RTH open until 16:00" in head
+    assert "capital 1,000.00 USD" in head and "90.40 / 250.00 USD (36 %)" in head
+    assert "CAD 20.00 · USD 70.40" in head
+    rows = {x.split()[1]: x for x in lines if re.match(r"(IC|IF) \w+ 02-20 ", x)}
+    assert set(rows) == {"SLV", "INTC", "PFE"}
+    assert re.search(r"40C\s+31\s+\+3\.00\s+████░ 71\s+01-30\s+✗ TP -30%", rows["SLV"])
+    assert re.search(r"40C\s+18\s+-12\.00\s+██░░░ 35\s+now\s+✗ Δ 0\.28  ✗ 18 …", rows["INTC"])
+    assert re.search(r"40C\s+40\s+\?\s+░░░░░\s+\?\s+01-30\s+-", rows["PFE"])
+    assert any(x.startswith("cs credit_spread error") for x in lines)
+    assert any("↳ boom: no chain" in x for x in lines)
+    assert "01-20 10:00  ic  DECISION IWM no_trade [risk_guard] sector cap" in "\n".join(lines)
+    assert lines[-1].startswith(" Ctrl+C stops cleanly") and "opened ic-20260120-001" in lines[-1]
+    assert "more open position" not in "\n".join(lines)
+
+
+def test_positions_are_hidden_only_when_one_line_each_does_not_fit() -> None:
+    for n in range(0, 31):
+        many = [
+            ("iron_condor", position(f"ic-202601{i:02d}-001", f"U{i}", 31, CALM)) for i in range(n)
+        ]
+        text = frame(snapshot(many), 80, 24)
+        lines = text.splitlines()
+        shown = sum(1 for x in lines if re.match(r"IC U\d+ 02-20", x))
+        found = re.search(r"\+(\d+) more open positions? not shown", text)
+        hidden = int(found.group(1)) if found else 0
+        assert shown + hidden == n, n
+        assert "capital 1,000.00 USD" in text and lines[-1].startswith(" Ctrl+C")
+        if n <= 15:  # 3 header lines, a line per position, the strategies, 2 tail lines
+            assert hidden == 0 and "decision journal" in text, n
+        if hidden:
+            assert shown >= 15 and "decision journal" not in text, n
+
+
+@settings(max_examples=40, deadline=None)
+@given(width=st.integers(60, 200), height=st.integers(10, 60), n=st.integers(0, 25))
+def test_every_frame_fills_the_terminal_and_accounts_for_every_position(
+    width: int, height: int, n: int
+) -> None:
+    many = [
+        ("iron_condor", position(f"ic-202601{i:02d}-001", f"U{i}", 31 - i, CALM)) for i in range(n)
+    ]
+    text = frame(snapshot(many), width, height)
+    lines = text.splitlines()
+    assert len(lines) == height and max(len(x) for x in lines) <= width
+    assert "capital 1,000.00 USD" in text and lines[-1].lstrip().startswith("Ctrl+C stops")
+    cards = sum(x.count("· iron_condor") for x in lines)
+    rows = sum(1 for x in lines if re.search(r"IC U\d+ 02-20", x))
+    found = re.search(r"\+(\d+) more open positions? not shown", text)
+    assert (cards if cards else rows + (int(found.group(1)) if found else 0)) == n
+    if cards:
+        assert rows == 0 and found is None
+
+
+def test_120x35_shows_cards_when_they_fit_and_lines_otherwise() -> None:
+    few = [("iron_condor", position(f"ic-2026010{i}-001", f"U{i}", 31, CALM)) for i in range(4)]
+    text = frame(snapshot(few), 120, 35)
+    assert text.count("· iron_condor") == 4 and "more open position" not in text
+    text = frame(snapshot(few + few[:1]), 120, 35)
+    assert "open positions (5)" in text and "· iron_condor" not in text
+    assert text.count("IC U") == 5 and "more open position" not in text
+
+
+def test_a_calendar_card_has_no_width() -> None:
+    cal = position(
+        "dg-20260105-001",
+        "F",
+        25,
+        CALM,
+        kind="calendar",
+        width=0.0,
+        label="CAL F 2026-01-30/2026-03-20 11.5P",
+    )
+    text = frame(snapshot([("diagonal", cal)]))
+    assert "CAL F 2026-01-30/2026-03-20 11.5P ×1" in text
+    facts = next(x for x in text.splitlines() if "DTE 25 ·" in x)
+    assert "DTE 25 · credit 0.10 · IVR 54" in facts and "width" not in facts
 
 
 def test_empty_run_says_so() -> None:
@@ -261,3 +357,10 @@ def test_live_dashboard_on_a_real_run(tmp_path: Path) -> None:
     assert "DECISION " in text
     # the recording console got the final frame when the dashboard stopped
     assert "Seeker test" in console.export_text()
+    # the same run in an 80×24 terminal: capital and risk, one line per position, the footer
+    lines = frame(last, 80, 24).splitlines()
+    assert len(lines) == 24 and max(len(x) for x in lines) <= 80
+    assert any(x.startswith("capital 1,000.00 USD  risk ") for x in lines[:3])
+    for _, pos in last.positions:
+        assert any(x.startswith(short_label(pos)) for x in lines), short_label(pos)
+    assert lines[-1].startswith(" Ctrl+C stops cleanly")

@@ -175,7 +175,7 @@ def text_of(parts: list[Any], width: int = 160) -> str:
 def test_show_reads_legs_greeks_touch_payoff_confidence_and_orders(logs: Path, cfg: Any) -> None:
     record = load_position(logs, "ic-20260106-001")
     assert record is not None
-    text = text_of(render_position(record, cfg))
+    text = text_of(render_position(record, cfg, width=160))
     # legs and strikes, with IVs named by source: entry quotes for shorts, implied for wings
     for strike in ("39.5", "40", "46", "46.5"):
         assert f"│ {strike:>6} │" in text
@@ -220,7 +220,7 @@ def test_show_uses_journaled_quotes_when_present(logs: Path, cfg: Any) -> None:
     # SELL −0.15, BUY −0.12, SELL +0.14, BUY +0.11 → 0.15 − 0.12 − 0.14 + 0.11 = 0.00
     assert greeks.total["delta"] == pytest.approx(0.0, abs=1e-12)
     assert greeks.total["theta"] == pytest.approx(0.0, abs=1e-12)
-    text = text_of(render_position(record, cfg))
+    text = text_of(render_position(record, cfg, width=160))
     assert "source: journaled quotes of 2026-01-08 11:00" in text
     assert "closed, 0/1 open" in text and "take_profit" in text
     assert "20.0 % (journaled quote" in text
@@ -229,7 +229,7 @@ def test_show_uses_journaled_quotes_when_present(logs: Path, cfg: Any) -> None:
 def test_a_position_never_filled_says_so(logs: Path, cfg: Any) -> None:
     record = load_position(logs, "ic-20260108-001")
     assert record is not None
-    text = text_of(render_position(record, cfg))
+    text = text_of(render_position(record, cfg, width=160))
     assert "never filled (cancelled): no greeks, touch odds or payoff" in text
     assert "cancelled (timeout)" in text and "at expiry" not in text
 
@@ -294,10 +294,61 @@ def test_a_closed_position_shows_entry_and_exit_leg_prices(tmp_path: Path, cfg: 
     record = load_position(tmp_path, pid)
     assert record is not None and record.position.open_qty == 0
     assert len(record.lines("FILL")) == 2 and len(record.lines("FILL", legs=True)) == 10
-    text = text_of(render_position(record, cfg))
+    text = text_of(render_position(record, cfg, width=160))
     legs_part = text.split("legs and strikes")[1].split("greeks of the structure")[0]
     for entry, exit_ in zip(opened, closing, strict=True):
         row = next(x for x in legs_part.splitlines() if f"│ {entry['strike']:>6g} │" in x)
         assert f"{entry['price']:.4f}" in row and f"{exit_['price']:.4f}" in row, row
     history = text.split("decisions and orders")[1]
     assert history.count("   leg ") == 8 and "leg BUY ×1 40P 2026-02-20" in history
+
+
+def test_greeks_touch_and_curves_use_the_last_ivs_once_they_moved(tmp_path: Path, cfg: Any) -> None:
+    """A closing fill priced at IVs 5 points higher: greeks, touch odds and curves all move."""
+    r, q = cfg.rates["USD"], cfg.listings()["XLF"].dividend_yield
+    ic = Scribe(tmp_path, "iron_condor")
+    legs = condor(43)
+    pid = "ic-20260106-001"
+    oid = ic.open(pid, at(6, 10), "XLF", "XLF", "financials", "XLF/1", "USD", legs, -0.13, 45.2)
+    ic.fill(
+        pid, oid, at(6, 10), "open", -0.12, 2.60, legs=leg_prices(legs, SPOT_IN, at(6, 10), r, q)
+    )
+    ic.write(
+        at(9, 10),
+        "CONFIDENCE",
+        strategy="iron_condor",
+        position_id=pid,
+        spot=SPOT_NOW,
+        score=50.0,
+        pnl_unit=-0.1,
+        dte=42,
+        components={},
+        reassuring=[],
+        worrying=[],
+    )
+    t = years_between(at(9, 10), expiry_close(date(2026, 2, 20)))
+    closing = []
+    for leg in legs:
+        iv = IVS[(leg["right"], leg["strike"])] + 0.05
+        price = float(bs_price(SPOT_NOW, leg["strike"], t, r, iv, leg["right"] == "C", q))
+        flip = "BUY" if leg["action"] == "SELL" else "SELL"
+        closing.append({**leg, "action": flip, "qty": 1, "price": round(price, 6)})
+    oid = ic.order(pid, at(9, 10), "close", 0.3, 1, exit_rule="stop")
+    ic.fill(pid, oid, at(9, 10), "close", 0.3, 2.60, exit_rule="stop", legs=closing)
+    ic.journal.close()
+    record = load_position(tmp_path, pid)
+    assert record is not None
+    delta = 0.0
+    for leg in record.position.legs:
+        k, right = leg.contract.strike, leg.contract.right
+        g = bs_greeks(SPOT_NOW, k, t, r, IVS[(right, k)] + 0.05, right == "C", q)
+        delta += leg.sign * float(g["delta"])
+    greeks = structure_greeks(record, r, q)
+    assert greeks is not None and greeks.total["delta"] == pytest.approx(delta, abs=1e-4)
+    text = " ".join(text_of(render_position(record, cfg, width=160)).split())
+    label = "last IVs (2026-01-09 10:00)"
+    assert f"at spot {SPOT_NOW:g} (confidence line of 2026-01-09 10:00) at the {label}" in text
+    assert f"with the {label} (risk-neutral first passage" in text
+    assert f"T+0/T+X repriced with Black-Scholes at the {label}" in text
+    p = float(prob_touch(SPOT_NOW, 40.0, t, r, IVS[("P", 40.0)] + 0.05, q))
+    assert f"{100 * p:.0f} %" in text

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from seeker.agents.critic import expiry_close, years_between
+from seeker.core.calendar import expiry_close, years_between
 from seeker.core.journal import read_events
 from seeker.core.models import Chain, Leg, OptionQuote
 from seeker.core.positions import load_book
