@@ -3,9 +3,16 @@
 Files under ``<log_dir>/<strategy>/``: ``trades.jsonl`` (ORDER, FILL, ORDER_STATUS),
 ``risk_events.jsonl`` (RISK), ``decisions.jsonl`` (DECISION) and ``analysis.jsonl`` (CONFIDENCE,
 POST_TRADE, SHADOW); the process itself writes RUN lines to ``_seeker/runs.jsonl``. Every line is
-one JSON object with ``event`` and ``ts`` (ISO 8601 with zone). Every write is flushed and fsynced
-before it returns; several lines of one step can be written with one fsync. A torn last line (a
-crash mid-write) is skipped with a warning when read, never fatal.
+one JSON object with ``event`` and ``ts`` (ISO 8601 with zone). A torn last line (a crash
+mid-write) is skipped with a warning when read, never fatal.
+
+Durability: every write reaches the operating system before it returns (a killed process loses
+nothing it wrote). Lines that record money or a refusal — ``trades.jsonl`` (ORDER, ORDER_STATUS,
+FILL), ``risk_events.jsonl``, ``runs.jsonl`` — are also fsynced before the write returns (several
+lines of one step share one fsync), so they survive a power loss too. Derived lines —
+``decisions.jsonl`` and ``analysis.jsonl`` (DECISION, CONFIDENCE, POST_TRADE), which can be rebuilt
+from the market and the money lines — are fsynced at most once per ``DERIVED_SYNC_SECONDS`` and when
+the journal closes.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import logging
 import math
 import os
 import threading
+import time as time_mod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, time
@@ -39,6 +47,12 @@ EVENT_FILES: dict[str, str] = {
     "RUN": "runs.jsonl",
 }
 """Which file each event kind goes to."""
+
+DERIVED_FILES = frozenset({"decisions.jsonl", "analysis.jsonl"})
+"""Files of derived lines: flushed at every write, fsynced at most every DERIVED_SYNC_SECONDS."""
+
+DERIVED_SYNC_SECONDS = 1.0
+"""Longest time (wall clock) a derived line may wait for its fsync, seconds."""
 
 SYSTEM_FOLDER = "_seeker"
 """Folder for process-level events that belong to no strategy."""
@@ -120,10 +134,17 @@ def to_json_line(record: Mapping[str, Any]) -> bytes:
 
 
 class JsonlWriter:
-    """Append JSON objects to one file, each batch flushed and fsynced; thread-safe."""
+    """Append JSON objects to one file, each batch flushed (and fsynced if durable); thread-safe.
 
-    def __init__(self, path: Path) -> None:
+    A durable writer fsyncs every batch before returning; another fsyncs at most once per
+    `sync_seconds` (monotonic wall time) and when it closes.
+    """
+
+    def __init__(self, path: Path, durable: bool = True, sync_seconds: float = 0.0) -> None:
         self.path = path
+        self.durable = durable
+        self.sync_seconds = sync_seconds
+        self._synced_at = time_mod.monotonic()
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = path.open("a+b")
@@ -146,14 +167,21 @@ class JsonlWriter:
         os.fsync(self._fh.fileno())
 
     def write(self, records: Iterable[Mapping[str, Any]]) -> None:
-        """Append records, one per line, and return once they are on disk."""
+        """Append records, one per line; return once the OS has them (and the disk, if durable)."""
         data = b"".join(map(to_json_line, records))
         if not data:
             return
         with self._lock:
             self._fh.seek(0, os.SEEK_END)
             self._fh.write(data)
-            self._sync()
+            if self.durable:
+                self._sync()
+                return
+            self._fh.flush()
+            now = time_mod.monotonic()
+            if now - self._synced_at >= self.sync_seconds:
+                os.fsync(self._fh.fileno())
+                self._synced_at = now
 
     def close(self) -> None:
         """Flush and close the file."""
@@ -185,7 +213,12 @@ class Journal:
         with self._lock:
             writer = self._writers.get(filename)
             if writer is None:
-                writer = JsonlWriter(self.folder / filename)
+                derived = filename in DERIVED_FILES
+                writer = JsonlWriter(
+                    self.folder / filename,
+                    durable=not derived,
+                    sync_seconds=DERIVED_SYNC_SECONDS if derived else 0.0,
+                )
                 self._writers[filename] = writer
             return writer
 
@@ -198,7 +231,7 @@ class Journal:
         return line
 
     def write(self, event: str, **fields: Any) -> dict[str, Any]:
-        """Write one line and return it once it is on disk."""
+        """Write one line and return it once written (see the module's durability rule)."""
         line = self.record(event, **fields)
         self._writer(EVENT_FILES[event]).write([line])
         if self._listener is not None:
@@ -206,7 +239,7 @@ class Journal:
         return line
 
     def write_many(self, lines: Iterable[Mapping[str, Any]]) -> None:
-        """Write lines made by :meth:`record`, one fsync per file."""
+        """Write lines made by :meth:`record`, one write (and at most one fsync) per file."""
         by_file: dict[str, list[Mapping[str, Any]]] = {}
         for line in lines:
             by_file.setdefault(EVENT_FILES[line["event"]], []).append(line)

@@ -31,17 +31,32 @@ def slope_at_infinity(legs: Sequence[Leg]) -> float:
     return float(sum(leg.sign * leg.ratio for leg in legs if leg.contract.right == "C"))
 
 
+def pnl_at_price(legs: Sequence[Leg], net_debit: float, price: float) -> float:
+    """Return the P&L per unit at expiry at one price ($ per share), in the legs' order.
+
+    The same arithmetic as :func:`pnl_at_expiry` on one float (so the same result to the bit),
+    without numpy's per-call overhead: the scans price a handful of kinks thousands of times.
+    """
+    value = 0.0
+    for leg in legs:
+        k = leg.contract.strike
+        intrinsic = max(price - k, 0.0) if leg.contract.right == "C" else max(k - price, 0.0)
+        value += leg.sign * leg.ratio * intrinsic
+    return value - net_debit
+
+
 def worst_loss_at_expiry(legs: Sequence[Leg], net_debit: float) -> float:
     """Return the largest loss per unit at expiry ($ per share, ≥ 0); inf if not risk-defined.
 
-    Only valid when every leg expires on the same date.
+    Only valid when every leg expires on the same date. The P&L is piecewise linear, so its
+    minimum lies at 0 or at a strike.
     """
     if len({leg.contract.expiry for leg in legs}) > 1:
         raise ValueError("worst_loss_at_expiry needs legs of a single expiry")
     if slope_at_infinity(legs) < 0:
         return math.inf
-    points = np.array([0.0, *sorted({leg.contract.strike for leg in legs})])
-    worst = float(np.min(pnl_at_expiry(legs, net_debit, points)))
+    points = (0.0, *sorted({leg.contract.strike for leg in legs}))
+    worst = min(pnl_at_price(legs, net_debit, s) for s in points)
     return max(0.0, -worst)
 
 

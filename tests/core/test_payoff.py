@@ -14,6 +14,7 @@ from seeker.core.payoff import (
     best_gain_at_expiry,
     breakevens_at_expiry,
     pnl_at_expiry,
+    pnl_at_price,
     worst_loss_at_expiry,
 )
 
@@ -74,3 +75,27 @@ def test_worst_loss_matches_a_fine_grid(
         assert worst == math.inf
     else:
         assert math.isclose(worst, max(0.0, -pnl.min()), abs_tol=1e-9)
+
+
+@settings(max_examples=500)
+@given(
+    raw=st.lists(
+        st.tuples(
+            st.sampled_from("CP"),
+            st.floats(1, 200, allow_nan=False).map(lambda x: round(x * 2) / 2),
+            st.sampled_from(["BUY", "SELL"]),
+            st.integers(1, 2),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    debit=st.floats(-5, 5, allow_nan=False),
+    price=st.floats(0, 400, allow_nan=False),
+)
+def test_the_scalar_pnl_is_the_vector_pnl_to_the_bit(
+    raw: list[tuple[str, float, str, int]], debit: float, price: float
+) -> None:
+    legs = [Leg(OptionContract("X", date(2026, 1, 16), k, r), a, q) for r, k, a, q in raw]  # type: ignore[arg-type]
+    assert pnl_at_price(legs, debit, price) == float(
+        pnl_at_expiry(legs, debit, np.array([price]))[0]
+    )
