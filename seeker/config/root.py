@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, create_model, field_validator
 
@@ -38,9 +38,12 @@ from seeker.core.universe import ListingConfig, listings_from_config
 
 
 class RuntimeConfig(StrictModel):
-    """Mechanics: where journals go (defaults allowed)."""
+    """Mechanics: where journals go and how DECISION lines are written (defaults allowed)."""
 
     log_dir: str = "logs"
+    decision_lines: Literal["compact", "full"] = "compact"
+    """``compact``: the regime and the strategy's rule written once and referenced (see
+    ``seeker.core.decision_lines``); ``full``: every DECISION line carries them."""
 
 
 class StrategiesConfig(StrictModel):

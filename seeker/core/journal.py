@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from seeker.core.decision_lines import REGIMES_FILE, expand_decisions, load_regimes
+
 log = logging.getLogger(__name__)
 
 EVENT_FILES: dict[str, str] = {
@@ -41,6 +43,8 @@ EVENT_FILES: dict[str, str] = {
     "ORDER_STATUS": "trades.jsonl",
     "RISK": "risk_events.jsonl",
     "DECISION": "decisions.jsonl",
+    "REGIME": "regimes.jsonl",
+    "STRATEGY": "decisions.jsonl",
     "CONFIDENCE": "analysis.jsonl",
     "POST_TRADE": "analysis.jsonl",
     "SHADOW": "analysis.jsonl",
@@ -48,7 +52,7 @@ EVENT_FILES: dict[str, str] = {
 }
 """Which file each event kind goes to."""
 
-DERIVED_FILES = frozenset({"decisions.jsonl", "analysis.jsonl"})
+DERIVED_FILES = frozenset({"decisions.jsonl", "analysis.jsonl", "regimes.jsonl"})
 """Files of derived lines: flushed at every write, fsynced at most every DERIVED_SYNC_SECONDS."""
 
 DERIVED_SYNC_SECONDS = 1.0
@@ -285,18 +289,27 @@ def read_events(
     """Return the lines of one journal folder, optionally only some events, in file order.
 
     FILL lines of single legs (``kind: "leg"``, written beside each combo fill) are left out
-    unless `legs` is True: every figure is derived from the combo fills.
+    unless `legs` is True: every figure is derived from the combo fills. DECISION lines come in
+    the full shape (compact ones are expanded, see ``seeker.core.decision_lines``).
     """
     wanted = set(events) if events is not None else set(EVENT_FILES)
     files = sorted({EVENT_FILES[e] for e in wanted})
     out: list[dict[str, Any]] = []
     for filename in files:
+        lines: Iterable[dict[str, Any]] = read_jsonl(folder / filename)
+        if filename == EVENT_FILES["DECISION"]:
+            lines = expand_decisions(lines, regimes_of(folder.parent), keep_refs=True)
         out.extend(
             line
-            for line in read_jsonl(folder / filename)
+            for line in lines
             if line.get("event") in wanted and (legs or line.get("kind") != "leg")
         )
     return out
+
+
+def regimes_of(root: Path) -> dict[str, Mapping[str, Any]]:
+    """Return the regimes the process journaled under `root`, by reference (compact DECISIONs)."""
+    return load_regimes(read_jsonl(root / SYSTEM_FOLDER / REGIMES_FILE))
 
 
 def strategy_folders(root: Path, shadow: bool = True) -> list[str]:

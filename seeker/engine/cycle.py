@@ -202,6 +202,7 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
     # -- lifecycle -----------------------------------------------------------------------------
     def setup(self) -> None:
         """Rebuild positions from the journal and hold their risk in the Risk Guard."""
+        self.decisions.announce()
         opened = self.adoption.rebuild()
         self.publish()
         self.services.emit(f"{self.name}: started, {opened} open position(s) from the journal")

@@ -8,6 +8,7 @@ from typing import Any
 
 from seeker.agents.regime import Regime
 from seeker.agents.verdict import BlockedBy, Verdict
+from seeker.core.decision_lines import REGIME_AGENT, STRATEGY_EVENT, compact_regime_verdict
 from seeker.core.models import Chain, Listing
 from seeker.core.structures import Setup
 from seeker.engine.context import StrategyContext
@@ -15,12 +16,21 @@ from seeker.engine.ids import IdSequence
 
 
 class DecisionLog:
-    """Queue DECISION lines of a scan and write them with one fsync."""
+    """Queue DECISION lines of a scan and write them together (compact or full shape)."""
 
     def __init__(self, ctx: StrategyContext, ids: IdSequence) -> None:
         self.ctx = ctx
         self.ids = ids
         self._pending: list[dict[str, Any]] = []
+        self.compact = ctx.settings.runtime.decision_lines == "compact"
+
+    def announce(self) -> None:
+        """Write the STRATEGY line the compact DECISION lines of this run refer to."""
+        if self.compact:
+            ctx = self.ctx
+            ctx.journal.write(
+                STRATEGY_EVENT, strategy=ctx.name, regime_rule=ctx.config.regime.as_dict()
+            )
 
     def decide(
         self,
@@ -49,6 +59,16 @@ class DecisionLog:
         binding = None
         if refusing is not None:
             binding = refusing.details.get("binding") or refusing.agent
+        journaled = [v.as_dict() for v in verdicts]
+        shape: dict[str, Any]
+        ref = ctx.services.regime_reference(regime) if self.compact and regime is not None else None
+        if ref is not None:
+            journaled = [
+                compact_regime_verdict(v) if v["agent"] == REGIME_AGENT else v for v in journaled
+            ]
+            shape = {"regime_ref": ref}
+        else:
+            shape = {"regime": regime.as_dict() if regime is not None else None}
         self._pending.append(
             ctx.journal.record(
                 "DECISION",
@@ -60,10 +80,10 @@ class DecisionLog:
                 blocked_by=blocked_by,
                 binding=binding,
                 position_id=position_id,
-                regime=regime.as_dict() if regime is not None else None,
+                **shape,
                 setup=setup.describe() if setup is not None else None,
                 features=features,
-                verdicts=[v.as_dict() for v in verdicts],
+                verdicts=journaled,
                 market_data=ctx.services.broker.market_data_type(),
                 shadow=ctx.shadow,
             )

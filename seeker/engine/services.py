@@ -20,7 +20,8 @@ from seeker.core.broker import Broker
 from seeker.core.calendar import MarketCalendars
 from seeker.core.clock import Clock, SimClock
 from seeker.core.commissions import Commissions
-from seeker.core.journal import SYSTEM_FOLDER, Journal, strategy_folders
+from seeker.core.decision_lines import REGIME_EVENT, regime_ref
+from seeker.core.journal import SYSTEM_FOLDER, Journal, regimes_of, strategy_folders, to_jsonable
 from seeker.core.models import DailyHistory, DataUnavailable, Listing
 from seeker.engine.reconcile import mismatches
 
@@ -48,6 +49,9 @@ class Services:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _histories: dict[str, tuple[date, DailyHistory]] = field(default_factory=dict)
     _regimes: dict[str, tuple[date, Regime | str]] = field(default_factory=dict)
+    _regime_refs: dict[int, str] = field(default_factory=dict)
+    """The journaled reference of each regime classified by this process (by object id)."""
+    _journaled_regimes: dict[str, Mapping[str, Any]] | None = None
     _history_lock: threading.Lock = field(default_factory=threading.Lock)
     recent: deque[tuple[str, dict[str, Any]]] = field(default_factory=lambda: deque(maxlen=300))
     """The latest journal lines of every journal, newest last (for the dashboard)."""
@@ -115,9 +119,27 @@ class Services:
             result = str(exc)
         with self._history_lock:
             self._regimes[listing_id] = (today, result)
+            if not isinstance(result, str) and self.config.runtime.decision_lines == "compact":
+                self._journal_regime(result)
         if isinstance(result, str):
             raise DataUnavailable(result)
         return result
+
+    def _journal_regime(self, regime: Regime) -> None:
+        """Write a REGIME line the compact DECISION lines refer to (under the history lock)."""
+        if self._journaled_regimes is None:
+            self._journaled_regimes = regimes_of(self.log_root)
+        measures = to_jsonable(regime.as_dict())
+        ref = regime_ref(measures, self._journaled_regimes)
+        self._regime_refs[id(regime)] = ref
+        if ref not in self._journaled_regimes:
+            self._journaled_regimes[ref] = measures
+            self.journal(SYSTEM_FOLDER).write(REGIME_EVENT, ref=ref, regime=measures)
+
+    def regime_reference(self, regime: Regime) -> str | None:
+        """Return the journaled reference of a regime this process classified (None: unknown)."""
+        with self._history_lock:
+            return self._regime_refs.get(id(regime))
 
     def _classify(self, listing_id: str, today: date) -> Regime:
         cfg = self.config.regime

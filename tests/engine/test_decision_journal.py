@@ -1,0 +1,54 @@
+"""The compact DECISION journal loses nothing: the same run journaled in full and compact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seeker.config.loading import validate_config
+from seeker.core.decision_lines import expand_decisions
+from seeker.core.journal import read_events, read_jsonl, regimes_of, to_json_line
+from seeker.engine.runner import run_strategies
+from seeker.engine.wiring import build_sim_services
+from tests.support import ROOT, shipped, small, strategy_config_models
+
+NAMES = ["iron_condor", "broken_wing_butterfly"]
+
+
+def _run(tmp_path: Path, detail: str) -> Path:
+    data = small(shipped())
+    data["strategies"]["enabled"] = NAMES
+    data["runtime"] = {"decision_lines": detail}
+    cfg = validate_config(data, strategy_config_models(), ROOT / "config")
+    logs = tmp_path / detail
+    services = build_sim_services(cfg, logs, days=12, emit=lambda _m: None)
+    try:
+        run_strategies(services, NAMES, tick_seconds=0.05)
+    finally:
+        services.broker.close()
+        services.close_journals()
+    return logs
+
+
+def test_every_compact_decision_rebuilds_to_the_full_line(tmp_path: Path) -> None:
+    full, compact = _run(tmp_path, "full"), _run(tmp_path, "compact")
+    assert not (full / "_seeker" / "regimes.jsonl").exists()
+    regimes = regimes_of(compact)
+    assert regimes, "the compact run journaled no regime"
+    for name in NAMES:
+        want = [to_json_line(x) for x in read_jsonl(full / name / "decisions.jsonl")]
+        raw = list(read_jsonl(compact / name / "decisions.jsonl"))
+        assert raw[0]["event"] == "STRATEGY" and "regime_rule" in raw[0]
+        assert all("regime" not in x for x in raw if x["event"] == "DECISION")
+        got = [to_json_line(x) for x in expand_decisions(raw, regimes)]
+        assert len(want) > 20 and got == want
+        # readers get the full shape
+        read = [to_json_line(x) for x in read_events(compact / name, ["DECISION"])]
+        assert read == want
+        # the rest of the journal is the same
+        for other in ("trades.jsonl", "analysis.jsonl", "risk_events.jsonl"):
+            a, b = full / name / other, compact / name / other
+            assert a.exists() == b.exists()
+            assert not a.exists() or a.read_bytes() == b.read_bytes()
+    size = sum(p.stat().st_size for p in compact.rglob("*.jsonl"))
+    size_full = sum(p.stat().st_size for p in full.rglob("*.jsonl"))
+    assert size < size_full
