@@ -7,11 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from seeker.core.journal import JsonlWriter
+from seeker.core.journal import JsonlWriter, to_jsonable
 from seeker.engine.lifecycle import Strategy
 from seeker.web import api, control, live, pages, spec_api
 from seeker.web.journals import JournalCache
@@ -21,6 +24,12 @@ from seeker.web.settings import LOOPBACK_HOSTS, WebSettings
 from seeker.web.strategy_facts import strategy_facts
 
 HERE = Path(__file__).parent
+
+
+async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """Return a 422 whose errors name each field (a NaN given shows as null, never as NaN)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return JSONResponse({"detail": to_jsonable(jsonable_encoder(errors))}, status_code=422)
 
 
 def create_app(settings: WebSettings, registry: dict[str, type[Strategy]]) -> FastAPI:
@@ -59,6 +68,7 @@ def create_app(settings: WebSettings, registry: dict[str, type[Strategy]]) -> Fa
     if settings.loopback:
         hosts = [*LOOPBACK_HOSTS, "[::1]"]
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(spec_api.router)
     app.include_router(api.router)
