@@ -27,8 +27,15 @@ def make_journals(folder: Path) -> tuple[Path, Path]:
     config = write_config(folder, small(shipped()))
     logs = folder / "logs"
     res = seeker(
-        "run", "--days", str(RUN_DAYS), "--no-dashboard", "--config", str(config),
-        "--log-dir", str(logs), cwd=folder,
+        "run",
+        "--days",
+        str(RUN_DAYS),
+        "--no-dashboard",
+        "--config",
+        str(config),
+        "--log-dir",
+        str(logs),
+        cwd=folder,
     )
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     return config, logs

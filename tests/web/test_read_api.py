@@ -99,8 +99,9 @@ def test_the_summary_is_seeker_summarys_report(client: Any, journals: tuple[Path
 
 
 def test_the_journal_filters_as_seeker_journal(client: Any, journals: tuple[Path, Path]) -> None:
-    res = client.get("/api/journal", params={"outcome": "no_trade", "blocked_by": "regime",
-                                             "limit": 50})
+    res = client.get(
+        "/api/journal", params={"outcome": "no_trade", "blocked_by": "regime", "limit": 50}
+    )
     items = res.json()["items"]
     flt = JournalFilter(outcome="no_trade", blocked_by="regime")
     expected = select(journals[1], flt, 50)

@@ -79,7 +79,9 @@ def test_a_decision_uses_the_v1_rules_on_the_journaled_regime_and_is_journaled(
     assert body["regime"]["labels"] == regime.labels()
     assert body["regime"]["source"]["decision_id"] == line["decision_id"]
     facts = client.app.state.facts
-    fits = [n for n in body["actions"] if select(n, facts[n].rule, regime, facts[n].side_of).allowed]
+    fits = [
+        n for n in body["actions"] if select(n, facts[n].rule, regime, facts[n].side_of).allowed
+    ]
     assert body["chosen"] == (fits[0] if fits else None)
     assert [v["allowed"] for v in body["verdicts"]] == [n in fits for n in body["actions"]]
     # the confidence is the dashboard's score of these figures
@@ -102,9 +104,19 @@ def test_the_confidence_is_the_confidence_agents_score(client: Any) -> None:
     cfg = client.app.state.settings.config.confidence
     expected = confidence(
         ConfidenceInputs(
-            dte=10, short_deltas=(0.28,), spot=1.8, short_strikes=(0.0,), atr=1.0,
-            iv_rank=62.0, aligned_with_high_ivr=facts.sells_premium, pnl_unit=0.2, credit=1.0,
-            position_gamma=-0.1, multiplier=1, max_loss=1.0, next_event=("event", 6),
+            dte=10,
+            short_deltas=(0.28,),
+            spot=1.8,
+            short_strikes=(0.0,),
+            atr=1.0,
+            iv_rank=62.0,
+            aligned_with_high_ivr=facts.sells_premium,
+            pnl_unit=0.2,
+            credit=1.0,
+            position_gamma=-0.1,
+            multiplier=1,
+            max_loss=1.0,
+            next_event=("event", 6),
             manage_dte=facts.manage_dte,
         ),
         cfg,
@@ -209,13 +221,18 @@ def test_risk_evaluate_allows_a_trade_within_every_cap(client: Any) -> None:
     ("over", "cap"),
     [
         ({"proposed_risk_pct": 11.0}, "per_trade"),
-        ({"portfolio_risk_pct": 22.0, "sector_risk_pct": 0.0, "corr_cluster_risk_pct": 0.0}, "portfolio"),
+        (
+            {"portfolio_risk_pct": 22.0, "sector_risk_pct": 0.0, "corr_cluster_risk_pct": 0.0},
+            "portfolio",
+        ),
         ({"portfolio_risk_pct": 20.0, "sector_risk_pct": 30.0}, "sector"),
         ({"portfolio_risk_pct": 20.0, "corr_cluster_risk_pct": 40.0}, "cluster"),
         ({"proposed_risk_pct": 3.0, "underlying_risk_pct": 10.0}, "underlying"),
     ],
 )
-def test_risk_evaluate_names_the_cap_that_binds(client: Any, over: dict[str, float], cap: str) -> None:
+def test_risk_evaluate_names_the_cap_that_binds(
+    client: Any, over: dict[str, float], cap: str
+) -> None:
     res = client.post("/risk/evaluate", json={**RISK_OK, **over})
     assert res.status_code == 200
     body = res.json()
