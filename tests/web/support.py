@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -82,3 +88,75 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def serve_process(
+    config: Path, logs: Path, port: int, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start `seeker serve` on 127.0.0.1:`port` in a subprocess, with the test token."""
+    environ = {**os.environ, "SEEKER_WEB_TOKEN": TOKEN, **(env or {})}
+    cmd = [sys.executable, "-m", "seeker", "serve", "--port", str(port), "--log-dir", str(logs)]
+    if "CONFIG_PATH" not in environ:
+        cmd += ["--config", str(config)]
+    return subprocess.Popen(
+        [*cmd, "--poll", "0.3", *extra],
+        cwd=config.parent,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def run_process(config: Path, logs: Path, speed: float) -> subprocess.Popen[str]:
+    """Start `seeker run` (all enabled strategies, no dashboard) at `speed` in a subprocess."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seeker",
+            "run",
+            "--no-dashboard",
+            "--config",
+            str(config),
+            "--log-dir",
+            str(logs),
+            "--speed",
+            str(speed),
+        ],
+        cwd=config.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_ready(base: str, proc: subprocess.Popen[str], seconds: float = 30.0) -> None:
+    """Wait until the server at `base` answers /health (fail with its output if it died)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"seeker serve exited with {proc.returncode}: {out[-3000:]}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"seeker serve did not answer on {base} within {seconds:g} s")
+
+
+def stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM, seconds: float = 30.0) -> int:
+    """Signal a process we started and return its exit code (killed if it hangs)."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"{proc.args} did not stop within {seconds:g} s") from None
+    return int(proc.returncode)
