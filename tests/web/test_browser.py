@@ -1,4 +1,4 @@
-"""The dashboard in a real browser: Playwright driving Debian's Chromium (`apt-get install chromium`).
+"""The dashboard in a real browser: Playwright driving Debian's Chromium (apt-get install chromium).
 
 One server over the journals of a finished run (the page must match them exactly), one beside a
 running simulated `seeker run` (the page must update by itself).
@@ -7,6 +7,7 @@ running simulated `seeker run` (the page must update by itself).
 from __future__ import annotations
 
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,15 +97,9 @@ def live(
         yield base, logs
     finally:
         stop(server)
-        code = stop(runner, seeker_sigint(), 60)
+        code = stop(runner, signal.SIGINT, 60)
         assert code == 0, runner.stderr.read() if runner.stderr else ""
         shutil.rmtree(logs.parent, ignore_errors=True)
-
-
-def seeker_sigint() -> int:
-    import signal
-
-    return int(signal.SIGINT)
 
 
 def test_the_page_loads_and_its_cards_match_the_journal(

@@ -1,4 +1,4 @@
-"""`seeker serve` as a real server: uvicorn on 127.0.0.1, live events, signals, the Docker command."""
+"""`seeker serve` as a real server: uvicorn on 127.0.0.1, live events, signals, Docker's command."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def served(journals: tuple[Path, Path]) -> Iterator[tuple[str, Path]]:
 
 
 def test_the_server_answers_on_loopback_and_streams_updates(served: tuple[str, Path]) -> None:
-    base, logs = served
+    base, _ = served
     assert httpx.get(f"{base}/health").json()["feature_dim"] == 8
     update = first_update(base)
     assert update["version"] == 1 and update["running"] is False
