@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,32 +104,3 @@ def test_sigterm_stops_the_server_with_exit_code_0(journals: tuple[Path, Path]) 
     out = proc.stdout.read() if proc.stdout else ""
     assert "seeker serve: stopped" in out
     assert "test-token" not in out  # the token is never logged
-
-
-def test_the_docker_command_serves_and_runs_then_stops_both(journals: tuple[Path, Path]) -> None:
-    """The image's command, outside a container: CONFIG_PATH, --host 0.0.0.0, --run."""
-    config, logs = journals
-    port = free_port()
-    proc = serve_process(
-        config, logs, port, "--host", "0.0.0.0", "--run", env={"CONFIG_PATH": str(config)}
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
-        deadline = time.monotonic() + 60
-        status: dict[str, object] = {}
-        while time.monotonic() < deadline:
-            status = httpx.get(f"{base}/api/status").json()
-            if status.get("alive"):
-                break
-            time.sleep(0.5)
-        assert status.get("alive") is True, status
-        runner_pid = int(str(status["pid"]))
-        assert runner_pid != proc.pid
-    finally:
-        code = stop(proc, signal.SIGTERM, 60)
-    assert code == 0
-    final = json.loads((logs / "_seeker" / "status.json").read_text())
-    assert final["running"] is False and final["note"] == "SIGTERM"
-    with pytest.raises(ProcessLookupError):
-        os.kill(runner_pid, 0)
