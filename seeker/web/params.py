@@ -152,6 +152,8 @@ def preview(
         out.changes.append(Change(key, current[key], value))
     if out.problems:
         return out
+    if out.changes:
+        _anchor_paths(doc, source, base_dir, current, out)
     out.text = tomlkit.dumps(doc)
     try:
         validate_config(tomllib.loads(out.text), strategy_models, base_dir)
@@ -171,6 +173,34 @@ def preview(
         )
     )
     return out
+
+
+def _anchor_paths(
+    doc: tomlkit.TOMLDocument,
+    source: Path,
+    base_dir: Path,
+    current: Mapping[str, Any],
+    out: Preview,
+) -> None:
+    """Make relative file paths absolute when the new file lives in another folder.
+
+    A relative path in the config is relative to the config's own folder; written elsewhere
+    (a read-only config folder, as in Docker) it would point nowhere. Each value that names an
+    existing file relative to `source`'s folder is rewritten to that file's absolute path, and
+    the change is listed with the others.
+    """
+    folder = source.resolve().parent
+    if folder == base_dir.resolve():
+        return
+    edited = {c.key for c in out.changes}
+    for key, value in current.items():
+        if key in edited or not isinstance(value, str) or not value or Path(value).is_absolute():
+            continue
+        target = folder / value
+        if target.is_file():
+            table, name = key.split(".", 1)
+            doc[table][name] = str(target)  # type: ignore[index]
+            out.changes.append(Change(key, value, str(target)))
 
 
 def new_path(source: Path, edits_dir: Path, now: datetime) -> Path:

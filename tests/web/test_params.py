@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +111,28 @@ def test_parse_value_never_returns_a_value_of_another_type(text: str) -> None:
             assert type(value) is type(current)
         else:
             assert problem.startswith("k: ")
+
+
+def test_written_elsewhere_relative_paths_are_made_absolute(
+    journals: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A read-only config folder (Docker): the new file goes to another folder and still loads."""
+    config, logs = journals
+    elsewhere = tmp_path / "edits"
+    settings = replace(settings_for(config, logs), edits_dir=elsewhere)
+    with client_for(settings) as c:
+        edits = {"risk.max_sector_pct": "35"}
+        res = c.post("/parameters/preview", json={"edits": edits})
+        assert res.status_code == 200, res.text
+        digest = res.text.split('data-digest="')[1].split('"')[0]
+        res = c.post("/parameters/write", json={"edits": edits, "digest": digest}, headers=AUTH)
+        assert res.status_code == 200, res.text
+    (written,) = elsewhere.glob("*.toml")
+    cfg = load_config(written, strategy_config_models())
+    assert cfg.events.macro_file == config.parent / "events" / "macro.csv"
+    (line,) = read_jsonl(logs / "_web" / "config_edits.jsonl")
+    assert {c["key"] for c in line["changes"]} == {
+        "risk.max_sector_pct",
+        "events.macro_file",
+        "events.earnings_file",
+    }
