@@ -13,7 +13,9 @@ payload's figures: ``dte`` (days), ``short_delta`` (|Δ| of the most exposed sho
 0..1), ``theta_captured`` (share of the entry credit earned, 0.5 = 50 %), ``event_buffer``
 (sessions to the next event; a fraction counts as the whole sessions before it) and
 ``gamma_risk`` (the loss a one-ATR move costs through gamma, over the max loss). It is scored for
-the chosen strategy (its premium stance and manage DTE), else for the first enabled one.
+the chosen strategy (its premium stance and manage DTE), else for the first enabled one; a
+strategy that states no manage DTE is scored with 0 there, which only moves the DTE badge (it
+turns worrying at expiry), never the score.
 """
 
 from __future__ import annotations
