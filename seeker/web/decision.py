@@ -31,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from seeker.agents.confidence import ConfidenceConfig, ConfidenceInputs, confidence
 from seeker.agents.regime import LABELS, Regime
 from seeker.agents.selection import select
-from seeker.core.journal import strategy_folders
+from seeker.core.decision_lines import REGIMES_FILE
+from seeker.core.journal import SYSTEM_FOLDER, strategy_folders
 from seeker.ui.journal_view import parse_ts, read_raw, tail_lines
 from seeker.web.strategy_facts import StrategyFacts
 
@@ -107,7 +108,7 @@ def latest_regime(root: Path, listing: str | None) -> tuple[Regime, dict[str, An
     def consider(line: Mapping[str, Any]) -> None:
         nonlocal best
         raw = line.get("regime")
-        if line.get("event") != "DECISION" or not isinstance(raw, Mapping):
+        if line.get("event") not in ("DECISION", "REGIME") or not isinstance(raw, Mapping):
             return
         if listing is not None and raw.get("listing_id") != listing:
             return
@@ -116,12 +117,17 @@ def latest_regime(root: Path, listing: str | None) -> tuple[Regime, dict[str, An
         if regime is not None and (best is None or ts > best[0]):
             best = (ts, regime, dict(line))
 
+    # compact journals write each regime once, in _seeker/regimes.jsonl; full ones in DECISIONs
+    for line in tail_lines(root / SYSTEM_FOLDER / REGIMES_FILE, REGIME_TAIL_BYTES):
+        consider(line)
     folders = [f for f in strategy_folders(root)]
     for folder in folders:
         for line in tail_lines(root / folder / "decisions.jsonl", REGIME_TAIL_BYTES):
             consider(line)
     if best is None and listing is not None:
         needle = f'"listing_id":"{listing}"'.encode()
+        for _, line in read_raw(root / SYSTEM_FOLDER / REGIMES_FILE, needle):
+            consider(line)
         for folder in folders:
             for _, line in read_raw(root / folder / "decisions.jsonl", needle):
                 consider(line)
@@ -168,7 +174,7 @@ def decide(
     if found is None:
         where = f" for {listing}" if listing else ""
         reason = (
-            f"no regime known{where}: no DECISION line with a regime under {root}/ "
+            f"no regime known{where}: no regime journaled under {root}/ "
             "(run `seeker run` first); nothing chosen"
         )
     else:
@@ -179,9 +185,9 @@ def decide(
             "labels": regime.labels(),
             "summary": regime.summary(),
             "source": {
-                "decision_id": line.get("decision_id"),
-                "strategy": line.get("strategy"),
-                "ts": line.get("ts"),
+                key: line[key]
+                for key in ("event", "ref", "decision_id", "strategy", "ts")
+                if line.get(key) is not None
             },
         }
         for name in actions:

@@ -77,7 +77,9 @@ def test_a_decision_uses_the_v1_rules_on_the_journaled_regime_and_is_journaled(
     # the regime is the newest one journaled, and the choice is select() on it
     regime, line = latest_regime(journals[1], None)  # type: ignore[misc]
     assert body["regime"]["labels"] == regime.labels()
-    assert body["regime"]["source"]["decision_id"] == line["decision_id"]
+    source = body["regime"]["source"]
+    assert source["event"] == line["event"] and source["ts"] == line["ts"]
+    assert source.get("ref") == line.get("ref")  # a REGIME line of the compact journal
     facts = client.app.state.facts
     fits = [
         n for n in body["actions"] if select(n, facts[n].rule, regime, facts[n].side_of).allowed
