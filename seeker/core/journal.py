@@ -2,7 +2,9 @@
 
 Files under ``<log_dir>/<strategy>/``: ``trades.jsonl`` (ORDER, FILL, ORDER_STATUS),
 ``risk_events.jsonl`` (RISK), ``decisions.jsonl`` (DECISION) and ``analysis.jsonl`` (CONFIDENCE,
-POST_TRADE, SHADOW); the process itself writes RUN lines to ``_seeker/runs.jsonl``. Every line is
+POST_TRADE, SHADOW); the process itself writes RUN lines to ``_seeker/runs.jsonl``, the account's
+EQUITY and LIMIT lines to ``_seeker/account.jsonl`` and a person's commands (CONTROL) to
+``_seeker/control.jsonl``. Every line is
 one JSON object with ``event`` and ``ts`` (ISO 8601 with zone). Every write is flushed and fsynced
 before it returns; several lines of one step can be written with one fsync. A torn last line (a
 crash mid-write) is skipped with a warning when read, never fatal.
@@ -37,6 +39,9 @@ EVENT_FILES: dict[str, str] = {
     "POST_TRADE": "analysis.jsonl",
     "SHADOW": "analysis.jsonl",
     "RUN": "runs.jsonl",
+    "EQUITY": "account.jsonl",
+    "LIMIT": "account.jsonl",
+    "CONTROL": "control.jsonl",
 }
 """Which file each event kind goes to."""
 
