@@ -38,7 +38,8 @@ from seeker.agents.account import (
 )
 from seeker.core.calendar import MARKET_TZ
 from seeker.core.journal import SYSTEM_FOLDER, Journal
-from seeker.core.models import BrokerUnavailable, DataUnavailable
+from seeker.core.margin import MarginBroker
+from seeker.core.models import BrokerUnavailable, ComboOrder, DataUnavailable, Leg, order_ref
 
 if TYPE_CHECKING:
     from seeker.engine.services import Services
@@ -100,6 +101,11 @@ class AccountWatch:
         self._problem: str | None = None
         self._noted_problem: str | None = None
         self._closes: dict[str, list[CloseRequest]] = {}
+        if self.cfg.funding == "margin" and not isinstance(services.broker, MarginBroker):
+            raise ValueError(
+                f'limits.funding = "margin" needs a broker that reports margin (IBKR); '
+                f'the {services.broker.kind} broker has none: use funding = "cash"'
+            )
         if self.limits.state.basis is not None:
             self._apply_basis(self.limits.state.basis)
 
@@ -246,6 +252,35 @@ class AccountWatch:
         if not math.isfinite(figures.cash_for_risk):
             raise DataUnavailable("the account's cash is not a number")
         return figures.cash_for_risk
+
+    def margin_problem(
+        self,
+        strategy: str,
+        position_id: str,
+        listing_id: str,
+        legs: tuple[Leg, ...],
+        qty: int,
+        limit: float,
+    ) -> str | None:
+        """Return why the broker's margin cannot carry an opening (funding = "margin"), or None.
+
+        The broker's what-if is asked for the order at its worst limit; no figure is a refusal.
+        """
+        broker = self.services.broker
+        if self.cfg.funding != "margin" or not isinstance(broker, MarginBroker):
+            return None
+        ref = order_ref(strategy, position_id, "open")
+        try:
+            impact = broker.what_if(ComboOrder(ref, listing_id, legs, qty, limit))
+        except (DataUnavailable, BrokerUnavailable) as exc:
+            return f"the broker's margin for this order is unknown: {exc}"
+        if impact.excess_after < 0:
+            return (
+                f"margin: after this order the initial margin {impact.init_margin_after:,.2f} "
+                f"{impact.currency} would exceed the equity with loan "
+                f"{impact.equity_with_loan_after:,.2f} by {-impact.excess_after:,.2f}"
+            )
+        return None
 
     def take_closes(self, strategy: str) -> list[CloseRequest]:
         """Return and forget the close requests waiting for a strategy."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from seeker.core.broker import ConnectionState
 from seeker.core.models import DataUnavailable
 from seeker.core.positions import Position
 from seeker.engine.closing import Closer
@@ -39,8 +40,14 @@ class Interventions:
         self._stopped: str | None = None
 
     def entries_allowed(self) -> bool:
-        """Return True when the strategy may open positions; journal when that changes."""
+        """Return True when the strategy may open positions; journal when that changes.
+
+        While the broker is disconnected the entry scanner stops entries itself and says so
+        (``broker_disconnected``); the account is not asked then.
+        """
         ctx = self.ctx
+        if ctx.services.broker.connection_state() != ConnectionState.CONNECTED:
+            return True
         reason = ctx.services.account.entry_block(ctx.name, ctx.shadow)
         if reason != self._stopped:
             if reason is None:

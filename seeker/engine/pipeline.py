@@ -278,6 +278,12 @@ class EntryPipeline:
         except DataUnavailable as exc:
             return refuse("account", f"the account's cash is unknown: {exc}")
         pid = self.ids.position_id(now, commit=False)
+        if not ctx.shadow:  # a margin account: the broker's what-if must carry the order
+            problem = ctx.services.account.margin_problem(
+                ctx.name, pid, listing.listing_id, setup.legs, max_qty, ladder[-1]
+            )
+            if problem:
+                return refuse("account", problem)
         verdict, qty = ctx.guard.reserve(
             pid, ctx.name, listing.listing_id, listing.symbol, listing.sector, risk_by_qty, cash
         )

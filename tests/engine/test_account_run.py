@@ -136,8 +136,9 @@ def test_stop_entries_lets_exits_keep_firing(tmp_path: Path) -> None:
 
 
 def test_the_caps_follow_the_equity_basis_and_the_audit_uses_them(tmp_path: Path) -> None:
-    cfg = config(max_drawdown_pct=50.0, daily_loss_pct=100.0)
-    assert cfg.limits.capital_basis == "lower_of_capital_and_equity"
+    cfg = config(
+        capital_basis="lower_of_capital_and_equity", max_drawdown_pct=50.0, daily_loss_pct=100.0
+    )
     logs = tmp_path / "logs"
     assert run(cfg, logs, 15).stopped_cleanly
     marks = lines(logs, "EQUITY")
