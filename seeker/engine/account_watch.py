@@ -8,8 +8,11 @@ caps' basis), and lets the limits trip. It journals, in ``_seeker/account.jsonl`
 
 * one **EQUITY** line per distinct measurement — each poll time at least once, again at the same
   time when a fill changed cash or positions — with the figures, the peak, the drawdown, the
-  day's P&L, the caps' basis and the limits tripped: the account's equity curve;
-* one **LIMIT** line per trip or reset, with the equity figures.
+  day's P&L, the caps' basis and the limits tripped: the account's equity curve. They are derived
+  lines, written in batches (one fsync) at each new session, before any LIMIT line, every
+  ``EQUITY_BATCH`` lines and when the run stops (:meth:`AccountWatch.flush`): a crash may lose
+  the marks of the session under way, never a trip;
+* one **LIMIT** line per trip or reset, with the equity figures, written at once.
 
 The broker is never called with the watch's lock held (a broker thread may journal, and the
 journal's observers take the lock). A measurement that cannot be made (a held contract without a
@@ -48,6 +51,9 @@ log = logging.getLogger(__name__)
 
 ACCOUNT_STATE_FILE = Path(SYSTEM_FOLDER) / "account_state.json"
 """Where the limits' state survives restarts (peak, session reference, trips, holds)."""
+
+EQUITY_BATCH = 64
+"""EQUITY lines kept before they are written together."""
 
 ERROR_STATUSES = frozenset({"rejected"})
 """ORDER_STATUS values the errors failsafe counts."""
@@ -101,13 +107,15 @@ class AccountWatch:
         self._problem: str | None = None
         self._noted_problem: str | None = None
         self._closes: dict[str, list[CloseRequest]] = {}
+        self._pending: list[dict[str, Any]] = []
         if self.cfg.funding == "margin" and not isinstance(services.broker, MarginBroker):
             raise ValueError(
                 f'limits.funding = "margin" needs a broker that reports margin (IBKR); '
                 f'the {services.broker.kind} broker has none: use funding = "cash"'
             )
-        if self.limits.state.basis is not None:
-            self._apply_basis(self.limits.state.basis)
+        basis = self.limits.state.basis  # a restart within a session keeps that session's caps
+        if basis is not None and self.cfg.capital_basis != "capital":
+            self._apply_basis(min(basis, services.config.account.capital))
 
     @property
     def journal(self) -> Journal:
@@ -123,7 +131,7 @@ class AccountWatch:
         broker = self.services.broker
         try:
             snapshot = broker.account()
-            held = tuple(sorted((p.contract.key, p.qty, p.avg_cost) for p in broker.positions()))
+            held = tuple((p.contract, p.qty, p.avg_cost) for p in broker.positions())
         except BrokerUnavailable as exc:
             raise DataUnavailable(f"broker unavailable: {exc}") from None
         key = (now, tuple(sorted(snapshot.cash.items())), held)
@@ -157,12 +165,13 @@ class AccountWatch:
             self._unknown(now, str(exc))
             return None
         with self._lock:
-            self._problem = None
+            self._problem = self._noted_problem = None
             state = self.limits.state
             before = (state.peak, state.session, state.basis, dict(state.trips))
             events: list[LimitEvent] = []
             day = now.astimezone(MARKET_TZ).date()
             if state.session != day.isoformat():
+                self.flush()
                 capital = self.services.config.account.capital
                 events += self.limits.new_session(day, figures, capital)
                 if state.basis is not None:
@@ -171,7 +180,9 @@ class AccountWatch:
             key = (now, self._key)
             if key != self._journaled:
                 self._journaled = key
-                self.journal.write("EQUITY", **self.equity_fields(figures))
+                self._pending.append(self.journal.record("EQUITY", **self.equity_fields(figures)))
+                if len(self._pending) >= EQUITY_BATCH:
+                    self.flush()
             self._journal_events(events)
             if (state.peak, state.session, state.basis, dict(state.trips)) != before:
                 self._save()
@@ -187,13 +198,22 @@ class AccountWatch:
             "tripped": sorted(state.trips),
         }
 
+    def flush(self) -> None:
+        """Write the EQUITY lines kept so far (one fsync)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+            if pending:
+                self.journal.write_many(pending)
+
     def _unknown(self, now: datetime, problem: str) -> None:
         with self._lock:
             self._problem = problem
             if problem == self._noted_problem:
                 return
             self._noted_problem = problem
-        self.journal.write("EQUITY", equity=None, problem=problem, tripped=self.tripped_names())
+            line = self.journal.record("EQUITY", equity=None, problem=problem)
+            self._pending.append(line | {"tripped": sorted(self.limits.state.trips)})
+            self.flush()
         self.services.emit(f"account: equity unknown ({problem}); no new entry until it is known")
 
     def _apply_basis(self, basis: float) -> None:
@@ -203,6 +223,7 @@ class AccountWatch:
 
     def _journal_events(self, events: Iterable[LimitEvent]) -> None:
         for e in events:
+            self.flush()
             self.journal.write(
                 "LIMIT",
                 change=e.change,

@@ -20,7 +20,9 @@ from seeker.engine.cycle import PublishedPosition
 
 T = TypeVar("T")
 
-TAIL_EVENTS = frozenset({"DECISION", "ORDER", "ORDER_STATUS", "FILL", "RISK", "POST_TRADE", "RUN"})
+TAIL_EVENTS = frozenset(
+    {"DECISION", "ORDER", "ORDER_STATUS", "FILL", "RISK", "POST_TRADE", "RUN", "LIMIT", "CONTROL"}
+)
 """Journal events the decision tail shows (CONFIDENCE lines feed the cards instead)."""
 
 

@@ -208,6 +208,9 @@ def test_pause_close_resume_flatten_a_running_seeker(
     assert not (logs / "control.sock").exists()
     res = cli("pause", cfg=cfg, logs=logs)
     assert res.returncode == 1 and "not running" in res.stderr
+    res = cli("status", cfg=cfg, logs=logs)
+    assert res.returncode == 0 and "equity: " in res.stdout
+    assert f"flatten: every strategy by {flat['user']}" in res.stdout
 
 
 def test_a_command_without_a_running_seeker_says_so(tmp_path: Path) -> None:

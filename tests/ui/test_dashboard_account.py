@@ -77,3 +77,36 @@ def test_every_frame_keeps_the_equity_and_the_footer(width: int, height: int, n:
     lines = text.splitlines()
     assert len(lines) == height and max(len(x) for x in lines) <= width
     assert re.search(r"equity 870\.00 USD", text) and lines[-1].lstrip().startswith("Ctrl+C")
+
+
+def test_account_lines_read_as_sentences_in_the_journal_views() -> None:
+    from seeker.ui.lines import describe
+
+    equity = {
+        "event": "EQUITY",
+        "equity": 870.0,
+        "equity_natural": 843.0,
+        "cash": 1097.0,
+        "currency": "USD",
+        "day_pnl": -3.2,
+        "drawdown_pct": 13.0,
+        "peak": 1000.0,
+        "tripped": ["drawdown"],
+    }
+    assert describe(equity)[0] == (
+        "equity 870.00 USD (natural 843.00), cash 1,097.00, today -3.20, drawdown 13.0 % "
+        "from 1,000.00; tripped: drawdown"
+    )
+    assert describe({"event": "EQUITY", "equity": None, "problem": "no quote"}) == (
+        "equity unknown: no quote",
+        "bold red",
+    )
+    trip = {"event": "LIMIT", "change": "trip", "limit": "drawdown", "action": "flatten"}
+    assert describe(trip | {"reason": "equity 700 …"})[0] == (
+        "drawdown TRIPPED (flatten): equity 700 …"
+    )
+    reset = {"event": "LIMIT", "change": "reset", "limit": "drawdown", "by": "alice"}
+    assert describe(reset | {"reason": "resumed by alice"})[0].startswith("drawdown reset by alice")
+    close = {"event": "CONTROL", "command": "close", "user": "bob", "ok": False}
+    line = close | {"args": {"position_id": "x", "reason": ""}, "error": "no open position 'x'"}
+    assert describe(line)[0] == "close (position_id=x) by bob: refused: no open position 'x'"
