@@ -35,6 +35,7 @@ from seeker.agents.account import (
     AccountLimits,
     Hold,
     LimitEvent,
+    LimitsState,
     load_state,
     measure,
     save_state,
@@ -43,6 +44,7 @@ from seeker.core.calendar import MARKET_TZ
 from seeker.core.journal import SYSTEM_FOLDER, Journal
 from seeker.core.margin import MarginBroker
 from seeker.core.models import BrokerUnavailable, ComboOrder, DataUnavailable, Leg, order_ref
+from seeker.engine.account_view import AccountReading, AccountView, account_status, account_view
 
 if TYPE_CHECKING:
     from seeker.engine.services import Services
@@ -57,29 +59,6 @@ EQUITY_BATCH = 64
 
 ERROR_STATUSES = frozenset({"rejected"})
 """ORDER_STATUS values the errors failsafe counts."""
-
-
-@dataclass(frozen=True)
-class AccountView:
-    """The account as a supervisor shows it (immutable): equity, today's P&L, the distance to
-    each limit ($ of further loss before it trips; 0 once tripped), what holds entries."""
-
-    currency: str
-    equity: float | None
-    equity_natural: float | None
-    day_pnl: float | None
-    daily_limit: float | None
-    daily_room: float | None
-    drawdown: float | None
-    drawdown_pct: float | None
-    drawdown_limit: float | None
-    drawdown_room: float | None
-    daily_loss_pct: float
-    max_drawdown_pct: float
-    tripped: tuple[str, ...]
-    paused: tuple[str, ...]
-    flatten: tuple[str, ...]
-    problem: str | None
 
 
 @dataclass(frozen=True)
@@ -368,69 +347,22 @@ class AccountWatch:
         with self._lock:
             return sorted(self.limits.state.trips)
 
-    def status(self) -> dict[str, Any]:
-        """Return the account's figures, limits and holds for status.json and the dashboard."""
+    def reading(self) -> AccountReading:
+        """Return a copy of what the watch knows now (a locked read, no broker call)."""
         with self._lock:
-            state = self.limits.state
-            figures = self._figures
-            out: dict[str, Any] = {
-                "equity_known": self._problem is None and figures is not None,
-                "problem": self._problem,
-                "basis": state.basis,
-                "capital_basis": self.cfg.capital_basis,
-                "funding": self.cfg.funding,
-                "limits": {
-                    "daily_loss_pct": self.cfg.daily_loss_pct,
-                    "daily_loss_action": self.cfg.daily_loss_action,
-                    "max_drawdown_pct": self.cfg.max_drawdown_pct,
-                    "max_drawdown_action": self.cfg.max_drawdown_action,
-                    "max_errors": self.cfg.max_errors,
-                    "error_window_minutes": self.cfg.error_window_minutes,
-                },
-                "trips": {k: vars(v) for k, v in state.trips.items()},
-                "paused": {k: vars(v) for k, v in state.paused.items()},
-                "flatten": {k: vars(v) for k, v in state.flatten.items()},
-            }
-            if figures is not None:
-                out["figures"] = {"ts": figures.ts, **self.equity_fields(figures)}
-            return out
+            state = LimitsState.from_dict(self.limits.state.as_dict())
+            f = self._figures
+            line = None if f is None else {"ts": f.ts, **self.equity_fields(f)}
+            return AccountReading(state, f, line, self._problem)
+
+    def status(self) -> dict[str, Any]:
+        """Return the account's figures, limits and holds for status.json."""
+        return account_status(self.reading(), self.cfg)
 
     def view(self) -> AccountView:
-        """Return what a supervisor shows of the account now (a locked read, no broker call)."""
-        with self._lock:
-            state, cfg, f = self.limits.state, self.cfg, self._figures
-            equity = None if f is None else f.equity
-            day = daily_limit = daily_room = None
-            drawdown = drawdown_pct = drawdown_limit = drawdown_room = None
-            if equity is not None and state.session_open is not None:
-                day = equity - state.session_open
-                daily_limit = state.session_open * cfg.daily_loss_pct / 100.0
-                tripped = "daily_loss" in state.trips
-                daily_room = 0.0 if tripped else max(0.0, daily_limit + day)
-            if equity is not None and state.peak:
-                drawdown = state.peak - equity
-                drawdown_pct = 100.0 * drawdown / state.peak
-                drawdown_limit = state.peak * cfg.max_drawdown_pct / 100.0
-                tripped = "drawdown" in state.trips
-                drawdown_room = 0.0 if tripped else max(0.0, drawdown_limit - drawdown)
-            return AccountView(
-                currency=self.services.config.account.capital_currency,
-                equity=equity,
-                equity_natural=None if f is None else f.equity_natural,
-                day_pnl=day,
-                daily_limit=daily_limit,
-                daily_room=daily_room,
-                drawdown=drawdown,
-                drawdown_pct=drawdown_pct,
-                drawdown_limit=drawdown_limit,
-                drawdown_room=drawdown_room,
-                daily_loss_pct=cfg.daily_loss_pct,
-                max_drawdown_pct=cfg.max_drawdown_pct,
-                tripped=tuple(sorted(state.trips)),
-                paused=tuple(sorted(state.paused)),
-                flatten=tuple(sorted(state.flatten)),
-                problem=self._problem,
-            )
+        """Return what a supervisor shows of the account now."""
+        currency = self.services.config.account.capital_currency
+        return account_view(self.reading(), self.cfg, currency)
 
     def _now(self) -> str:
         return self.services.clock.now().isoformat()

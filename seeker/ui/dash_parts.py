@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from seeker.core.calendar import MARKET_TZ
-from seeker.engine.account_watch import AccountView
+from seeker.engine.account_view import AccountView
 from seeker.ui.lines import render_line
 from seeker.ui.snapshot import Snapshot, StrategyRow, coalesce
 from seeker.ui.widgets import bar, flow

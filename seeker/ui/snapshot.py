@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from seeker.core.calendar import MARKET_TZ, MarketCalendars
-from seeker.engine.account_watch import AccountView
+from seeker.engine.account_view import AccountView
 from seeker.engine.cycle import PublishedPosition
 
 T = TypeVar("T")

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seeker.engine.account_watch import AccountView
+from seeker.engine.account_view import AccountView
 from tests.ui.test_dashboard import CALM, frame, position, snapshot
 
 
