@@ -651,6 +651,18 @@ class IbOrderRequest:
     what_if: bool = False
 
 
+@dataclass(frozen=True)
+class WhatIfMargin:
+    """The margin figures a what-if order is answered with (account currency)."""
+
+    equity_with_loan: float
+    init_before: float
+    init_after: float
+    maint_before: float
+    maint_after: float
+    commission: float
+
+
 @dataclass(slots=True)
 class FakeOrder:
     """An order the fake holds for a client, spread over backend orders ("segments")."""
@@ -845,6 +857,8 @@ class FakeTWS:
         self._last_quote_poll = 0.0
         # faults
         self._reject_next: tuple[str, str] | None = None
+        self.what_if_margin: Callable[[ComboOrder], WhatIfMargin] | None = None
+        """Answer what-if combo orders with these figures (None: refuse them, as by default)."""
         self._partial_next: int | None = None
         self._withhold = False
         self._delay = 0.0
@@ -2086,7 +2100,7 @@ class FakeTWS:
         self._max_order_id[conn.client_id] = max(
             self._max_order_id.get(conn.client_id, 0), req.order_id
         )
-        if req.what_if:  # no order exists, so no orderStatus follows
+        if req.what_if and self.what_if_margin is None:  # no order exists, no orderStatus
             self._error(
                 conn,
                 req.order_id,
@@ -2247,6 +2261,10 @@ class FakeTWS:
             invert=invert,
             lmt_price=lmt,
         )
+        if req.what_if and self.what_if_margin is not None:  # answered, never placed
+            figures = self.what_if_margin(combo)
+            conn.send(*self._open_order_fields(replace(order, status="PreSubmitted"), figures))
+            return
         self._accept(conn, order)
 
     def _place_fx(self, conn: Connection, req: IbOrderRequest) -> None:
@@ -2664,8 +2682,12 @@ class FakeTWS:
             out += [tag, value]
         return out
 
-    def _open_order_fields(self, order: FakeOrder) -> list[Wire]:
-        """Return openOrder (5) exactly as Decoder.openOrder reads it at server version 178."""
+    def _open_order_fields(
+        self, order: FakeOrder, what_if: WhatIfMargin | None = None
+    ) -> list[Wire]:
+        """Return openOrder (5) exactly as Decoder.openOrder reads it at server version 178
+        (with `what_if`: the answer to a what-if order, its margin figures filled in)."""
+        m = what_if
         req = order.request
         u = UNSET_DOUBLE
         ui = UNSET_INTEGER
@@ -2743,21 +2765,21 @@ class FakeTWS:
             False,  # deltaNeutralContract present (no conId/delta/price)
             "",  # algoStrategy (empty: no algo params)
             False,  # solicited
-            False,  # whatIf
+            m is not None,  # whatIf
             order.status,  # orderState.status
-            "",  # initMarginBefore
-            "",  # maintMarginBefore
-            "",  # equityWithLoanBefore
-            "",  # initMarginChange
-            "",  # maintMarginChange
-            "",  # equityWithLoanChange
-            "",  # initMarginAfter
-            "",  # maintMarginAfter
-            "",  # equityWithLoanAfter
-            u,  # commission
+            "" if m is None else str(m.init_before),  # initMarginBefore
+            "" if m is None else str(m.maint_before),  # maintMarginBefore
+            "" if m is None else str(m.equity_with_loan),  # equityWithLoanBefore
+            "" if m is None else str(m.init_after - m.init_before),  # initMarginChange
+            "" if m is None else str(m.maint_after - m.maint_before),  # maintMarginChange
+            "" if m is None else "0",  # equityWithLoanChange
+            "" if m is None else str(m.init_after),  # initMarginAfter
+            "" if m is None else str(m.maint_after),  # maintMarginAfter
+            "" if m is None else str(m.equity_with_loan),  # equityWithLoanAfter
+            u if m is None else m.commission,  # commission
             u,  # minCommission
             u,  # maxCommission
-            "",  # commissionCurrency
+            "" if m is None else order.contract.currency,  # commissionCurrency
             "",  # warningText
             False,  # randomizeSize
             False,  # randomizePrice

@@ -1,10 +1,16 @@
 """Risk Guard: the five caps of the spec, checked and reserved in one locked step.
 
-Per-trade and portfolio caps are percentages of capital; sector, correlation-cluster and underlying
-caps are percentages of the portfolio risk budget (capital × max_portfolio_pct). Risk is a
+Per-trade and portfolio caps are percentages of the capital basis (the reference capital, or the
+lower of it and the account's equity: ``[limits] capital_basis``); sector, correlation-cluster and
+underlying caps are percentages of the portfolio risk budget (basis × max_portfolio_pct). Risk is a
 structure's computed worst loss plus round-trip commissions, in the capital currency. A reservation
 is made before an order is sent, shrunk to what filled, and released when the position is closed,
 so committed risk can never exceed a cap at any fill, whatever the threads do.
+
+The account's cash is a sixth limit, checked in the same locked step when the caller hands it in
+(``cash_for_risk``: the cash the account would hold with no position open): every reservation
+together must fit inside it, so that cash cannot go negative however the positions end. A refusal
+for cash is the account's verdict (agent ``account``), with the figures.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from seeker.core.config_base import Pct, StrictModel
 
 EPS = 1e-9
 CAP_NAMES = ("per_trade", "portfolio", "sector", "cluster", "underlying")
+CASH = "cash"
+"""The binding name of the account's cash limit (a refusal the ``account`` agent signs)."""
 
 
 class RiskConfig(StrictModel):
@@ -121,6 +129,11 @@ class RiskGuard:
         with self._lock:
             return None if self._clusters is None else self._clusters.get(listing_id)
 
+    def set_caps(self, caps: Caps) -> None:
+        """Replace the caps (the capital basis changed); reservations held are kept as they are."""
+        with self._lock:
+            self.caps = caps
+
     # -- reservations ----------------------------------------------------------------------
     def reserve(
         self,
@@ -130,10 +143,13 @@ class RiskGuard:
         underlying: str,
         sector: str,
         risk_by_qty: Sequence[float],
+        cash_for_risk: float | None = None,
     ) -> tuple[Verdict, int]:
         """Reserve the largest quantity whose risk fits every cap; return (verdict, qty).
 
         `risk_by_qty[i]` is the risk ($, capital currency) of i + 1 units, commissions included.
+        With `cash_for_risk` ($, capital currency), every reservation together must also fit in
+        it; a refusal for cash is the ``account`` agent's verdict.
         """
         with self._lock:
             if position_id in self._held:
@@ -157,10 +173,14 @@ class RiskGuard:
                 "sector": sector,
                 "underlying": underlying,
             }
+            names: tuple[str, ...] = CAP_NAMES
+            if cash_for_risk is not None:
+                names = (*CAP_NAMES, CASH)
+                headroom[CASH] = cash_for_risk - used["portfolio"]
             binding = ""
             for qty in range(len(risk_by_qty), 0, -1):
                 risk = risk_by_qty[qty - 1]
-                over = [name for name in CAP_NAMES if risk > headroom[name] + EPS]
+                over = [name for name in names if risk > headroom[name] + EPS]
                 if not over:
                     self._held[position_id] = Reservation(
                         position_id, strategy, listing_id, underlying, sector, risk
@@ -170,6 +190,21 @@ class RiskGuard:
                     return Verdict("risk_guard", True, reason, details=details), qty
                 binding = over[0]
             one = risk_by_qty[0] if risk_by_qty else float("nan")
+            if binding == CASH and cash_for_risk is not None:
+                held = used["portfolio"]
+                reason = (
+                    f"cash: one unit risks {one:.2f} $ but the account's cash carries "
+                    f"{cash_for_risk:.2f} $ of which {held:.2f} $ is held by open positions, "
+                    f"{headroom[CASH]:.2f} $ free"
+                )
+                details.update(
+                    binding=CASH,
+                    risk=one,
+                    cash_for_risk=round(cash_for_risk, 2),
+                    held=round(held, 2),
+                    free=round(headroom[CASH], 2),
+                )
+                return Verdict("account", False, reason, details=details), 0
             cap = getattr(self.caps, binding) if binding else float("nan")
             reason = (
                 f"{binding} cap: one unit risks {one:.2f} $ but only "

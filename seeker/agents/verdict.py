@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 BlockedBy = Literal[
-    "regime", "critic", "risk_guard", "liquidity", "event_risk", "fx_router", "data", "strategy"
+    "regime",
+    "critic",
+    "risk_guard",
+    "liquidity",
+    "event_risk",
+    "fx_router",
+    "data",
+    "strategy",
+    "account",
 ]
 """The agents a DECISION line may name as the one that refused."""
 

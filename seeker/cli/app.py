@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from seeker.cli import catalog, run, serve, status, views
+from seeker.cli import catalog, control, run, serve, status, views
 
 app = typer.Typer(
     add_completion=False,
@@ -21,6 +21,10 @@ app.command("summary")(views.summary)
 app.command("show")(views.show)
 app.command("journal")(views.journal)
 app.command("serve")(serve.serve)
+app.command("pause")(control.pause)
+app.command("resume")(control.resume)
+app.command("close")(control.close)
+app.command("flatten")(control.flatten)
 
 
 def main() -> None:

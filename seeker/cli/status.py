@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -49,6 +49,8 @@ def status(
     console.print(
         f"committed risk: {risk.get('committed', 0):.2f} $ of {caps.get('portfolio', 0):.2f} $"
     )
+    for line in account_lines(data.get("account") or {}):
+        console.print(line, highlight=False)
     table = Table()
     table.add_column("strategy")
     table.add_column("state")
@@ -60,6 +62,34 @@ def status(
             str(s["open_positions"]),
         )
     console.print(table)
+
+
+def account_lines(account: dict[str, Any]) -> list[str]:
+    """Return what status.json says of the account: equity, limits tripped, holds."""
+    if not account:
+        return []
+    figures = account.get("figures") or {}
+    ccy = figures.get("currency", "")
+    out = []
+    if figures.get("equity") is not None:
+        out.append(
+            f"equity: {figures['equity']:,.2f} {ccy} (natural {figures['equity_natural']:,.2f}), "
+            f"cash {figures['cash']:,.2f}, today {figures.get('day_pnl', 0.0):+,.2f}, "
+            f"drawdown {figures.get('drawdown_pct', 0.0):.1f} % from the peak "
+            f"{figures.get('peak', 0.0):,.2f}; caps on {account.get('basis') or 0:,.2f}"
+        )
+    elif account.get("problem"):
+        out.append(f"equity unknown: {account['problem']}")
+    for name, trip in sorted((account.get("trips") or {}).items()):
+        out.append(
+            f"[bold red]{name} limit tripped[/] ({trip['action']}) at {trip['at']}: "
+            f"{trip['reason']} — `seeker resume` resets it"
+        )
+    for what in ("paused", "flatten"):
+        for name, hold in sorted((account.get(what) or {}).items()):
+            who = "every strategy" if name == "*" else name
+            out.append(f"[yellow]{what}[/]: {who} by {hold['by']} at {hold['at']}")
+    return out
 
 
 def _pid_alive(pid: int) -> bool:

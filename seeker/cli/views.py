@@ -60,7 +60,9 @@ def summary(
 
     cfg = load_checked_config(config)
     root = log_root(cfg, log_dir)
-    report = build_report(root, cfg.caps(), names, parse_since(since), cfg.account.capital_currency)
+    report = build_report(
+        root, cfg.caps(), names, parse_since(since), cfg.account.capital_currency, cfg.risk
+    )
     if as_json:
         print(json.dumps(to_jsonable(report.as_dict()), indent=1))
         return

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, create_model, field_validator
 
+from seeker.agents.account import LimitsConfig
 from seeker.agents.bandit import BanditConfig
 from seeker.agents.clusters import ClustersConfig
 from seeker.agents.confidence import ConfidenceConfig
@@ -27,6 +28,7 @@ from seeker.agents.regime import RegimeConfig
 from seeker.agents.risk_guard import Caps, RiskConfig
 from seeker.config.strategy import StrategyConfig
 from seeker.core.account import AccountConfig
+from seeker.core.alerts_config import AlertsConfig
 from seeker.core.broker import BrokerConfig
 from seeker.core.commissions import CommissionConfig, Commissions, commissions_from_config
 from seeker.core.config_base import StrictModel
@@ -66,6 +68,7 @@ class SeekerConfig(StrictModel):
     account: AccountConfig
     broker: BrokerConfig
     risk: RiskConfig
+    limits: LimitsConfig
     liquidity: LiquidityConfig
     events: EventsConfig
     fx: FxConfig
@@ -81,6 +84,8 @@ class SeekerConfig(StrictModel):
     strategies: StrategiesConfig
     sim: SimSettings | None = None
     ibkr: IbkrSettings | None = None
+    alerts: AlertsConfig | None = None
+    """Where alerts go (``[alerts]``); absent means off, like ``urls = []``."""
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 
@@ -96,9 +101,10 @@ class SeekerConfig(StrictModel):
         """Return the universe as domain Listing objects keyed by listing id."""
         return listings_from_config(self.universe)
 
-    def caps(self) -> Caps:
-        """Return the Risk Guard's five caps in $ of the capital currency."""
-        return Caps.from_config(self.risk, self.account.capital)
+    def caps(self, basis: float | None = None) -> Caps:
+        """Return the Risk Guard's five caps in $ of the capital currency, as percentages of
+        `basis` ($; the reference capital by default)."""
+        return Caps.from_config(self.risk, self.account.capital if basis is None else basis)
 
     def commission_schedules(self) -> Commissions:
         """Return the commission schedules by currency."""

@@ -2,17 +2,20 @@
 
 Files under ``<log_dir>/<strategy>/``: ``trades.jsonl`` (ORDER, FILL, ORDER_STATUS),
 ``risk_events.jsonl`` (RISK), ``decisions.jsonl`` (DECISION) and ``analysis.jsonl`` (CONFIDENCE,
-POST_TRADE, SHADOW); the process itself writes RUN lines to ``_seeker/runs.jsonl``. Every line is
-one JSON object with ``event`` and ``ts`` (ISO 8601 with zone). A torn last line (a crash
-mid-write) is skipped with a warning when read, never fatal.
+POST_TRADE, SHADOW); the process itself writes RUN lines to ``_seeker/runs.jsonl``, the account's
+EQUITY and LIMIT lines to ``_seeker/account.jsonl``, a person's commands (CONTROL) to
+``_seeker/control.jsonl`` and each listing's regime of the day (REGIME) to
+``_seeker/regimes.jsonl``. Every line is one JSON object with ``event`` and ``ts`` (ISO 8601 with
+zone). A torn last line (a crash mid-write) is skipped with a warning when read, never fatal.
 
 Durability: every write reaches the operating system before it returns (a killed process loses
-nothing it wrote). Lines that record money or a refusal — ``trades.jsonl`` (ORDER, ORDER_STATUS,
-FILL), ``risk_events.jsonl``, ``runs.jsonl`` — are also fsynced before the write returns (several
-lines of one step share one fsync), so they survive a power loss too. Derived lines —
-``decisions.jsonl`` and ``analysis.jsonl`` (DECISION, CONFIDENCE, POST_TRADE), which can be rebuilt
-from the market and the money lines — are fsynced at most once per ``DERIVED_SYNC_SECONDS`` and when
-the journal closes.
+nothing it wrote). Lines that record money, a refusal or a person's command — ``trades.jsonl``
+(ORDER, ORDER_STATUS, FILL), ``risk_events.jsonl``, ``runs.jsonl``, ``account.jsonl``,
+``control.jsonl`` — are also fsynced before the write returns (several lines of one step share one
+fsync), so they survive a power loss too. Derived lines — ``decisions.jsonl``, ``analysis.jsonl``,
+``regimes.jsonl`` (DECISION, STRATEGY, CONFIDENCE, POST_TRADE, REGIME), which can be rebuilt
+from the market and the money lines — are fsynced at most once per ``DERIVED_SYNC_SECONDS`` and
+when the journal closes.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ EVENT_FILES: dict[str, str] = {
     "POST_TRADE": "analysis.jsonl",
     "SHADOW": "analysis.jsonl",
     "RUN": "runs.jsonl",
+    "EQUITY": "account.jsonl",
+    "LIMIT": "account.jsonl",
+    "CONTROL": "control.jsonl",
 }
 """Which file each event kind goes to."""
 

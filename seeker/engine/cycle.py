@@ -40,6 +40,7 @@ from seeker.engine.context import StrategyContext
 from seeker.engine.decisions import DecisionLog
 from seeker.engine.entries import EntryScanner, entries_today
 from seeker.engine.ids import IdSequence
+from seeker.engine.interventions import Interventions
 from seeker.engine.lifecycle import Strategy
 from seeker.engine.manage import PositionManager
 from seeker.engine.marks import Marks
@@ -112,6 +113,7 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
         )
         self.pipeline = EntryPipeline(self.ctx, self.decisions, self.ids)
         self.scanner = EntryScanner(self.ctx, self.pipeline, self.decisions)
+        self.interventions = Interventions(self.ctx, self.marks, self.closer)
         self.published: StrategyView | None = None
 
     @property
@@ -219,13 +221,17 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
         self.services.emit(f"{self.name}: ERROR {detail.strip().splitlines()[-1]}")
 
     def poll_once(self) -> None:
-        """Manage open positions, then consider entries; publish the result."""
+        """Measure the account, manage open positions, act on what the account or a person asks
+        (close, flatten), then consider entries unless they are stopped; publish the result."""
         now = self.services.clock.now()
         try:
+            self.services.account.check(now)
             if self.adoption.adopted:
                 self.adoption.follow_adopted()
             self.manager.manage(now)
             if not self.stop_requested:
+                self.interventions.act(now)
+            if not self.stop_requested and self.interventions.entries_allowed():
                 try:
                     self.scanner.entries(now)
                 finally:

@@ -3,7 +3,8 @@
 Regime → Selection (does this strategy fit today's regime?) → Generator (the strategy's scanner:
 1–3 setups) → Critic / Stress → FX Router (the venue with the best net EV) → hard vetoes: quotes
 fresh, Event Risk, Liquidity (with the slippage the ladder may concede), Risk Guard (check and
-reserve in one step), FX conversion when the account lacks the currency → checklist → Execution.
+reserve in one step; the account's cash is checked with the caps: ``blocked_by: "account"``), FX
+conversion when the account lacks the currency → checklist → Execution.
 Every setup considered ends in one DECISION line; missing data anywhere is ``blocked_by: "data"``.
 """
 
@@ -272,13 +273,23 @@ class EntryPipeline:
             )
         max_loss_by = max_loss_by_qty(ctx, setup, listing, ladder[-1])[:max_qty]
         risk_by_qty = [ctx.services.to_capital(m, listing.currency) for m in max_loss_by]
+        try:  # an opening needs the cash to carry its max loss (real trading only)
+            cash = None if ctx.shadow else ctx.services.account.cash_for_risk(now)
+        except DataUnavailable as exc:
+            return refuse("account", f"the account's cash is unknown: {exc}")
         pid = self.ids.position_id(now, commit=False)
+        if not ctx.shadow:  # a margin account: the broker's what-if must carry the order
+            problem = ctx.services.account.margin_problem(
+                ctx.name, pid, listing.listing_id, setup.legs, max_qty, ladder[-1]
+            )
+            if problem:
+                return refuse("account", problem)
         verdict, qty = ctx.guard.reserve(
-            pid, ctx.name, listing.listing_id, listing.symbol, listing.sector, risk_by_qty
+            pid, ctx.name, listing.listing_id, listing.symbol, listing.sector, risk_by_qty, cash
         )
         verdicts.append(verdict)
         if not verdict.allowed:
-            return refuse("risk_guard", verdict.reason)
+            return refuse(verdict.agent, verdict.reason)
         pid = self.ids.position_id(now, commit=True)
         max_loss, risk = max_loss_by[qty - 1], risk_by_qty[qty - 1]
         conversion = self.convert(listing, pid, max_loss)

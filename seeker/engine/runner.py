@@ -12,6 +12,8 @@ from types import FrameType
 from typing import Any
 
 from seeker.core.journal import SYSTEM_FOLDER
+from seeker.engine.alerting import start_alerts
+from seeker.engine.control import start_control
 from seeker.engine.lifecycle import Strategy
 from seeker.engine.manager import StrategyManager
 from seeker.engine.services import Services
@@ -19,6 +21,8 @@ from seeker.engine.status import write_status
 
 STOP_TIMEOUT_SECONDS = 8.0
 """How long strategies get to finish their step and wind down (the process exits within 10 s)."""
+ALERTS_CLOSE_SECONDS = 1.0
+"""How long alerts still queued at the end may take to go out."""
 
 
 @dataclass
@@ -59,9 +63,12 @@ def run_strategies(
             old[sig] = signal.signal(sig, handle)
     system = services.journal(SYSTEM_FOLDER)
     system.write("RUN", status="started", strategies=list(names), broker=services.broker.kind)
+    alerts = start_alerts(services)
+    control = None
     try:
         services.reconcile("start")
         manager.start(names)
+        control = start_control(services, manager)
         last_status = 0.0
         while manager.alive() and not stop_event.is_set():
             stop_event.wait(tick_seconds)
@@ -80,9 +87,12 @@ def run_strategies(
         manager.stop()
         clean = manager.join(STOP_TIMEOUT_SECONDS)
     finally:
+        if control is not None:
+            control.close()
         if in_main:
             for sig, handler in old.items():
                 signal.signal(sig, handler)
+    services.account.flush()
     states = {name: s.value for name, s in manager.states().items()}
     detail = f"{stop_reason[0]}; states: {states}"
     if not clean:
@@ -91,4 +101,6 @@ def run_strategies(
     write_status(services, manager, False, stop_reason[0])
     if on_tick is not None:
         on_tick(manager)
+    if alerts is not None:
+        alerts.close(ALERTS_CLOSE_SECONDS)
     return RunResult(stop_reason[0], clean, states, services.clock.now())

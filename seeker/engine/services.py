@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import deque
@@ -23,10 +24,16 @@ from seeker.core.commissions import Commissions
 from seeker.core.decision_lines import REGIME_EVENT, regime_ref
 from seeker.core.journal import SYSTEM_FOLDER, Journal, regimes_of, strategy_folders, to_jsonable
 from seeker.core.models import DailyHistory, DataUnavailable, Listing
+from seeker.engine.account_watch import AccountWatch
 from seeker.engine.reconcile import mismatches
 
 if TYPE_CHECKING:
     from seeker.config.root import SeekerConfig
+
+log = logging.getLogger(__name__)
+
+LineObserver = Callable[[str, Mapping[str, Any]], None]
+"""Called with (journal name, line) after each journal line is written, in the writing thread."""
 
 
 @dataclass
@@ -55,9 +62,12 @@ class Services:
     _history_lock: threading.Lock = field(default_factory=threading.Lock)
     recent: deque[tuple[str, dict[str, Any]]] = field(default_factory=lambda: deque(maxlen=300))
     """The latest journal lines of every journal, newest last (for the dashboard)."""
+    observers: list[LineObserver] = field(default_factory=list)
+    """Told of every journal line (the account's errors failsafe, alerts); must never block."""
     clusters: ClusterTracker = field(init=False)
     event_risk: EventRisk = field(init=False)
     fx_router: FxRouter = field(init=False)
+    account: AccountWatch = field(init=False)
 
     def __post_init__(self) -> None:
         c = self.config.clusters
@@ -67,6 +77,8 @@ class Services:
         events = self.config.events
         self.event_risk = EventRisk(events, events.load_calendar(), self.calendars)
         self.fx_router = FxRouter(self.config.fx, self.config.account.capital_currency, self.broker)
+        self.account = AccountWatch(self)
+        self.observers.append(self.account.note_line)
 
     def currency_exposure(self) -> dict[str, float]:
         """Return committed risk by the currency of the listings that carry it ($ capital ccy)."""
@@ -77,8 +89,14 @@ class Services:
         return out
 
     def _remember(self, journal: str, line: Mapping[str, Any]) -> None:
-        """Keep the latest journal lines for the dashboard (a bounded, thread-safe deque)."""
+        """Keep the latest journal lines for the dashboard (a bounded, thread-safe deque) and
+        tell the observers (one that raises is logged, never lets the writer fail)."""
         self.recent.append((journal, dict(line)))
+        for observe in list(self.observers):
+            try:
+                observe(journal, line)
+            except Exception:
+                log.exception("a journal observer failed on a %s line", line.get("event"))
 
     def history(self, listing_id: str, sessions: int) -> DailyHistory:
         """Return the last `sessions` daily bars with IV, fetched at most once per listing and day.

@@ -44,6 +44,7 @@ def write_status(services: Services, manager: StrategyManager, running: bool, no
             "by_cluster": snap.by_cluster,
             "by_underlying": snap.by_underlying,
         },
+        "account": services.account.status(),
     }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(to_jsonable(data), indent=1))

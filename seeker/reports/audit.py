@@ -3,12 +3,14 @@
 Each position holds the risk its ORDER line reserved (``risk``, capital currency) per unit, times
 its open quantity. After every FILL, the committed risk in total and by sector, correlation cluster
 (the label journaled at entry) and underlying must stay within the caps, and every position within
-the per-trade cap. A rule violation here means the Risk Guard failed; it must never happen.
+the per-trade cap. The caps are fixed, or those in force at each fill (the capital basis follows
+the account's equity from session to session: ``reports.account.caps_in_force``). A rule
+violation here means the Risk Guard failed; it must never happen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -52,9 +54,13 @@ def _ts(line: dict[str, Any]) -> datetime:
 
 
 def cap_violations(
-    root: Path, caps: Caps, names: Iterable[str] | None = None
+    root: Path, caps: Caps | Callable[[str], Caps], names: Iterable[str] | None = None
 ) -> list[CapViolation]:
-    """Return every cap exceeded after any fill across the strategies' journals (empty = clean)."""
+    """Return every cap exceeded after any fill across the strategies' journals (empty = clean).
+
+    `caps`: the caps, or a function of a fill's ``ts`` giving those in force then.
+    """
+    caps_at = caps if callable(caps) else (lambda _ts: caps)
     lines: list[tuple[datetime, int, str, dict[str, Any]]] = []
     for name in names or strategy_folders(root):
         for i, line in enumerate(read_events(root / name, ["ORDER", "FILL"])):
@@ -94,7 +100,8 @@ def cap_violations(
         pos.open_qty = max(pos.open_qty, 0)
         if ref[1] != "open":
             continue
-        out.extend(_check(held, caps, line["ts"], strategy, ref[0].split("/", 1)[1], pos))
+        ts = str(line["ts"])
+        out.extend(_check(held, caps_at(ts), ts, strategy, ref[0].split("/", 1)[1], pos))
     return out
 
 

@@ -32,12 +32,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from seeker.agents.risk_guard import Caps
+from seeker.agents.risk_guard import Caps, RiskConfig
 from seeker.core.journal import SHADOW_SUFFIX, read_events, strategy_folders
 from seeker.core.positions import Position, PositionBook
+from seeker.reports.account import AccountSummary, account_summary, caps_in_force
 from seeker.reports.audit import CapViolation, cap_violations
 
 UNKNOWN = "unknown"
+TOTAL = "total"
+"""The key of the row that adds up every real strategy (one per currency)."""
 _IVR_NUMBER = re.compile(r"IVR [0-9.]+ ")
 
 
@@ -477,6 +480,10 @@ class Report:
     rows: list[StrategySummary]
     real: Section
     shadow: Section
+    totals: list[StrategySummary] = field(default_factory=list)
+    """Every real strategy added up, one row per currency."""
+    account: AccountSummary | None = None
+    """The account line (from the equity curve); None for journals without EQUITY lines."""
 
     def as_dict(self) -> dict[str, Any]:
         """Return the report as a JSON-ready mapping (``rows``: one per strategy and currency)."""
@@ -485,9 +492,35 @@ class Report:
             "since": self.since.isoformat() if self.since else None,
             "caps": self.caps.as_dict(),
             "rows": [r.as_dict() for r in self.rows],
+            "totals": [r.as_dict() for r in self.totals],
+            "account": None if self.account is None else self.account.as_dict(),
             "real": self.real.as_dict(),
             "shadow": self.shadow.as_dict(),
         }
+
+
+def totals(rows: Iterable[StrategySummary], trades: Iterable[Trade]) -> list[StrategySummary]:
+    """Return the real strategies added up, one row per currency (trades in closing order)."""
+    out: dict[str, StrategySummary] = {}
+
+    def get(ccy: str) -> StrategySummary:
+        if ccy not in out:
+            out[ccy] = StrategySummary(key=TOTAL, currency=ccy)
+        return out[ccy]
+
+    for t in sorted(trades, key=lambda t: (t.closed_at, t.strategy, t.position_id)):
+        get(t.currency).add(t)
+    for r in rows:
+        if r.shadow:
+            continue
+        total = get(r.currency)
+        total.open_positions += r.open_positions
+        total.orders += r.orders
+        total.fills += r.fills
+        total.decisions += r.decisions
+        for k, v in r.refusals.items():
+            total.refusals[k] = total.refusals.get(k, 0) + v
+    return [out[c] for c in sorted(out)]
 
 
 def build_report(
@@ -496,8 +529,13 @@ def build_report(
     names: Iterable[str] | None = None,
     since: datetime | None = None,
     currency: str = "USD",
+    risk: RiskConfig | None = None,
 ) -> Report:
-    """Return the full report of the journals under `root`."""
+    """Return the full report of the journals under `root`.
+
+    With `risk` (the ``[risk]`` table), fills are audited against the caps in force when they
+    happened (the capital basis journaled on the EQUITY lines), else against `caps`.
+    """
     rows: list[StrategySummary] = []
     real: list[Trade] = []
     shadow: list[Trade] = []
@@ -511,9 +549,21 @@ def build_report(
         chosen = [n for n in folders if n.endswith(SHADOW_SUFFIX) == shadow_side]
         if not chosen:
             return []
-        found = cap_violations(root, caps, chosen)
+        audit_caps = caps if risk is None else caps_in_force(root, risk, caps)
+        found = cap_violations(root, audit_caps, chosen)
         return [v for v in found if since is None or datetime.fromisoformat(v.ts) >= since]
 
+    account = None
+    if not names:  # the account is all strategies together; a selection is not the account
+        pnls = [t.net_pnl for t in real if t.currency == currency]
+        account = account_summary(root, currency, pnls, since)
     return Report(
-        root, since, caps, rows, Section(real, violations(False)), Section(shadow, violations(True))
+        root,
+        since,
+        caps,
+        rows,
+        Section(real, violations(False)),
+        Section(shadow, violations(True)),
+        totals(rows, real),
+        account,
     )

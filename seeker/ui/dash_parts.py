@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from seeker.core.calendar import MARKET_TZ
+from seeker.engine.account_view import AccountView
 from seeker.ui.lines import render_line
 from seeker.ui.snapshot import Snapshot, StrategyRow, coalesce
 from seeker.ui.widgets import bar, flow
@@ -46,7 +47,10 @@ def _money(snap: Snapshot, short: bool) -> list[Text]:
     if snap.shadow_committed:
         risk.append(f" · shadow {snap.shadow_committed:.2f}", style="grey62")
     exposure = " · ".join(f"{c} {v:.2f}" for c, v in sorted(snap.by_currency.items())) or "none"
-    out = [Text(f"capital {snap.capital:,.2f} {ccy}", style="white"), risk]
+    if snap.account is None:
+        out = [Text(f"capital {snap.capital:,.2f} {ccy}", style="white"), risk]
+    else:
+        out = [_equity(snap.account, short), risk]
     if not short:
         out.append(Text(f"exposure by currency ({ccy}): {exposure}"))
     elif set(snap.by_currency) - {ccy}:  # one currency, the capital's: the risk says it all
@@ -54,14 +58,62 @@ def _money(snap: Snapshot, short: bool) -> list[Text]:
     return out
 
 
+def _equity(a: AccountView, short: bool) -> Text:
+    """Return the account's equity (and at the natural) with today's P&L."""
+    if a.equity is None:
+        return Text(f"equity unknown ({a.problem})", style="bold red")
+    equity = Text(f"equity {a.equity:,.2f} {a.currency}", style="white")
+    if a.equity_natural is not None and not short:
+        equity.append(f" (natural {a.equity_natural:,.2f})", style="grey62")
+    if a.day_pnl is not None:
+        equity.append(" today " if short else " · today ")
+        equity.append(f"{a.day_pnl:+,.2f}", style="green" if a.day_pnl > 0 else "red")
+    return equity
+
+
+def _limits(snap: Snapshot, short: bool) -> list[Text]:
+    """Return the distance to each account limit ($ of further loss), trips and holds."""
+    a = snap.account
+    if a is None:
+        return []
+    parts: list[tuple[str, str]] = []
+    for name, room, limit in (
+        ("day" if short else "daily loss", a.daily_room, a.daily_limit),
+        ("DD" if short else "drawdown", a.drawdown_room, a.drawdown_limit),
+    ):
+        if room is None or limit is None:
+            continue
+        text = f"{name} TRIPPED" if room <= 0 else f"{name} {room:,.2f}"
+        style = "bold red" if room <= 0 else ("yellow" if room < 0.25 * limit else "")
+        parts.append((text, style))
+    if a.drawdown_pct is not None and not short:
+        parts.append((f"DD {a.drawdown_pct:.1f} % of {a.max_drawdown_pct:g} %", "grey62"))
+    if "errors" in a.tripped:
+        parts.append(("errors TRIPPED", "bold red"))
+    for what, names in (("flatten", a.flatten), ("paused", a.paused)):
+        if names:
+            parts.append((f"{what} {','.join(names)}", "bold yellow"))
+    if not parts:
+        return []
+    out = Text("limits: " if short else "to the limits: ", style="white")
+    for i, (text, style) in enumerate(parts):
+        out.append(" · " if i else "")
+        out.append(text, style=style)
+    return [out]
+
+
 def header_lines(snap: Snapshot, width: int) -> list[Text]:
-    """Return the header's lines for `width` columns: identity and clock, then capital and risk.
+    """Return the header's lines for `width` columns: identity and clock, then equity (or the
+    capital) and risk, then the distance to the account's limits.
 
     The long wording when each group fits on one line, else the short one; items never break.
     """
     out: list[Text] = []
-    for build in (_identity, _money):
-        long = flow(build(snap, False), None, WIDE_GAP)[0]
+    for build in (_identity, _money, _limits):
+        items = build(snap, False)
+        if not items:
+            continue
+        long = flow(items, None, WIDE_GAP)[0]
         if long.cell_len <= width:
             out.append(long)
             continue

@@ -25,6 +25,9 @@ EVENT_STYLES: dict[str, str] = {
     "POST_TRADE": "magenta",
     "SHADOW": "grey62",
     "RUN": "bold white",
+    "EQUITY": "white",
+    "LIMIT": "bold red",
+    "CONTROL": "bold magenta",
 }
 """The colour of each event kind."""
 
@@ -166,6 +169,37 @@ def _run(line: Mapping[str, Any]) -> tuple[str, str]:
     return text, "bold white"
 
 
+def _equity(line: Mapping[str, Any]) -> tuple[str, str]:
+    if line.get("equity") is None:
+        return f"equity unknown: {line.get('problem', '?')}", "bold red"
+    text = (
+        f"equity {num(line.get('equity'), ',.2f')} {line.get('currency', '')} (natural "
+        f"{num(line.get('equity_natural'), ',.2f')}), cash {num(line.get('cash'), ',.2f')}, "
+        f"today {num(line.get('day_pnl'), '+,.2f')}, drawdown "
+        f"{num(line.get('drawdown_pct'), '.1f')} % from {num(line.get('peak'), ',.2f')}"
+    )
+    tripped = line.get("tripped") or []
+    if tripped:
+        text += f"; tripped: {', '.join(map(str, tripped))}"
+    return text, "white"
+
+
+def _limit(line: Mapping[str, Any]) -> tuple[str, str]:
+    if line.get("change") == "trip":
+        text = f"{line.get('limit')} TRIPPED ({line.get('action')}): {line.get('reason')}"
+        return text, "bold red"
+    return f"{line.get('limit')} reset by {line.get('by')}: {line.get('reason')}", "yellow"
+
+
+def _control(line: Mapping[str, Any]) -> tuple[str, str]:
+    args = line.get("args") or {}
+    shown = ", ".join(f"{k}={v}" for k, v in args.items() if v not in (None, "", []))
+    head = f"{line.get('command')}{f' ({shown})' if shown else ''} by {line.get('user', '?')}"
+    if line.get("ok"):
+        return f"{head}: done", "bold magenta"
+    return f"{head}: refused: {line.get('error')}", "red"
+
+
 def _generic(line: Mapping[str, Any]) -> tuple[str, str]:
     skip = {"event", "ts"}
     parts = [
@@ -183,6 +217,9 @@ _DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], tuple[str, str]]] = {
     "CONFIDENCE": _confidence,
     "POST_TRADE": _post_trade,
     "RUN": _run,
+    "EQUITY": _equity,
+    "LIMIT": _limit,
+    "CONTROL": _control,
 }
 
 

@@ -15,11 +15,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from seeker.core.calendar import MARKET_TZ, MarketCalendars
+from seeker.engine.account_view import AccountView
 from seeker.engine.cycle import PublishedPosition
 
 T = TypeVar("T")
 
-TAIL_EVENTS = frozenset({"DECISION", "ORDER", "ORDER_STATUS", "FILL", "RISK", "POST_TRADE", "RUN"})
+TAIL_EVENTS = frozenset(
+    {"DECISION", "ORDER", "ORDER_STATUS", "FILL", "RISK", "POST_TRADE", "RUN", "LIMIT", "CONTROL"}
+)
 """Journal events the decision tail shows (CONFIDENCE lines feed the cards instead)."""
 
 
@@ -58,6 +61,8 @@ class Snapshot:
     tail: tuple[tuple[str, Mapping[str, Any]], ...]
     messages: tuple[str, ...] = ()
     title: str = "Seeker"
+    account: AccountView | None = None
+    """Equity, today's P&L and the distance to each limit (None: not measured)."""
 
 
 def copy_recent(recent: deque[T]) -> list[T]:
@@ -252,4 +257,16 @@ def build_snapshot(
         tail=tuple(tail.lines),
         messages=tuple(messages),
         title=title,
+        account=_account_view(services),
     )
+
+
+def _account_view(services: Any) -> AccountView | None:
+    """Return the account watch's view, None before anything was measured."""
+    watch = getattr(services, "account", None)
+    if watch is None:
+        return None
+    view = watch.view()
+    if not isinstance(view, AccountView) or (view.equity is None and view.problem is None):
+        return None
+    return view

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from seeker.core.journal import SHADOW_SUFFIX
 from seeker.reports.summary import Report, Section, Stats, StrategySummary
+from seeker.ui.account_view import account_table
 from seeker.ui.columns import Column, fit_tables
 from seeker.ui.console import natural, view_width
 from seeker.ui.lines import num
@@ -148,8 +149,13 @@ def _section(console: Console, report: Report, section: Section, shadow: bool) -
         return
     width = view_width(console)
     console.print(Rule(f"[bold]{what}[/]"), width=natural(width))
-    tables = strategy_table(rows, f"{what}: by strategy, after commissions", width)
-    tables += quality_table(section.breakdown("strategy"), "strategy", "trade quality", width)
+    shown = rows + (report.totals if not shadow and len(rows) > 1 else [])
+    tables = strategy_table(shown, f"{what}: by strategy, after commissions", width)
+    for table in tables:
+        console.print(table)
+    if not shadow and report.account is not None:
+        console.print(account_table(report.account))
+    tables = quality_table(section.breakdown("strategy"), "strategy", "trade quality", width)
     for dim, title in BREAKDOWNS:
         tables += quality_table(section.breakdown(dim), dim, title, width)
     tables += quality_table(section.breakdown("currency"), "currency", "by currency", width)

@@ -357,10 +357,13 @@ def test_live_dashboard_on_a_real_run(tmp_path: Path) -> None:
     assert "DECISION " in text
     # the recording console got the final frame when the dashboard stopped
     assert "Seeker test" in console.export_text()
-    # the same run in an 80×24 terminal: capital and risk, one line per position, the footer
+    # the same run in an 80×24 terminal: equity and risk, one line per position, the footer
     lines = frame(last, 80, 24).splitlines()
     assert len(lines) == 24 and max(len(x) for x in lines) <= 80
-    assert any(x.startswith("capital 1,000.00 USD  risk ") for x in lines[:3])
+    assert last.account is not None and last.account.equity is not None
+    equity = f"equity {last.account.equity:,.2f} USD today "
+    assert any(x.startswith(equity) and "  risk " in x for x in lines[:3])
+    assert any(x.startswith("to the limits: daily loss ") for x in lines[:4])
     for _, pos in last.positions:
         assert any(x.startswith(short_label(pos)) for x in lines), short_label(pos)
     assert lines[-1].startswith(" Ctrl+C stops cleanly")

@@ -35,6 +35,7 @@ from seeker.core.broker import ConnectionState
 from seeker.core.ibkr.gate import HistoryPacer, MarketDataGate
 from seeker.core.ibkr.gateway import LoopThread
 from seeker.core.ibkr.link import IbLink, NotConnected, log
+from seeker.core.ibkr.margin import what_if_combo
 from seeker.core.ibkr.market import MarketData
 from seeker.core.ibkr.quotes import (
     chain_volume,
@@ -47,6 +48,7 @@ from seeker.core.ibkr.quotes import (
 from seeker.core.ibkr.safety import IbkrSetupError, LiveTradingRefused, live_problem
 from seeker.core.ibkr.settings import IbkrSettings
 from seeker.core.ibkr.trading import OrderBook
+from seeker.core.margin import MarginImpact
 from seeker.core.models import (
     AccountSnapshot,
     Action,
@@ -604,6 +606,17 @@ class IBKRBroker:
             return self._call(lambda: self._refuse(order, problem))
         return self._call(
             lambda: self._orders.place_combo(order), 3 * self.settings.request_timeout_seconds
+        )
+
+    def what_if(self, order: ComboOrder) -> MarginImpact:
+        """Return IB's what-if margin of a combo order (nothing is placed); DataUnavailable
+        when IB gives no figures (a MarginBroker)."""
+        problem = _combo_problem(order, self.listings)
+        if problem:
+            raise DataUnavailable(problem)
+        return self._call(
+            lambda: what_if_combo(self._link, self._market, self._account, order),
+            self.settings.request_timeout_seconds + 1.0,
         )
 
     async def _refuse(self, order: ComboOrder, why: str) -> OrderState:
