@@ -17,6 +17,7 @@ from seeker.cli.common import (
     log_root,
 )
 from seeker.strategies import load
+from seeker.ui.choices import unknown_name
 from seeker.ui.names import plural
 
 
@@ -69,7 +70,7 @@ def run(
     problems = []
     for name in chosen:
         if name not in reg:
-            problems.append(f"unknown strategy {name!r} (known: {', '.join(sorted(reg))})")
+            problems.append(unknown_name("strategy", name, reg))
         elif name not in cfg.strategies.enabled:
             problems.append(f"strategy {name!r} is not in strategies.enabled of {config}")
         elif cfg.strategies.table(name) is None:

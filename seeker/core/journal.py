@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, is_dataclass
@@ -22,8 +23,6 @@ from enum import Enum
 from math import isfinite
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +92,8 @@ def _other_to_jsonable(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if isinstance(value, (np.floating, np.integer, np.bool_)):
+    np = sys.modules.get("numpy")  # no numpy value exists before numpy is imported
+    if np is not None and isinstance(value, (np.floating, np.integer, np.bool_)):
         return to_jsonable(value.item())
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
@@ -105,7 +105,7 @@ def _other_to_jsonable(value: Any) -> Any:
         return to_jsonable(value._asdict())
     if isinstance(value, (list, tuple, set, frozenset)):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         return [to_jsonable(v) for v in value.tolist()]
     if is_dataclass(value) and not isinstance(value, type):
         return to_jsonable(asdict(value))

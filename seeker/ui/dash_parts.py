@@ -8,7 +8,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.panel import Panel
 from rich.text import Text
 
-from seeker.core.calendar import MARKET_TZ
+from seeker.core.tz import MARKET_TZ
 from seeker.ui.lines import render_line
 from seeker.ui.snapshot import Snapshot, StrategyRow, coalesce
 from seeker.ui.widgets import bar, flow

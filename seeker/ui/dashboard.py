@@ -35,8 +35,8 @@ from rich.panel import Panel
 from rich.styled import Styled
 from rich.text import Text
 
-from seeker.core.calendar import MARKET_TZ
 from seeker.core.journal import SHADOW_SUFFIX, SYSTEM_FOLDER
+from seeker.core.tz import MARKET_TZ
 from seeker.ui.cards import (
     CardsView,
     card_count_fits,
