@@ -97,18 +97,19 @@ def _report(
     start = parse_since(since)
     from seeker.reports.summary import build_report
     from seeker.ui.plot_report import equity_figure, pnl_figure
-    from seeker.ui.plot_style import save
+    from seeker.ui.plot_style import plot_context, save
 
     report = build_report(root, settings.caps(), names or None, start, settings.capital_currency())
     section = report.shadow if shadow else report.real
     kind = "shadow" if shadow else "real"
     scope = ", ".join(names) if names else "all strategies"
     period = f" since {since}" if since else ""
-    if what == "equity":
-        fig = equity_figure(section, f"Equity and drawdown — {kind} trades, {scope}{period}")
-    else:
-        fig = pnl_figure(section, f"Net P&L — {kind} trades, {scope}{period}")
-    save(fig, target)
+    with plot_context():
+        if what == "equity":
+            fig = equity_figure(section, f"Equity and drawdown — {kind} trades, {scope}{period}")
+        else:
+            fig = pnl_figure(section, f"Net P&L — {kind} trades, {scope}{period}")
+        save(fig, target)
 
 
 def _payoff(
@@ -126,6 +127,7 @@ def _payoff(
     if record.position.opened_qty == 0:
         fail([f"{position_id} never filled: it has no payoff to draw"])
     from seeker.ui.plot_payoff import payoff_figure
-    from seeker.ui.plot_style import save
+    from seeker.ui.plot_style import plot_context, save
 
-    save(payoff_figure(record, cfg, tx), target)
+    with plot_context():
+        save(payoff_figure(record, cfg, tx), target)

@@ -121,24 +121,19 @@ def run(
         f"seeker: running {', '.join(chosen)} on {where}; journals in {root}/",
         flush=True,
     )
-    from seeker.ui.dashboard import Dashboard, dashboard_enabled
+    from seeker.ui.progress import run_display  # dashboard, progress bar, or plain lines
 
-    dash = Dashboard(services, chosen) if dashboard_enabled(no_dashboard) else None
-    if dash is not None:
-        services.emit = dash.emit
-        dash.start()
+    display = run_display(services, chosen, days, no_dashboard)
+    display.start()
     # the process is the run: long-lived objects (config, calendars, history) are frozen out of
     # the collector, and young-generation collections happen less often
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
     try:
-        result = run_strategies(
-            services, chosen, on_tick=dash.update if dash else None, strategies=reg
-        )
+        result = run_strategies(services, chosen, on_tick=display.on_tick, strategies=reg)
     finally:
-        if dash is not None:
-            dash.stop()
+        display.stop()
         services.broker.close()
         services.close_journals()
     kind = "simulated " if services.clock.simulated else ""

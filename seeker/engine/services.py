@@ -22,6 +22,7 @@ from seeker.core.clock import Clock, SimClock
 from seeker.core.commissions import Commissions
 from seeker.core.journal import SYSTEM_FOLDER, Journal, strategy_folders
 from seeker.core.models import DailyHistory, DataUnavailable, Listing
+from seeker.engine.order_log import OrderLog
 from seeker.engine.reconcile import mismatches
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class Services:
     _history_lock: threading.Lock = field(default_factory=threading.Lock)
     recent: deque[tuple[str, dict[str, Any]]] = field(default_factory=lambda: deque(maxlen=300))
     """The latest journal lines of every journal, newest last (for the dashboard)."""
+    order_log: OrderLog = field(default_factory=OrderLog)
+    """Turns the journal's order lines into plain-log messages (one place for all of them)."""
     clusters: ClusterTracker = field(init=False)
     event_risk: EventRisk = field(init=False)
     fx_router: FxRouter = field(init=False)
@@ -73,8 +76,12 @@ class Services:
         return out
 
     def _remember(self, journal: str, line: Mapping[str, Any]) -> None:
-        """Keep the latest journal lines for the dashboard (a bounded, thread-safe deque)."""
+        """Keep the latest journal lines for the dashboard (a bounded, thread-safe deque), and
+        say what became of each order in the plain log (``seeker.engine.order_log``)."""
         self.recent.append((journal, dict(line)))
+        message = self.order_log.describe(journal, line)
+        if message is not None:
+            self.emit(message)
 
     def history(self, listing_id: str, sessions: int) -> DailyHistory:
         """Return the last `sessions` daily bars with IV, fetched at most once per listing and day.

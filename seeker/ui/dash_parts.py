@@ -206,9 +206,11 @@ class TailView:
 
 # -- footer ----------------------------------------------------------------------------------
 def footer(snap: Snapshot) -> Text:
-    """Return the footer: how to stop, and the latest message."""
+    """Return the footer: how to stop, a ``--days`` run's progress, and the latest message."""
     last = snap.messages[-1] if snap.messages else ""
     out = Text(" Ctrl+C stops cleanly  ", style=f"bold black on {ACCENT}")
+    if snap.progress:
+        out.append(f" {snap.progress} ", style=f"bold {ACCENT}")
     out.append(f" {last}", style="grey70")
     out.no_wrap = True
     out.overflow = "ellipsis"

@@ -44,8 +44,8 @@ CURVE_LOOK = {
 }
 
 
-def _money(value: float) -> str:
-    return f"{value:+.2f} $" if math.isfinite(value) else "unbounded"
+def _money(value: float, currency: str) -> str:
+    return f"{value:+.2f} {currency}" if math.isfinite(value) else "unbounded"
 
 
 def _mark_points(ax: Axes, pc: PayoffCurves) -> list[str]:
@@ -73,7 +73,7 @@ def _mark_points(ax: Axes, pc: PayoffCurves) -> list[str]:
         if math.isfinite(value) and at is not None:
             ax.plot([at], [value], marker=marker, color=colour, markersize=9, zorder=5)
             ax.annotate(
-                f"{name} {about}{_money(value)}",
+                f"{name} {about}{_money(value, pc.currency)}",
                 (at, value),
                 xytext=(8, 6 if value >= 0 else -12),
                 textcoords="offset points",
@@ -83,8 +83,8 @@ def _mark_points(ax: Axes, pc: PayoffCurves) -> list[str]:
     bes = " · ".join(f"{b:.2f}" for b in kp.breakevens) or "none"
     return [
         f"breakevens {about}{bes}",
-        f"max profit {about}{_money(kp.max_profit)}",
-        f"max loss {about}{_money(kp.max_loss)}",
+        f"max profit {about}{_money(kp.max_profit, pc.currency)}",
+        f"max loss {about}{_money(kp.max_loss, pc.currency)}",
     ]
 
 

@@ -26,7 +26,6 @@ def equity_figure(section: Section, title: str) -> Figure:
     curves = equity_curves(section.trades)
     fig = new_figure(9.0, 5.6)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
-    assert isinstance(top, object) and isinstance(bottom, object)
     fig.suptitle(title, fontsize=12, fontweight="bold")
     if not curves:
         top.text(0.5, 0.5, "no closed trade yet", ha="center", va="center", color=GREY)
@@ -38,7 +37,7 @@ def equity_figure(section: Section, title: str) -> Figure:
     for ax in (top, bottom):
         style_axes(ax)
     if curves:
-        top.legend(loc="upper left", frameon=False)
+        top.legend(loc="best", frameon=True, framealpha=0.9, edgecolor="none")
         bottom.legend(loc="lower left", frameon=False)
     fig.autofmt_xdate()
     return fig
@@ -86,21 +85,18 @@ def _bars(ax: Axes, rows: Sequence[Stats], title: str) -> None:
     ax.set_title(title, fontsize=10, loc="left")
     ax.set_xlabel("net P&L ($, after commissions)")
     span = max((abs(v) for v in values), default=1.0) or 1.0
-    for y, r in zip(ys, rows, strict=True):
+    for y, r in zip(ys, rows, strict=True):  # the figures sit across zero from the bar
         text = f" {r.net_pnl:+.2f} · {r.trades} tr, {100 * r.win_rate:.0f} % won "
-        inside = abs(r.net_pnl) > 0.55 * span
         ax.text(
-            r.net_pnl if not inside else 0.0,
+            0.0,
             y,
             text,
             va="center",
-            ha=("left" if r.net_pnl >= 0 else "right")
-            if not inside
-            else ("right" if r.net_pnl >= 0 else "left"),
+            ha="left" if r.net_pnl < 0 else "right",
             fontsize=7,
-            color=GREY if not inside else "white",
+            color=GREY,
         )
-    ax.set_xlim(-1.45 * span, 1.45 * span)
+    ax.set_xlim(-1.15 * span, 1.15 * span)
     style_axes(ax)
     if not rows:
         ax.text(

@@ -7,6 +7,7 @@ no date in its metadata and a fixed id salt.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,17 @@ def picture_format(path: Path) -> str | None:
     return fmt if fmt in FORMATS else None
 
 
+RC = {"text.parse_math": False, "svg.hashsalt": "seeker", "svg.fonttype": "none"}
+"""Settings every picture is built and saved under: ``$`` is a dollar, not TeX; stable SVG."""
+
+
+def plot_context() -> AbstractContextManager[object]:
+    """Return the context to build and save pictures in (see :data:`RC`)."""
+    import matplotlib
+
+    return matplotlib.rc_context(RC)
+
+
 def new_figure(width: float, height: float) -> Figure:
     """Return an empty figure `width` × `height` inches in Seeker's style."""
     from matplotlib.figure import Figure
@@ -52,16 +64,16 @@ def style_axes(ax: Axes) -> None:
 
 
 def save(fig: Figure, path: Path) -> Path:
-    """Write `fig` to `path` (PNG or SVG by its suffix) atomically; return the path."""
-    import matplotlib
+    """Write `fig` to `path` (PNG or SVG by its suffix) atomically; return the path.
 
+    Call it inside :func:`plot_context`, as the figure was built.
+    """
     fmt = picture_format(path)
     if fmt is None:
         raise ValueError(f"{path}: the picture must end in .png or .svg")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     metadata = {"Date": None} if fmt == "svg" else {"Software": "Seeker (matplotlib)"}
-    with matplotlib.rc_context({"svg.hashsalt": "seeker", "svg.fonttype": "none"}):
-        fig.savefig(tmp, format=fmt, metadata=metadata)
+    fig.savefig(tmp, format=fmt, metadata=metadata)
     tmp.replace(path)
     return path

@@ -58,6 +58,8 @@ class Snapshot:
     tail: tuple[tuple[str, Mapping[str, Any]], ...]
     messages: tuple[str, ...] = ()
     title: str = "Seeker"
+    progress: str = ""
+    """How far a ``--days`` run has gone (empty otherwise), shown in the footer."""
 
 
 def copy_recent(recent: deque[T]) -> list[T]:
@@ -222,6 +224,7 @@ def build_snapshot(
     tail: TailKeeper,
     messages: Sequence[str] = (),
     title: str = "Seeker",
+    progress: str = "",
 ) -> Snapshot:
     """Return a snapshot of the running process (safe to call from the main thread)."""
     tail.consume(services.recent)
@@ -252,4 +255,5 @@ def build_snapshot(
         tail=tuple(tail.lines),
         messages=tuple(messages),
         title=title,
+        progress=progress,
     )
