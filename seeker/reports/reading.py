@@ -45,7 +45,8 @@ def forward(path: Path, needle: bytes | None = None) -> Iterator[bytes]:
         for raw in fh:
             if needle is not None and needle not in raw:
                 continue
-            raw = raw.rstrip(b"\r\n")
+            if raw.endswith(b"\n"):
+                raw = raw[:-1]
             if raw.strip():
                 yield raw
 
@@ -67,9 +68,9 @@ def backward(path: Path, block: int = BLOCK) -> Iterator[bytes]:
             rest = parts[0]  # may be cut: completed by the next block read
             for raw in reversed(parts[1:]):
                 if raw.strip():
-                    yield raw.rstrip(b"\r")
+                    yield raw
         if rest.strip():
-            yield rest.rstrip(b"\r")
+            yield rest
 
 
 def aware(ts: datetime) -> datetime:

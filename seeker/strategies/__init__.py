@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the engine is imported by load() only: `seeker list` reads the catalog
@@ -26,6 +25,8 @@ ENTRY_POINT_GROUP = "seeker.strategies"
 
 def load() -> Mapping[str, type[Strategy]]:
     """Import the bundled strategy packages and installed plugins; return the registry."""
+    from importlib.metadata import entry_points
+
     from seeker.engine.registry import registered
 
     for module in BUNDLED:
