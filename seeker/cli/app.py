@@ -16,6 +16,7 @@ from seeker.cli import catalog, plot, run, status, views
 app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help: fits 80 columns, no type shown for on/off flags
     help="Seeker: risk-defined option strategies side by side, under one Risk Guard.",
 )
 

@@ -29,13 +29,15 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
+        metavar="PATH",
         envvar=CONFIG_ENV,
         help=f"Config file (TOML); or set {CONFIG_ENV}.",
         show_default=True,
     ),
 ]
 LogDirOption = Annotated[
-    Path | None, typer.Option("--log-dir", help="Journal folder (default: runtime.log_dir).")
+    Path | None,
+    typer.Option("--log-dir", metavar="DIR", help="Journal folder (default: runtime.log_dir)."),
 ]
 
 

@@ -27,25 +27,30 @@ def plot(
     what: Annotated[
         str,
         typer.Argument(
+            metavar="WHAT",
             help="equity (curve and drawdown), pnl (by strategy and by regime) or payoff "
             "(of one position).",
             show_default=False,
         ),
     ],
     position_id: Annotated[
-        str | None, typer.Argument(help="The position, for payoff.", show_default=False)
+        str | None,
+        typer.Argument(metavar="POSITION_ID", help="The position, for payoff.", show_default=False),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
+            metavar="PATH",
             help="Picture to write, .png or .svg (default: <what>.png, payoff-<id>.png).",
         ),
     ] = None,
     strategy: Annotated[
         list[str] | None,
-        typer.Option("--strategy", "-s", help="equity, pnl: only these strategies."),
+        typer.Option(
+            "--strategy", "-s", metavar="NAME", help="equity, pnl: only these strategies."
+        ),
     ] = None,
     since: SinceOption = None,
     shadow: Annotated[
@@ -53,7 +58,9 @@ def plot(
     ] = False,
     tx: Annotated[
         float | None,
-        typer.Option("--tx", min=0.0, help="payoff: days after T+0 for the T+X curve."),
+        typer.Option(
+            "--tx", min=0.0, metavar="DAYS", help="payoff: days after T+0 for the T+X curve."
+        ),
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     log_dir: LogDirOption = None,

@@ -32,6 +32,7 @@ SinceOption = Annotated[
     str | None,
     typer.Option(
         "--since",
+        metavar="DATE",
         help="Only from this date or time on (YYYY-MM-DD or ISO 8601; New York time if no zone).",
     ),
 ]
@@ -70,7 +71,8 @@ def strategy_problems(names: list[str], root: Path) -> list[str]:
 
 def summary(
     names: Annotated[
-        list[str] | None, typer.Argument(help="Strategies (default: all with a journal).")
+        list[str] | None,
+        typer.Argument(metavar="NAME", help="Strategies (default: all with a journal)."),
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     log_dir: LogDirOption = None,
@@ -81,6 +83,7 @@ def summary(
         str,
         typer.Option(
             "--by",
+            metavar="VIEW",
             help="With --csv: strategy rows, a breakdown (regime, strategy_regime, sector, "
             "cluster, currency) or every trade (trade).",
         ),
@@ -124,7 +127,9 @@ def summary(
 
 
 def show(
-    position_id: Annotated[str, typer.Argument(help="Position id, e.g. ic-20260107-001.")],
+    position_id: Annotated[
+        str, typer.Argument(metavar="POSITION_ID", help="Position id, e.g. ic-20260107-001.")
+    ],
     config: ConfigOption = DEFAULT_CONFIG,
     log_dir: LogDirOption = None,
     tx: Annotated[
@@ -132,6 +137,7 @@ def show(
         typer.Option(
             "--tx",
             min=0.0,
+            metavar="DAYS",
             help="Days after T+0 for the T+X curve (default: until manage_dte, else half).",
         ),
     ] = None,
@@ -156,24 +162,32 @@ def show(
 
 def journal(
     strategy: Annotated[
-        list[str] | None, typer.Option("--strategy", "-s", help="Only these strategies.")
+        list[str] | None,
+        typer.Option("--strategy", "-s", metavar="NAME", help="Only these strategies."),
     ] = None,
     since: SinceOption = None,
     outcome: Annotated[
-        str | None, typer.Option("--outcome", help="DECISION outcome: order or no_trade.")
+        str | None,
+        typer.Option("--outcome", metavar="OUTCOME", help="DECISION outcome: order or no_trade."),
     ] = None,
     blocked_by: Annotated[
         str | None,
-        typer.Option("--blocked-by", help="DECISION refused by this agent or cap (risk_guard, …)."),
+        typer.Option(
+            "--blocked-by",
+            metavar="AGENT",
+            help="DECISION refused by this agent or cap (risk_guard, sector, …).",
+        ),
     ] = None,
     event: Annotated[
-        list[str] | None, typer.Option("--event", "-e", help="Only these events (ORDER, FILL, …).")
+        list[str] | None,
+        typer.Option("--event", "-e", metavar="EVENT", help="Only these events (ORDER, FILL, …)."),
     ] = None,
     position: Annotated[
-        str | None, typer.Option("--position", "-p", help="Only lines of this position.")
+        str | None,
+        typer.Option("--position", "-p", metavar="ID", help="Only lines of this position."),
     ] = None,
     tail: Annotated[
-        int | None, typer.Option("--tail", "-n", min=1, help="Only the last N lines.")
+        int | None, typer.Option("--tail", "-n", min=1, metavar="N", help="Only the last N lines.")
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     log_dir: LogDirOption = None,
