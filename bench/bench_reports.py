@@ -4,7 +4,9 @@ Run: ``python bench/bench_reports.py [--log-dir DIR] [--days N] [--repeats R] [-
 
 Each figure is one command run ``--repeats`` times in a subprocess (``python -m seeker …``, its
 output sent to ``/dev/null``); wall time is the median, peak memory the largest resident set of
-the child (``os.wait4`` rusage, 1 MB = 10^6 bytes). The commands:
+the child (``os.wait4`` rusage, 1 MB = 10^6 bytes); CPU seconds (user + system, median) say
+more than wall time on a machine other work shares — the load average is printed. The
+commands:
 
 * ``summary`` — every report of every strategy, one pass over the journals;
 * ``journal -n 3`` — the last three lines of every journal (the tail reader);
@@ -51,6 +53,7 @@ class Figure:
     goal: Goal
     wall: float
     runs: tuple[float, ...]
+    cpu: float
     peak_mb: float
     returncode: int
 
@@ -68,8 +71,8 @@ def goals(logs: Path, config: Path) -> list[Goal]:
     ]
 
 
-def run_once(args: tuple[str, ...]) -> tuple[float, int, int]:
-    """Run ``python -m seeker ARGS``; return (wall seconds, peak RSS in bytes, exit code)."""
+def run_once(args: tuple[str, ...]) -> tuple[float, int, int, float]:
+    """Run ``python -m seeker ARGS``; return (wall s, peak RSS in bytes, exit code, CPU s)."""
     env = dict(os.environ)
     env.pop("COLUMNS", None)
     t0 = time.perf_counter()
@@ -88,7 +91,7 @@ def run_once(args: tuple[str, ...]) -> tuple[float, int, int]:
         proc.stderr.close()
         if proc.returncode != 0:
             print(f"  {' '.join(args)}: exit {proc.returncode}: {err[-300:]}", file=sys.stderr)
-    return wall, usage.ru_maxrss * 1024, proc.returncode
+    return wall, usage.ru_maxrss * 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def measure(goal: Goal, repeats: int) -> Figure:
@@ -100,6 +103,7 @@ def measure(goal: Goal, repeats: int) -> Figure:
         goal,
         statistics.median(walls),
         walls,
+        statistics.median(r[3] for r in runs),
         max(r[1] for r in runs) / 1e6,
         max(r[2] for r in runs),
     )
@@ -144,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generating {args.days} sessions of journals in {logs}/ …", flush=True)
         config = str(args.config.resolve())
         days = str(args.days)
-        wall, _, code = run_once(
+        wall, _, code, _ = run_once(
             ("run", "--config", config, "--days", days, "--no-dashboard", "--log-dir", str(logs))
         )
         if code != 0:
@@ -153,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  done in {wall:.0f} s", flush=True)
     mb, lines = journal_size(logs)
     print(f"journals: {logs}/ — {mb:.1f} MB, {lines} lines; {args.repeats} runs each, medians")
-    print(f"{'command':<28} {'wall s':>8} {'runs (s)':<34} {'peak MB':>8}  goal")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'command':<28} {'wall s':>7} {'CPU s':>6} {'runs, wall (s)':<34} {'peak MB':>7}  goal")
     for goal in goals(logs, args.config.resolve()):
         f = measure(goal, args.repeats)
         runs = " ".join(f"{w:.2f}" for w in f.runs)
@@ -164,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             target.append(f"≤ {goal.megabytes:g} MB {verdict(f.peak_mb, goal.megabytes)}")
         code = "" if f.returncode == 0 else f"  (exit {f.returncode})"
         print(
-            f"{goal.label:<28} {f.wall:>8.2f} {runs:<34} {f.peak_mb:>8.0f}  "
+            f"{goal.label:<28} {f.wall:>7.2f} {f.cpu:>6.2f} {runs:<34} {f.peak_mb:>7.0f}  "
             f"{', '.join(target) or '—'}{code}",
             flush=True,
         )

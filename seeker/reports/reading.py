@@ -174,7 +174,10 @@ class TimeReader:
         if i < 0 or raw.find(b"{", 1, i) >= 0:
             return None
         start = i + len(_TS)
-        text = raw[start : raw.find(b'"', start)]
+        return self.parse(raw[start : raw.find(b'"', start)])
+
+    def parse(self, text: bytes) -> datetime | None:
+        """Return an ISO 8601 text as an aware datetime, None when unreadable or naive."""
         if text != self._text:
             try:
                 ts: datetime | None = datetime.fromisoformat(text.decode("ascii"))
@@ -183,6 +186,45 @@ class TimeReader:
             self._text = text
             self._ts = ts if ts is not None and ts.tzinfo is not None else None
         return self._ts
+
+
+_DECISION_HEAD = b'{"event":"DECISION","ts":"'
+_OUTCOME = b',"outcome":"'
+_BLOCKED_BY = b',"blocked_by":'
+
+
+def decision_head(raw: bytes) -> tuple[bytes, bytes, bytes | None] | None:
+    """Return (ts text, outcome, blocked_by or None) of a DECISION line read from its head.
+
+    None when the line does not have the writer's plain shape (``event``, ``ts`` first, both
+    fields top-level strings before any nested object, a complete line): parse it instead.
+    """
+    if not raw.startswith(_DECISION_HEAD) or not raw.endswith(b"}"):
+        return None
+    start = len(_DECISION_HEAD)
+    end = raw.find(b'"', start)
+    o = raw.find(_OUTCOME, end)
+    if o < 0:
+        return None
+    o_start = o + len(_OUTCOME)
+    o_end = raw.find(b'"', o_start)
+    b = raw.find(_BLOCKED_BY, o_end)
+    if b < 0 or raw.find(b"{", 1, b) >= 0:
+        return None
+    v = b + len(_BLOCKED_BY)
+    blocked: bytes | None
+    if raw.startswith(b"null", v):
+        blocked = None
+    elif raw[v : v + 1] == b'"':
+        blocked = raw[v + 1 : raw.find(b'"', v + 1)]
+        if b"\\" in blocked:
+            return None
+    else:
+        return None
+    outcome = raw[o_start:o_end]
+    if b"\\" in outcome:
+        return None
+    return raw[start:end], outcome, blocked
 
 
 def merge_by_time(

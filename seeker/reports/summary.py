@@ -36,7 +36,14 @@ from seeker.agents.risk_guard import Caps
 from seeker.core.journal import SHADOW_SUFFIX, strategy_folders
 from seeker.core.positions import Position, PositionBook
 from seeker.reports.audit import AUDIT_FIELDS, CapViolation, violations_in
-from seeker.reports.reading import TimeReader, forward, parse, top_number, top_string
+from seeker.reports.reading import (
+    TimeReader,
+    decision_head,
+    forward,
+    parse,
+    top_number,
+    top_string,
+)
 
 UNKNOWN = "unknown"
 _IVR_NUMBER = re.compile(r"IVR [0-9.]+ ")
@@ -408,17 +415,14 @@ def _count_decisions(path: Path, since: datetime | None, activity: Activity) -> 
     line is parsed only when one of them cannot be read from its head.
     """
     when = TimeReader()
+    refusals = activity.refusals
     for raw in forward(path):
-        ts = when(raw)
-        found_outcome, outcome = top_string(raw, "outcome")
-        found_blocker, blocker = top_string(raw, "blocked_by")
-        if not (
-            ts is not None
-            and found_outcome
-            and found_blocker
-            and raw.startswith(b'{"event":"DECISION"')
-            and raw.endswith(b"}")
-        ):
+        head = decision_head(raw)
+        if head is not None:
+            ts = when.parse(head[0])
+            outcome: Any = head[1].decode()
+            blocker: Any = None if head[2] is None else head[2].decode()
+        if head is None or ts is None:
             line = parse(raw, path)
             if line is None or line.get("event") != "DECISION":
                 continue
@@ -431,7 +435,7 @@ def _count_decisions(path: Path, since: datetime | None, activity: Activity) -> 
         activity.decisions += 1
         if outcome == "no_trade":
             key = str(blocker)
-            activity.refusals[key] = activity.refusals.get(key, 0) + 1
+            refusals[key] = refusals.get(key, 0) + 1
 
 
 def _replay(

@@ -89,7 +89,8 @@ def _read(module: str) -> list[CatalogEntry] | None:
     out: list[CatalogEntry] = []
     for name, path in sources:
         try:
-            found = list(classes_in(path.read_text(encoding="utf-8")))
+            source = path.read_text(encoding="utf-8")
+            found = list(classes_in(source)) if "register" in source else []
         except (OSError, SyntaxError, UnicodeDecodeError):
             return None
         for strategy, description in found:
