@@ -227,6 +227,14 @@ def line_parts(
     return head, Text(text, style=style)
 
 
+def plain_line(source: str, line: Mapping[str, Any]) -> str:
+    """Return ``render_line(source, line).plain`` without building rich text (plain output)."""
+    event = str(line.get("event", "?"))
+    text, _ = describe(line)
+    who = f"{source}  " if source else ""
+    return f"{short_ts(line.get('ts'))}  {who}{event:<12} {text}"
+
+
 def render_line(
     source: str, line: Mapping[str, Any], with_date: bool = True, compact: bool = False
 ) -> Text:
@@ -319,7 +327,7 @@ def print_journal(
         count += 1
         name = short.get(source, source).ljust(pad)
         if plain:  # no colour, no width: the text itself, without rich's layout per line
-            out.write(render_line(name, line).plain + "\n")
+            out.write(plain_line(name, line) + "\n")
         elif width is None:
             console.print(render_line(name, line), soft_wrap=True, highlight=False)
         else:
