@@ -41,6 +41,13 @@ LogDirOption = Annotated[
 ]
 
 
+def complete_strategy(incomplete: str) -> list[str]:
+    """Return the strategy names that start with `incomplete` (shell completion)."""
+    from seeker.strategies.catalog import strategy_names
+
+    return [n for n in strategy_names() if n.startswith(incomplete)]
+
+
 def fail(lines: list[str], code: int = 2) -> NoReturn:
     """Print each problem on its own line to stderr and exit with `code`."""
     from rich.markup import escape

@@ -11,6 +11,7 @@ from seeker.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     LogDirOption,
+    complete_strategy,
     console,
     fail,
     load_checked_config,
@@ -28,6 +29,7 @@ def plot(
         str,
         typer.Argument(
             metavar="WHAT",
+            autocompletion=lambda incomplete: [w for w in WHAT if w.startswith(incomplete)],
             help="equity (curve and drawdown), pnl (by strategy and by regime) or payoff "
             "(of one position).",
             show_default=False,
@@ -49,7 +51,11 @@ def plot(
     strategy: Annotated[
         list[str] | None,
         typer.Option(
-            "--strategy", "-s", metavar="NAME", help="equity, pnl: only these strategies."
+            "--strategy",
+            "-s",
+            metavar="NAME",
+            help="equity, pnl: only these strategies.",
+            autocompletion=complete_strategy,
         ),
     ] = None,
     since: SinceOption = None,

@@ -12,6 +12,7 @@ from seeker.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     LogDirOption,
+    complete_strategy,
     fail,
     load_checked_config,
     log_root,
@@ -23,7 +24,11 @@ from seeker.ui.names import plural
 
 def run(
     names: Annotated[
-        list[str] | None, typer.Argument(help="Strategies to run (default: strategies.enabled).")
+        list[str] | None,
+        typer.Argument(
+            help="Strategies to run (default: strategies.enabled).",
+            autocompletion=complete_strategy,
+        ),
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     days: Annotated[

@@ -19,6 +19,7 @@ from seeker.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     LogDirOption,
+    complete_strategy,
     console,
     fail,
     load_checked_config,
@@ -72,7 +73,11 @@ def strategy_problems(names: list[str], root: Path) -> list[str]:
 def summary(
     names: Annotated[
         list[str] | None,
-        typer.Argument(metavar="NAME", help="Strategies (default: all with a journal)."),
+        typer.Argument(
+            metavar="NAME",
+            help="Strategies (default: all with a journal).",
+            autocompletion=complete_strategy,
+        ),
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     log_dir: LogDirOption = None,
@@ -163,12 +168,25 @@ def show(
 def journal(
     strategy: Annotated[
         list[str] | None,
-        typer.Option("--strategy", "-s", metavar="NAME", help="Only these strategies."),
+        typer.Option(
+            "--strategy",
+            "-s",
+            metavar="NAME",
+            help="Only these strategies.",
+            autocompletion=complete_strategy,
+        ),
     ] = None,
     since: SinceOption = None,
     outcome: Annotated[
         str | None,
-        typer.Option("--outcome", metavar="OUTCOME", help="DECISION outcome: order or no_trade."),
+        typer.Option(
+            "--outcome",
+            metavar="OUTCOME",
+            help="DECISION outcome: order or no_trade.",
+            autocompletion=lambda incomplete: [
+                o for o in ("order", "no_trade") if o.startswith(incomplete)
+            ],
+        ),
     ] = None,
     blocked_by: Annotated[
         str | None,

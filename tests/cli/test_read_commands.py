@@ -217,3 +217,27 @@ def test_journal_csv_has_one_row_per_line(logs: Path) -> None:
     ]
     both = cli("journal", "--csv", "--json", "--log-dir", str(logs))
     assert both.exit_code == 2 and "choose one" in both.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("seeker jo", ["journal"]),
+        ("seeker run cr", ["credit_spread"]),
+        ("seeker journal -s iron", ["iron_condor", "iron_fly"]),
+        ("seeker journal --outcome n", ["no_trade"]),
+        ("seeker plot e", ["equity"]),
+    ],
+)
+def test_shell_completion_offers_commands_strategies_and_values(
+    words: str, expected: list[str]
+) -> None:
+    env = {
+        **os.environ,
+        "_SEEKER_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    script = Path(sys.executable).parent / "seeker"  # the installed command, as a shell runs it
+    res = subprocess.run([str(script)], capture_output=True, text=True, env=env, cwd=SHIPPED.parent)
+    assert res.stdout.split() == expected, res.stderr
