@@ -7,7 +7,8 @@ lines about orders into the progress messages ``seeker run`` prints (and the das
 * ORDER_STATUS — its outcome: ``opened``/``filled`` (quantity, average price), ``partially
   filled``, ``cancelled`` (why, and how much had filled), ``rejected`` (why), ``adopted``;
 * FILL of a settlement at expiry; POST_TRADE — ``closed``, with the P&L after commissions;
-* RISK lines about orders: an order the checklist refused to send, or lost sight of.
+* RISK lines about orders: an order the checklist refused to send, or lost sight of, and the
+  currency conversion an entry needed (filled, or refused and why).
 
 A shadow strategy's lines (journal ``<strategy>.shadow``) say ``[shadow]`` and that nothing was
 sent. Submitted and repriced orders, per-leg fills and everything else stay in the journal only.
@@ -22,8 +23,12 @@ from typing import Any
 
 from seeker.core.journal import SHADOW_SUFFIX
 
-ORDER_RISK_RULES = frozenset({"checklist", "execution"})
-"""RISK rules that say an order was not sent or not followed."""
+ORDER_RISK_RULES = {
+    "checklist": "",
+    "execution": "",
+    "fx_conversion": "currency conversion for it: ",
+}
+"""RISK rules about orders (not sent, not followed, an IDEALPRO conversion) and their lead."""
 
 
 def _price(value: Any) -> str:
@@ -63,7 +68,8 @@ class OrderLog:
             text = self._post_trade(line, shadow)
         elif event == "RISK" and line.get("rule") in ORDER_RISK_RULES:
             who = line.get("position_id")
-            text = f"{who}: {line.get('detail')}" if who else str(line.get("detail"))
+            lead = ORDER_RISK_RULES[str(line.get("rule"))]
+            text = (f"{who}: " if who else "") + lead + str(line.get("detail"))
         else:
             text = None
         return None if text is None else head + text

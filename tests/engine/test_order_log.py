@@ -183,3 +183,28 @@ def test_the_readme_run_says_what_became_of_every_order(tmp_path: Path) -> None:
     assert closes and all(f"closing {o['position_id']} x" in out for o in closes)
     posts = read_events(logs / "iron_condor", ["POST_TRADE"])
     assert all(f"closed {p['position_id']}, P&L " in out for p in posts)
+
+
+def test_order_risk_lines_are_said_and_others_are_not(tmp_path: Path) -> None:
+    from seeker.core.journal import Journal
+    from seeker.engine.order_log import OrderLog
+
+    journal = Journal(tmp_path, "credit_spread", lambda: datetime(2026, 1, 5, 10, tzinfo=MARKET_TZ))
+    log = OrderLog()
+
+    def say(rule: str, detail: str) -> str | None:
+        line = journal.record(
+            "RISK", strategy="credit_spread", position_id="cs-1", rule=rule, detail=detail
+        )
+        return log.describe("credit_spread", line)
+
+    assert say("checklist", "entry not sent: outside regular trading hours") == (
+        "credit_spread: cs-1: entry not sent: outside regular trading hours"
+    )
+    assert say("fx_conversion", "USD.CAD BUY 150 filled at 1.35120 (0.20 pip vs mid)") == (
+        "credit_spread: cs-1: currency conversion for it: USD.CAD BUY 150 filled at 1.35120 "
+        "(0.20 pip vs mid)"
+    )
+    assert say("data", "no quote") is None
+    decision = journal.record("DECISION", outcome="no_trade", blocked_by="liquidity")
+    assert log.describe("credit_spread", decision) is None
