@@ -16,13 +16,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from seeker.core.tz import MARKET_TZ
-from seeker.engine.services import Services
+
+if TYPE_CHECKING:
+    from seeker.engine.services import Services
 
 
 class RunProgress:
