@@ -15,6 +15,9 @@ commands:
 * ``list`` and ``--help`` — start-up (the heavy libraries are imported by the commands that
   need them only).
 
+As an in-run reference for this machine's load, the same is measured for a bare typer app (no
+Seeker code) that prints a one-row rich table: the floor any typer command pays to start.
+
 ``--log-dir`` names the journals to read; when the folder does not exist it is first filled by
 ``seeker run --days N --no-dashboard`` (the five strategies of the shipped config; 250 sessions
 take about a minute). The goals are the issue's: summary ≤ 1 s and ≤ 100 MB, ``journal -n 3``
@@ -34,6 +37,25 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_LOGS = Path("/tmp/seeker-bench-year")
+
+
+REFERENCE_APP = """
+import typer
+app = typer.Typer(add_completion=True, rich_markup_mode=None)
+@app.callback()
+def options() -> None:
+    pass
+@app.command()
+def table() -> None:
+    from rich.console import Console
+    from rich.table import Table
+    t = Table()
+    t.add_column("name")
+    t.add_row("value")
+    Console().print(t)
+app()
+"""
+"""A bare typer app with one command that prints a table (the start-up floor)."""
 
 
 @dataclass(frozen=True)
@@ -68,16 +90,20 @@ def goals(logs: Path, config: Path) -> list[Goal]:
         Goal("journal --json (all lines)", ("journal", "--json", *read), None, 100.0),
         Goal("list", ("list",), 0.25, None),
         Goal("--help", ("--help",), 0.25, None),
+        Goal("reference: bare typer app", ("-c", REFERENCE_APP, "table"), None, None),
     ]
 
 
 def run_once(args: tuple[str, ...]) -> tuple[float, int, int, float]:
-    """Run ``python -m seeker ARGS``; return (wall s, peak RSS in bytes, exit code, CPU s)."""
+    """Run ``python -m seeker ARGS`` (``python -c CODE`` for ``("-c", CODE)``); return (wall s,
+    peak RSS in bytes, exit code, CPU s)."""
     env = dict(os.environ)
     env.pop("COLUMNS", None)
+    seeker = () if args[:1] == ("-c",) else ("-m", "seeker")
+    cmd = [sys.executable, *seeker, *args]
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "seeker", *args],
+        cmd,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
