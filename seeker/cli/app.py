@@ -1,18 +1,53 @@
-"""The ``seeker`` command line: every command registered on one typer app."""
+"""The ``seeker`` command line: every command registered on one typer app.
+
+The command modules import only typer and light helpers at the top; each command imports what
+it needs when it runs, so ``seeker --help``, ``seeker list`` and shell completion start fast.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
-from seeker.cli import catalog, control, run, serve, status, views
+from seeker.cli import catalog, control, plot, run, serve, status, views
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help: fits 80 columns, no type shown for on/off flags
     help="Seeker: risk-defined option strategies side by side, under one Risk Guard.",
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("seeker")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed)"
+        typer.echo(f"seeker {number}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print Seeker's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Seeker: risk-defined option strategies side by side, under one Risk Guard."""
+
+
 app.command("list")(catalog.list_strategies)
 app.command("check-config")(catalog.check_config)
 app.command("run")(run.run)
@@ -25,6 +60,7 @@ app.command("pause")(control.pause)
 app.command("resume")(control.resume)
 app.command("close")(control.close)
 app.command("flatten")(control.flatten)
+app.command("plot")(plot.plot)
 
 
 def main() -> None:

@@ -8,26 +8,29 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from seeker.cli.common import DEFAULT_CONFIG, console, load_checked_config
-from seeker.config.loading import flatten
-from seeker.strategies import load
+from seeker.cli.common import CONFIG_ENV, DEFAULT_CONFIG, console, load_checked_config
 
 
 def list_strategies() -> None:
     """List the strategies Seeker can run."""
-    reg = load()
+    from seeker.strategies.catalog import catalog
+
     table = Table(title="strategies", show_lines=False)
     table.add_column("name", style="bold")
     table.add_column("what it does")
-    for name, cls in sorted(reg.items()):
-        table.add_row(name, cls.description)
+    for name, entry in sorted(catalog().items()):
+        table.add_row(name, entry.description)
     console.print(table)
 
 
 def check_config(
-    path: Annotated[Path, typer.Argument(help="Config file to check.")] = DEFAULT_CONFIG,
+    path: Annotated[
+        Path, typer.Argument(help=f"Config file to check (or set {CONFIG_ENV}).", envvar=CONFIG_ENV)
+    ] = DEFAULT_CONFIG,
 ) -> None:
     """Validate a config and print the effective values; exit 2 naming every problem."""
+    from seeker.config.loading import flatten
+
     cfg = load_checked_config(path)
     table = Table(title=f"effective config: {path}", show_lines=False)
     table.add_column("key", style="cyan", no_wrap=True)

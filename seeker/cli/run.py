@@ -12,17 +12,23 @@ from seeker.cli.common import (
     DEFAULT_CONFIG,
     ConfigOption,
     LogDirOption,
+    complete_strategy,
     fail,
     load_checked_config,
     log_root,
 )
 from seeker.strategies import load
+from seeker.ui.choices import unknown_name
 from seeker.ui.names import plural
 
 
 def run(
     names: Annotated[
-        list[str] | None, typer.Argument(help="Strategies to run (default: strategies.enabled).")
+        list[str] | None,
+        typer.Argument(
+            help="Strategies to run (default: strategies.enabled).",
+            autocompletion=complete_strategy,
+        ),
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     days: Annotated[
@@ -69,7 +75,7 @@ def run(
     problems = []
     for name in chosen:
         if name not in reg:
-            problems.append(f"unknown strategy {name!r} (known: {', '.join(sorted(reg))})")
+            problems.append(unknown_name("strategy", name, reg))
         elif name not in cfg.strategies.enabled:
             problems.append(f"strategy {name!r} is not in strategies.enabled of {config}")
         elif cfg.strategies.table(name) is None:
@@ -120,24 +126,19 @@ def run(
         f"seeker: running {', '.join(chosen)} on {where}; journals in {root}/",
         flush=True,
     )
-    from seeker.ui.dashboard import Dashboard, dashboard_enabled
+    from seeker.ui.progress import run_display  # dashboard, progress bar, or plain lines
 
-    dash = Dashboard(services, chosen) if dashboard_enabled(no_dashboard) else None
-    if dash is not None:
-        services.emit = dash.emit
-        dash.start()
+    display = run_display(services, chosen, days, no_dashboard)
+    display.start()
     # the process is the run: long-lived objects (config, calendars, history) are frozen out of
     # the collector, and young-generation collections happen less often
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
     try:
-        result = run_strategies(
-            services, chosen, on_tick=dash.update if dash else None, strategies=reg
-        )
+        result = run_strategies(services, chosen, on_tick=display.on_tick, strategies=reg)
     finally:
-        if dash is not None:
-            dash.stop()
+        display.stop()
         services.broker.close()
         services.close_journals()
     kind = "simulated " if services.clock.simulated else ""

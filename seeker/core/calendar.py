@@ -12,10 +12,11 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import exchange_calendars as xcals
 import pandas as pd
+
+from seeker.core.tz import MARKET_TZ  # the zone Seeker shows times in (re-exported here)
 
 EXCHANGE_CALENDAR = {
     "NYSE": "XNYS",
@@ -27,9 +28,6 @@ EXCHANGE_CALENDAR = {
     "TSX": "XTSE",
 }
 """The exchange_calendars code that governs each listing exchange we accept."""
-
-MARKET_TZ = ZoneInfo("America/New_York")
-"""The zone Seeker shows times in (New York and Toronto share it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import os
+import sys
 import threading
 import time as time_mod
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -33,8 +34,6 @@ from enum import Enum
 from math import isfinite
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from seeker.core.decision_lines import REGIMES_FILE, expand_decisions, load_regimes
 
@@ -117,7 +116,8 @@ def _other_to_jsonable(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if isinstance(value, (np.floating, np.integer, np.bool_)):
+    np = sys.modules.get("numpy")  # no numpy value exists before numpy is imported
+    if np is not None and isinstance(value, (np.floating, np.integer, np.bool_)):
         return to_jsonable(value.item())
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
@@ -129,7 +129,7 @@ def _other_to_jsonable(value: Any) -> Any:
         return to_jsonable(value._asdict())
     if isinstance(value, (list, tuple, set, frozenset)):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         return [to_jsonable(v) for v in value.tolist()]
     if is_dataclass(value) and not isinstance(value, type):
         return to_jsonable(asdict(value))

@@ -72,15 +72,10 @@ class Closer:
             what="close",
         ):
             return
-        ctx.emit(f"{ctx.name}: closing {pos.position_id} ({signal.rule}: {signal.reason})")
         ctx.executor.work(plan)
         if pos.open_qty == 0:
             ctx.guard.release(pos.position_id)
             post_trade(ctx, pos, view.pnl_unit, view.dte)
-            ctx.emit(
-                f"{ctx.name}: closed {pos.position_id}, "
-                f"P&L {pos.realized_pnl():+.2f} {pos.currency}"
-            )
         else:
             ctx.guard.resize(pos.position_id, risk_of(pos, pos.open_qty))
 

@@ -352,7 +352,6 @@ class EntryPipeline:
             ctx.guard.release(pid)
             return False
         self.decisions.flush()
-        ctx.emit(f"{ctx.name}: opening {pid} {setup.label} x{qty}")
         ctx.executor.work(plan)
         pos = ctx.book.positions.get(pid)
         if pos is None or pos.opened_qty == 0:
@@ -360,7 +359,6 @@ class EntryPipeline:
             return True
         if pos.open_qty < qty:
             ctx.guard.resize(pid, risk_of(pos, pos.open_qty))
-        ctx.emit(f"{ctx.name}: opened {pid} x{pos.opened_qty} at {pos.entry_price:+.2f}")
         return True
 
     def convert(self, listing: Listing, pid: str, amount: float) -> Verdict | None:

@@ -130,7 +130,6 @@ class Roller:
             what="roll",
         ):
             return
-        ctx.emit(f"{ctx.name}: rolling {pos.position_id} ({signal.rule}: {signal.reason})")
         rolls = pos.rolls
         ctx.executor.work(plan)
         if pos.pending_legs is not None:

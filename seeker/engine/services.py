@@ -25,6 +25,7 @@ from seeker.core.decision_lines import REGIME_EVENT, regime_ref
 from seeker.core.journal import SYSTEM_FOLDER, Journal, regimes_of, strategy_folders, to_jsonable
 from seeker.core.models import DailyHistory, DataUnavailable, Listing
 from seeker.engine.account_watch import AccountWatch
+from seeker.engine.order_log import OrderLog
 from seeker.engine.reconcile import mismatches
 
 if TYPE_CHECKING:
@@ -64,6 +65,8 @@ class Services:
     """The latest journal lines of every journal, newest last (for the dashboard)."""
     observers: list[LineObserver] = field(default_factory=list)
     """Told of every journal line (the account's errors failsafe, alerts); must never block."""
+    order_log: OrderLog = field(default_factory=OrderLog)
+    """Turns the journal's order lines into plain-log messages (one place for all of them)."""
     clusters: ClusterTracker = field(init=False)
     event_risk: EventRisk = field(init=False)
     fx_router: FxRouter = field(init=False)
@@ -89,9 +92,13 @@ class Services:
         return out
 
     def _remember(self, journal: str, line: Mapping[str, Any]) -> None:
-        """Keep the latest journal lines for the dashboard (a bounded, thread-safe deque) and
-        tell the observers (one that raises is logged, never lets the writer fail)."""
+        """Keep the latest journal lines for the dashboard (a bounded, thread-safe deque), say
+        what became of each order in the plain log (``seeker.engine.order_log``) and tell the
+        observers (one that raises is logged, never lets the writer fail)."""
         self.recent.append((journal, dict(line)))
+        message = self.order_log.describe(journal, line)
+        if message is not None:
+            self.emit(message)
         for observe in list(self.observers):
             try:
                 observe(journal, line)

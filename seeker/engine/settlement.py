@@ -97,9 +97,5 @@ class Settlement:
         ctx.guard.release(pos.position_id)
         self.marks.views.pop(pos.position_id, None)
         post_trade(ctx, pos, -(pos.entry_price + per_unit), 0)
-        ctx.emit(
-            f"{ctx.name}: {pos.position_id} expired and was settled, "
-            f"P&L {pos.realized_pnl():+.2f} {pos.currency}"
-        )
         ctx.services.reconcile("expiry settlement")  # lifts the block the expiry caused
         return []

@@ -10,7 +10,7 @@ violation here means the Risk Guard failed; it must never happen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +49,7 @@ class _Held:
     open_qty: int = 0
 
 
-def _ts(line: dict[str, Any]) -> datetime:
+def _ts(line: Mapping[str, Any]) -> datetime:
     return datetime.fromisoformat(str(line["ts"]))
 
 
@@ -60,16 +60,48 @@ def cap_violations(
 
     `caps`: the caps, or a function of a fill's ``ts`` giving those in force then.
     """
-    caps_at = caps if callable(caps) else (lambda _ts: caps)
-    lines: list[tuple[datetime, int, str, dict[str, Any]]] = []
+    lines: list[tuple[str, Mapping[str, Any]]] = []
     for name in names or strategy_folders(root):
-        for i, line in enumerate(read_events(root / name, ["ORDER", "FILL"])):
-            lines.append((_ts(line), i, name, line))
-    lines.sort(key=lambda t: (t[0], t[2], t[1]))
+        lines.extend((name, line) for line in read_events(root / name, ["ORDER", "FILL"]))
+    return violations_in(lines, caps)
+
+
+AUDIT_FIELDS = (
+    "event",
+    "ts",
+    "kind",
+    "order_id",
+    "position_id",
+    "intent",
+    "qty",
+    "risk",
+    "max_loss",
+    "sector",
+    "cluster",
+    "symbol",
+    "underlying",
+)
+"""The fields of ORDER and FILL lines the audit reads (a reader may keep only these)."""
+
+
+def violations_in(
+    lines: Iterable[tuple[str, Mapping[str, Any]]], caps: Caps | Callable[[str], Caps]
+) -> list[CapViolation]:
+    """Return every cap exceeded after any fill of (strategy, ORDER or combo FILL line) pairs.
+
+    Lines of one strategy come in file order; they are replayed in time order across all.
+    `caps`: the caps, or a function of a fill's ``ts`` giving those in force then (caps follow
+    equity when the account's capital basis does).
+    """
+    caps_at = caps if callable(caps) else (lambda _ts: caps)
+    ordered = sorted(
+        ((_ts(line), i, name, line) for i, (name, line) in enumerate(lines)),
+        key=lambda t: (t[0], t[2], t[1]),
+    )
     held: dict[str, _Held] = {}
     intent: dict[str, tuple[str, str]] = {}
     out: list[CapViolation] = []
-    for _, _, strategy, line in lines:
+    for _, _, strategy, line in ordered:
         if line["event"] == "ORDER":
             key = f"{strategy}/{line['position_id']}"
             intent[f"{strategy}/{line['order_id']}"] = (key, line["intent"])

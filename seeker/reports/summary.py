@@ -23,25 +23,34 @@ trades closed at or after it (and the decisions, orders and fills journaled sinc
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from seeker.agents.risk_guard import Caps, RiskConfig
-from seeker.core.journal import SHADOW_SUFFIX, read_events, strategy_folders
+from seeker.core.journal import SHADOW_SUFFIX, strategy_folders
 from seeker.core.positions import Position, PositionBook
 from seeker.reports.account import AccountSummary, account_summary, caps_in_force
-from seeker.reports.audit import CapViolation, cap_violations
+from seeker.reports.audit import AUDIT_FIELDS, CapViolation, violations_in
+from seeker.reports.reading import (
+    TimeReader,
+    decision_head,
+    forward,
+    parse,
+    top_number,
+    top_string,
+)
 
 UNKNOWN = "unknown"
 TOTAL = "total"
 """The key of the row that adds up every real strategy (one per currency)."""
 _IVR_NUMBER = re.compile(r"IVR [0-9.]+ ")
+_CONFIDENCE = b'{"event":"CONFIDENCE",'
 
 
 @dataclass(frozen=True)
@@ -304,12 +313,6 @@ def _parse(value: Any) -> datetime | None:
     return ts if ts.tzinfo is not None else None
 
 
-def _ts(line: Mapping[str, Any]) -> datetime:
-    ts = _parse(line.get("ts"))
-    assert ts is not None
-    return ts
-
-
 def _trade(name: str, pos: Position, post: Mapping[str, Any] | None) -> Trade:
     assert pos.closed_at is not None
     scale = pos.multiplier * pos.opened_qty
@@ -339,40 +342,163 @@ def _trade(name: str, pos: Position, post: Mapping[str, Any] | None) -> Trade:
     )
 
 
-def strategy_trades(
-    folder: Path, name: str, since: datetime | None = None
-) -> tuple[list[Trade], PositionBook, list[dict[str, Any]]]:
-    """Return a folder's closed trades (closing order), its book and all its journal lines."""
-    lines = [x for x in read_events(folder) if _parse(x.get("ts")) is not None]
-    lines.sort(key=lambda line: _ts(line))
+class _OutOfOrder(Exception):
+    """A journal file whose times go backward (the streamed merge cannot be trusted)."""
+
+
+@dataclass
+class Activity:
+    """What a strategy did since the report's start: orders, combo fills, decisions, refusals."""
+
+    orders: int = 0
+    fills: int = 0
+    decisions: int = 0
+    refusals: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class FolderScan:
+    """One strategy folder read in one pass: its closed trades, its book and its activity."""
+
+    trades: list[Trade]
+    book: PositionBook
+    activity: Activity
+    audit_lines: list[dict[str, Any]] = field(default_factory=list)
+    """The ORDER and combo FILL lines, only the fields the cap audit reads, in file order."""
+
+
+BOOK_FILES = ("analysis.jsonl", "trades.jsonl")
+"""The files that rebuild the book (CONFIDENCE, POST_TRADE; ORDER, FILL, ORDER_STATUS), in the
+order equal times are applied."""
+BOOK_EVENTS = frozenset({"ORDER", "FILL", "ORDER_STATUS", "CONFIDENCE", "POST_TRADE"})
+
+
+def _confidence(raw: bytes, when: TimeReader) -> tuple[datetime, dict[str, Any]] | None:
+    """Return a CONFIDENCE line's time and the two fields the book reads, from its head."""
+    ts = when(raw)
+    found_pid, pid = top_string(raw, "position_id")
+    found_pnl, pnl = top_number(raw, "pnl_unit")
+    if ts is None or not (found_pid and found_pnl and raw.endswith(b"}")):
+        return None
+    return ts, {"event": "CONFIDENCE", "position_id": pid, "pnl_unit": pnl}
+
+
+def _book_lines(path: Path, strict: bool) -> Iterator[tuple[datetime, dict[str, Any]]]:
+    """Yield (time, line) of the lines of `path` that rebuild the book, leg fills left out.
+
+    A CONFIDENCE line (the most frequent) is read from its head: its time, position and P&L
+    per unit. `strict` raises _OutOfOrder when a line is older than the one before it.
+    """
+    last: datetime | None = None
+    when = TimeReader()
+    for raw in forward(path):
+        quick = _confidence(raw, when) if raw.startswith(_CONFIDENCE) else None
+        if quick is not None:
+            ts, line = quick
+        else:
+            parsed = parse(raw, path)
+            if parsed is None or parsed.get("event") not in BOOK_EVENTS:
+                continue
+            if parsed.get("kind") == "leg":
+                continue
+            found = _parse(parsed.get("ts"))
+            if found is None:
+                continue
+            ts, line = found, parsed
+        if strict and last is not None and ts < last:
+            raise _OutOfOrder(str(path))
+        last = ts
+        yield ts, line
+
+
+def _count_decisions(path: Path, since: datetime | None, activity: Activity) -> None:
+    """Count DECISION lines and refusals by agent from their bytes, keeping none of them.
+
+    ``ts``, ``outcome`` and ``blocked_by`` lead each line (before any nested object), so a
+    line is parsed only when one of them cannot be read from its head.
+    """
+    when = TimeReader()
+    refusals = activity.refusals
+    for raw in forward(path):
+        head = decision_head(raw)
+        if head is not None:
+            ts = when.parse(head[0])
+            outcome: Any = head[1].decode()
+            blocker: Any = None if head[2] is None else head[2].decode()
+        if head is None or ts is None:
+            line = parse(raw, path)
+            if line is None or line.get("event") != "DECISION":
+                continue
+            ts = _parse(line.get("ts"))
+            if ts is None:
+                continue
+            outcome, blocker = line.get("outcome"), line.get("blocked_by")
+        if since is not None and ts < since:
+            continue
+        activity.decisions += 1
+        if outcome == "no_trade":
+            key = str(blocker)
+            refusals[key] = refusals.get(key, 0) + 1
+
+
+def _replay(
+    lines: Iterable[tuple[datetime, dict[str, Any]]],
+    since: datetime | None,
+    activity: Activity,
+    audit: list[dict[str, Any]],
+) -> tuple[PositionBook, dict[str, dict[str, Any]]]:
+    """Apply lines to a new book in order; count orders and fills; keep the POST_TRADE lines
+    and, for the cap audit, the ORDER and FILL lines' audited fields."""
     book = PositionBook()
-    book.apply_all(
-        line for line in lines if line["event"] in ("ORDER", "FILL", "ORDER_STATUS", "CONFIDENCE")
-    )
-    posts = {str(x.get("position_id")): x for x in lines if x["event"] == "POST_TRADE"}
+    posts: dict[str, dict[str, Any]] = {}
+    for ts, line in lines:
+        event = line["event"]
+        if event == "POST_TRADE":
+            posts[str(line.get("position_id"))] = line
+            continue
+        book.apply(line)
+        if event in ("ORDER", "FILL"):
+            audit.append({k: line[k] for k in AUDIT_FIELDS if k in line})
+        if since is None or ts >= since:
+            activity.orders += event == "ORDER"
+            activity.fills += event == "FILL" and line.get("kind", "combo") == "combo"
+    return book, posts
+
+
+def scan_folder(folder: Path, name: str, since: datetime | None = None) -> FolderScan:
+    """Return a folder's closed trades (closing order), its book and its activity — streamed.
+
+    One pass per file, merged in time order: the book and a few figures are all that is kept,
+    so memory does not grow with the journals (DECISION lines, most of their bytes, are
+    counted from their heads). A file out of time order (edited by hand) is read again and
+    sorted instead.
+    """
+    paths = [folder / f for f in BOOK_FILES]
+    try:
+        activity, audit = Activity(), []
+        merged = heapq.merge(*(_book_lines(p, True) for p in paths), key=lambda t: t[0])
+        book, posts = _replay(merged, since, activity, audit)
+    except _OutOfOrder:
+        activity, audit = Activity(), []
+        lines = sorted((item for p in paths for item in _book_lines(p, False)), key=lambda t: t[0])
+        book, posts = _replay(lines, since, activity, audit)
+    _count_decisions(folder / "decisions.jsonl", since, activity)
     trades = [
         _trade(name, pos, posts.get(pos.position_id))
         for pos in closed_positions(book)
         if since is None or (pos.closed_at is not None and pos.closed_at >= since)
     ]
-    return trades, book, lines
+    return FolderScan(trades, book, activity, audit)
 
 
 def summarize(
     folder: Path, strategy: str, since: datetime | None = None, currency: str = "USD"
 ) -> list[StrategySummary]:
     """Return one summary per currency traded by a strategy (`currency` when it has none)."""
-    return _summaries(strategy, *strategy_trades(folder, strategy, since), since, currency)
+    return _summaries(strategy, scan_folder(folder, strategy, since), currency)
 
 
-def _summaries(
-    strategy: str,
-    trades: list[Trade],
-    book: PositionBook,
-    lines: list[dict[str, Any]],
-    since: datetime | None,
-    currency: str,
-) -> list[StrategySummary]:
+def _summaries(strategy: str, scan: FolderScan, currency: str) -> list[StrategySummary]:
     by_ccy: dict[str, StrategySummary] = {}
 
     def get(ccy: str) -> StrategySummary:
@@ -380,24 +506,17 @@ def _summaries(
             by_ccy[ccy] = StrategySummary(key=strategy, currency=ccy)
         return by_ccy[ccy]
 
-    for t in trades:
+    for t in scan.trades:
         get(t.currency).add(t)
-    for pos in book.open_positions():
+    for pos in scan.book.open_positions():
         get(pos.currency).open_positions += 1
     if not by_ccy:
         get(currency)
     head = by_ccy[sorted(by_ccy)[0]]
-    recent = [x for x in lines if since is None or _ts(x) >= since]
-    counts = Counter(x["event"] for x in recent)
-    head.orders = counts.get("ORDER", 0)
-    head.fills = sum(
-        1 for x in recent if x["event"] == "FILL" and x.get("kind", "combo") == "combo"
-    )
-    head.decisions = counts.get("DECISION", 0)
-    for d in recent:
-        if d["event"] == "DECISION" and d.get("outcome") == "no_trade":
-            key = str(d.get("blocked_by"))
-            head.refusals[key] = head.refusals.get(key, 0) + 1
+    head.orders = scan.activity.orders
+    head.fills = scan.activity.fills
+    head.decisions = scan.activity.decisions
+    head.refusals = dict(scan.activity.refusals)
     return [by_ccy[c] for c in sorted(by_ccy)]
 
 
@@ -539,18 +658,17 @@ def build_report(
     rows: list[StrategySummary] = []
     real: list[Trade] = []
     shadow: list[Trade] = []
-    folders = _folders(root, names)
-    for name in folders:
-        trades, book, lines = strategy_trades(root / name, name, since)
-        rows.extend(_summaries(name, trades, book, lines, since, currency))
-        (shadow if name.endswith(SHADOW_SUFFIX) else real).extend(trades)
+    audited: dict[bool, list[tuple[str, dict[str, Any]]]] = {False: [], True: []}
+    for name in _folders(root, names):
+        scan = scan_folder(root / name, name, since)
+        rows.extend(_summaries(name, scan, currency))
+        is_shadow = name.endswith(SHADOW_SUFFIX)
+        (shadow if is_shadow else real).extend(scan.trades)
+        audited[is_shadow].extend((name, line) for line in scan.audit_lines)
 
     def violations(shadow_side: bool) -> list[CapViolation]:
-        chosen = [n for n in folders if n.endswith(SHADOW_SUFFIX) == shadow_side]
-        if not chosen:
-            return []
         audit_caps = caps if risk is None else caps_in_force(root, risk, caps)
-        found = cap_violations(root, audit_caps, chosen)
+        found = violations_in(audited[shadow_side], audit_caps)
         return [v for v in found if since is None or datetime.fromisoformat(v.ts) >= since]
 
     account = None

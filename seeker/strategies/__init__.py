@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
-from seeker.engine.lifecycle import Strategy
-from seeker.engine.registry import registered
+if TYPE_CHECKING:  # the engine is imported by load() only: `seeker list` reads the catalog
+    from seeker.engine.lifecycle import Strategy
 
 BUNDLED = (
     "seeker.strategies.iron_condor",
@@ -25,6 +25,10 @@ ENTRY_POINT_GROUP = "seeker.strategies"
 
 def load() -> Mapping[str, type[Strategy]]:
     """Import the bundled strategy packages and installed plugins; return the registry."""
+    from importlib.metadata import entry_points
+
+    from seeker.engine.registry import registered
+
     for module in BUNDLED:
         importlib.import_module(module)
     for entry in entry_points(group=ENTRY_POINT_GROUP):

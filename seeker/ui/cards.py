@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from seeker.core.calendar import MARKET_TZ
+from seeker.core.tz import MARKET_TZ
 from seeker.engine.published import PublishedPosition
 from seeker.ui.lines import num
 from seeker.ui.names import plural

@@ -8,7 +8,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.panel import Panel
 from rich.text import Text
 
-from seeker.core.calendar import MARKET_TZ
+from seeker.core.tz import MARKET_TZ
 from seeker.engine.account_view import AccountView
 from seeker.ui.lines import render_line
 from seeker.ui.snapshot import Snapshot, StrategyRow, coalesce
@@ -258,9 +258,11 @@ class TailView:
 
 # -- footer ----------------------------------------------------------------------------------
 def footer(snap: Snapshot) -> Text:
-    """Return the footer: how to stop, and the latest message."""
+    """Return the footer: how to stop, a ``--days`` run's progress, and the latest message."""
     last = snap.messages[-1] if snap.messages else ""
     out = Text(" Ctrl+C stops cleanly  ", style=f"bold black on {ACCENT}")
+    if snap.progress:
+        out.append(f" {snap.progress} ", style=f"bold {ACCENT}")
     out.append(f" {last}", style="grey70")
     out.no_wrap = True
     out.overflow = "ellipsis"

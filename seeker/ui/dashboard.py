@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -35,8 +35,8 @@ from rich.panel import Panel
 from rich.styled import Styled
 from rich.text import Text
 
-from seeker.core.calendar import MARKET_TZ
 from seeker.core.journal import SHADOW_SUFFIX, SYSTEM_FOLDER
+from seeker.core.tz import MARKET_TZ
 from seeker.ui.cards import (
     CardsView,
     card_count_fits,
@@ -255,8 +255,11 @@ class Dashboard:
         console: Console | None = None,
         refresh_per_second: float = 2.0,
         screen: bool = True,
+        progress: Callable[[], str] | None = None,
     ) -> None:
         self.services = services
+        self.progress = progress
+        """A ``--days`` run's progress line for the footer (``RunProgress.text``)."""
         self.names = list(names) if names is not None else None
         self.title = title
         self.console = console or Console()
@@ -279,7 +282,10 @@ class Dashboard:
     def snapshot(self, manager: Any) -> Snapshot:
         """Return a snapshot of the run (published views and thread-safe reads only)."""
         messages = copy_recent(self.messages)
-        return build_snapshot(self.services, manager.strategies, self.tail, messages, self.title)
+        progress = self.progress() if self.progress is not None else ""
+        return build_snapshot(
+            self.services, manager.strategies, self.tail, messages, self.title, progress
+        )
 
     def folders(self) -> list[str] | None:
         """Return the journal folders of the strategies shown (None: every folder)."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
-from seeker.core.calendar import MARKET_TZ
+from seeker.core.tz import MARKET_TZ
 from seeker.ui.console import PLAIN_WIDTH
 from seeker.ui.names import abbreviations
 
@@ -263,6 +264,14 @@ def line_parts(
     return head, Text(text, style=style)
 
 
+def plain_line(source: str, line: Mapping[str, Any]) -> str:
+    """Return ``render_line(source, line).plain`` without building rich text (plain output)."""
+    event = str(line.get("event", "?"))
+    text, _ = describe(line)
+    who = f"{source}  " if source else ""
+    return f"{short_ts(line.get('ts'))}  {who}{event:<12} {text}"
+
+
 def render_line(
     source: str, line: Mapping[str, Any], with_date: bool = True, compact: bool = False
 ) -> Text:
@@ -312,27 +321,54 @@ JOURNAL_FULL_MIN = 110
 """Narrowest console (columns) where `seeker journal` spells folders and events in full."""
 
 
-def print_journal(console: Console, entries: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+def print_journal(
+    console: Console,
+    entries: Iterable[tuple[str, Mapping[str, Any]]],
+    sources: Iterable[str] | None = None,
+) -> int:
     """Print journal lines for `seeker journal`: (folder, line) pairs, oldest first.
 
     Plain output: one unwrapped line each. On a console of bounded width each line wraps under
     its own text (time, folder and event kind keep their column); below
     :data:`JOURNAL_FULL_MIN` columns folders get short unique names (a legend line says which)
-    and event names their short form.
+    and event names their short form. With `sources` (every folder the lines may come from)
+    the lines are streamed, never held; without, they are gathered first. Return how many
+    lines were printed (nothing, not even the legend, when there is none).
     """
-    items = list(entries)
+    if sources is None:
+        items = list(entries)
+        names = sorted({source for source, _ in items})
+        stream: Iterator[tuple[str, Mapping[str, Any]]] = iter(items)
+    else:
+        names = sorted(set(sources))
+        stream = iter(entries)
+    first = next(stream, None)
+    if first is None:
+        return 0
     width = None if console.width >= PLAIN_WIDTH else console.width
     compact = width is not None and width < JOURNAL_FULL_MIN
-    sources = sorted({source for source, _ in items})
-    short = abbreviations(sources) if compact else {s: s for s in sources}
-    changed = [s for s in sources if short[s] != s]
+    short = abbreviations(names) if compact else {s: s for s in names}
+    changed = [s for s in names if short[s] != s]
     if changed:
         legend = " · ".join(f"{short[s]} {s}" for s in changed)
         console.print(Text(f"folders: {legend}", style="grey62"))
-    pad = max((len(short[s]) for s in sources), default=0)
-    for source, line in items:
-        name = short[source].ljust(pad)
-        if width is None:
+    pad = max((len(short[s]) for s in names), default=0)
+    plain = (
+        width is None
+        and console.color_system is None
+        and not (console.is_terminal or console.record)
+    )
+    out = console.file
+    count = 0
+    for source, line in itertools.chain((first,), stream):
+        count += 1
+        name = short.get(source, source).ljust(pad)
+        if plain:  # no colour, no width: the text itself, without rich's layout per line
+            out.write(plain_line(name, line) + "\n")
+        elif width is None:
             console.print(render_line(name, line), soft_wrap=True, highlight=False)
         else:
             console.print(Hanging(name, line, compact), highlight=False)
+    if plain:
+        out.flush()
+    return count

@@ -18,7 +18,6 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from seeker.core.calendar import MARKET_TZ
 from seeker.core.models import Leg
 from seeker.core.payoff import (
     best_gain_at_expiry,
@@ -26,6 +25,7 @@ from seeker.core.payoff import (
     pnl_at_expiry,
     worst_loss_at_expiry,
 )
+from seeker.core.tz import MARKET_TZ
 from seeker.ui.chart import AXIS_WIDTH, Point, Series, line_chart
 from seeker.ui.console import natural
 from seeker.ui.greeks import IvSet, first_expiry_close, horizon, spots, value_at
@@ -138,7 +138,36 @@ def _money(value: float, unit: str) -> str:
     return f"{value:+.2f} {unit}" if math.isfinite(value) else "unbounded"
 
 
-def payoff_section(
+@dataclass(frozen=True)
+class Curve:
+    """One payoff curve: its label, what it is (``expiry``, ``t0``, ``tx``) and $ over ``xs``."""
+
+    label: str
+    kind: str
+    ys: np.ndarray
+
+
+@dataclass(frozen=True)
+class PayoffCurves:
+    """A position's payoff at expiry, T+0 and T+X over a range of underlying prices ($).
+
+    ``curves`` run T+X, T+0, then at expiry (the order they are drawn, expiry on top);
+    ``points`` is None when nothing could be drawn at expiry; ``notes`` say what is missing.
+    """
+
+    xs: np.ndarray
+    curves: list[Curve]
+    strikes: list[float]
+    spot: float | None
+    points: KeyPoints | None
+    notes: list[str]
+    qty: int
+    multiplier: int
+    currency: str
+    ivs_label: str
+
+
+def payoff_curves(
     record: PositionRecord,
     ivs: IvSet,
     problem: str | None,
@@ -146,12 +175,11 @@ def payoff_section(
     dividend: float,
     manage_dte: int | None,
     tx_days: float | None,
-    width: int | None,
-) -> RenderableType:
-    """Return the payoff chart: at expiry, T+0 and T+X (repriced at `ivs`), in $.
+    columns: int,
+) -> PayoffCurves:
+    """Return the payoff at expiry, T+0 and T+X (repriced at `ivs`) at `columns` prices, in $.
 
-    `problem` says why the market figures (rate, dividend) are unknown; `width` is the
-    console's (None: plain output, a natural width).
+    `problem` says why the market figures (rate, dividend) are unknown.
     """
     pos = record.position
     legs = pos.legs
@@ -163,7 +191,7 @@ def payoff_section(
     expiry_at = first_expiry_close(legs)
     single = len({leg.contract.expiry for leg in legs}) == 1
     notes: list[str] = []
-    series: list[Series] = []
+    curves: list[Curve] = []
     usable = problem is None and ivs.complete
 
     def curve(prices: np.ndarray) -> np.ndarray:
@@ -188,9 +216,7 @@ def payoff_section(
     near = [b for b in crossings if min(anchor) / 2 <= b <= max(anchor) * 2]
     lo, hi = min(anchor + near), max(anchor + near)
     pad = max((hi - lo) * 0.25, (spot or hi) * 0.03)
-    inner = natural(width, 120) - 4  # inside the panel's border and padding
-    cols = max(30, inner - AXIS_WIDTH)
-    xs = np.linspace(lo - pad, hi + pad, cols)
+    xs = np.linspace(lo - pad, hi + pad, columns)
     at_expiry = curve(xs)
     if not usable or not seen:
         why = problem or ("no spot journaled" if not seen else "an IV is unknown")
@@ -199,15 +225,44 @@ def payoff_section(
         t0 = seen[-1].ts
         days = tx_days if tx_days is not None else default_tx(legs, manage_dte, t0)
         tx = horizon(t0, legs, days)
-        for label, char, style, when in (
-            (f"T+{(tx - t0).total_seconds() / 86400:.0f} ({_when(tx)})", "+", "magenta", tx),
-            (f"T+0 ({_when(t0)})", "*", "cyan", t0),
+        for label, kind, when in (
+            (f"T+{(tx - t0).total_seconds() / 86400:.0f} ({_when(tx)})", "tx", tx),
+            (f"T+0 ({_when(t0)})", "t0", t0),
         ):
             ys = (value_at(legs, ivs.ivs, xs, when, rate, dividend) - pos.entry_price) * scale
-            series.append(Series(label, char, style, ys))
-    series.append(Series(f"at expiry ({expiry_at:%Y-%m-%d})", "█", "bold white", at_expiry))
+            curves.append(Curve(label, kind, ys))
+    curves.append(Curve(f"at expiry ({expiry_at:%Y-%m-%d})", "expiry", at_expiry))
     drawn = bool(np.isfinite(at_expiry).any())
     kp = key_points(legs, pos.entry_price, scale, xs, at_expiry, wide) if drawn else None
+    return PayoffCurves(
+        xs, curves, strikes, spot, kp, notes, qty, pos.multiplier, pos.currency, ivs.label
+    )
+
+
+CURVE_STYLES = {"tx": ("+", "magenta"), "t0": ("*", "cyan"), "expiry": ("█", "bold white")}
+"""How each curve is drawn in the terminal: its character and colour."""
+
+
+def payoff_section(
+    record: PositionRecord,
+    ivs: IvSet,
+    problem: str | None,
+    rate: float,
+    dividend: float,
+    manage_dte: int | None,
+    tx_days: float | None,
+    width: int | None,
+) -> RenderableType:
+    """Return the payoff chart: at expiry, T+0 and T+X (repriced at `ivs`), in $.
+
+    `problem` says why the market figures (rate, dividend) are unknown; `width` is the
+    console's (None: plain output, a natural width).
+    """
+    inner = natural(width, 120) - 4  # inside the panel's border and padding
+    cols = max(30, inner - AXIS_WIDTH)
+    pc = payoff_curves(record, ivs, problem, rate, dividend, manage_dte, tx_days, cols)
+    series = [Series(c.label, *CURVE_STYLES[c.kind], c.ys) for c in pc.curves]
+    kp = pc.points
     points: list[Point] = []
     y_marks: list[float] = []
     if kp is not None:
@@ -220,20 +275,20 @@ def payoff_section(
                 y_marks.append(value)
                 points.append(Point(at, value, char, style))
     chart = line_chart(
-        xs,
+        pc.xs,
         series,
         cols,
         CHART_HEIGHT,
-        marks=strikes,
-        spot=spot,
+        marks=pc.strikes,
+        spot=pc.spot,
         y_unit=" $",
         y_marks=y_marks,
         points=points,
         x_marks=kp.breakevens if kp is not None else (),
     )
     items = [Text(f"{s.char} {s.label}", style=s.style) for s in reversed(series)]
-    items.append(Text(f"│/S spot {num(spot, 'g')}"))
-    items.append(Text(f"┬ strikes {' '.join(f'{k:g}' for k in strikes)}"))
+    items.append(Text(f"│/S spot {num(pc.spot, 'g')}"))
+    items.append(Text(f"┬ strikes {' '.join(f'{k:g}' for k in pc.strikes)}"))
     if kp is not None:
         about = "" if kp.exact else "≈ "
         bes = " · ".join(f"{b:.2f}" for b in kp.breakevens) or "none"
@@ -244,8 +299,9 @@ def payoff_section(
         items.append(Text(f"{MAX_LOSS} max loss {about}{_money(kp.max_loss, '$')}", style="red"))
     legend = flow(items, inner if width is not None else None)
     method = f"T+0/T+X repriced with Black-Scholes at the {ivs.label}"
+    notes = pc.notes
     foot = Text(
-        f"P&L in {pos.currency} for {plural(qty, 'unit')} × {pos.multiplier}, before "
+        f"P&L in {pc.currency} for {plural(pc.qty, 'unit')} × {pc.multiplier}, before "
         f"commissions; {method}" + ("; " + "; ".join(notes) if notes else ""),
         style="grey62",
     )

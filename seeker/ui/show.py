@@ -22,8 +22,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from seeker.core.calendar import MARKET_TZ
 from seeker.core.journal import SHADOW_SUFFIX
+from seeker.core.tz import MARKET_TZ
 from seeker.ui.columns import Column, fit_tables
 from seeker.ui.console import is_plain
 from seeker.ui.greeks import (

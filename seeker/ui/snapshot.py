@@ -63,6 +63,8 @@ class Snapshot:
     title: str = "Seeker"
     account: AccountView | None = None
     """Equity, today's P&L and the distance to each limit (None: not measured)."""
+    progress: str = ""
+    """How far a ``--days`` run has gone (empty otherwise), shown in the footer."""
 
 
 def copy_recent(recent: deque[T]) -> list[T]:
@@ -227,6 +229,7 @@ def build_snapshot(
     tail: TailKeeper,
     messages: Sequence[str] = (),
     title: str = "Seeker",
+    progress: str = "",
 ) -> Snapshot:
     """Return a snapshot of the running process (safe to call from the main thread)."""
     tail.consume(services.recent)
@@ -258,6 +261,7 @@ def build_snapshot(
         messages=tuple(messages),
         title=title,
         account=_account_view(services),
+        progress=progress,
     )
 
 

@@ -308,7 +308,6 @@ def write_journals(root: Path) -> None:
     cs.poll("cs-C", at(7, 11), 0.10)
     cs.refuse(at(8, 10), "TD.TO", "event_risk", "CPI J-1")
     cs.poll("cs-C", at(8, 11), -0.02)
-    cs.close("cs-C", at(12, 11), 0.05, 0.05, 3.00, "manage_dte", qty=2)
     oid = cs.open(
         "cs-D",
         at(12, 10),
@@ -323,6 +322,8 @@ def write_journals(root: Path) -> None:
         meta={"regime_labels": RANGE},
     )
     cs.fill("cs-D", oid, at(12, 10), "open", -0.15, 1.30)
+    # journals are in time order (the writer's clock never goes back): cs-C closes after
+    cs.close("cs-C", at(12, 11), 0.05, 0.05, 3.00, "manage_dte", qty=2)
 
     sh = Scribe(root, "iron_condor.shadow")
     oid = sh.open(

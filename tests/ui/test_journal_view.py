@@ -153,3 +153,12 @@ def test_dashboard_preload_reads_only_the_tails_of_the_files(logs: Path) -> None
 
 def parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts)
+
+
+def test_plain_lines_are_the_rendered_lines_without_colour(logs: Path) -> None:
+    from seeker.ui.lines import plain_line
+
+    entries = select(logs, JournalFilter())
+    for e in entries:
+        for source in (e.source, ""):
+            assert plain_line(source, e.line) == render_line(source, e.line).plain

@@ -1,0 +1,90 @@
+"""Commands import only what they use: `--help`, `list` and `journal` start without the heavy
+libraries (checked with ``python -X importtime``; the time itself is measured by bench/).
+
+typer itself imports pydantic to coerce a command's parameters, so only ``--help`` and
+``--version`` go without it; no read command loads Seeker's config models, agents or engine.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seeker.strategies import load
+from seeker.strategies.catalog import catalog, classes_in
+from tests.reports.test_reports import write_journals
+from tests.support import ROOT
+
+HEAVY = frozenset(
+    {
+        "numpy",
+        "scipy",
+        "pandas",
+        "ib_async",
+        "exchange_calendars",
+        "pyarrow",
+        "optuna",
+        "matplotlib",
+        "seeker.config",
+        "seeker.agents",
+        "seeker.engine",
+        "seeker.research",
+    }
+)
+
+
+def imported(*args: str) -> set[str]:
+    """Return the packages ``python -m seeker ARGS`` imports (and ``seeker.<layer>``)."""
+    res = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "seeker", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    names = set()
+    for line in res.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            parts = line.rsplit("|", 1)[1].strip().split(".")
+            names.add(parts[0])
+            names.add(".".join(parts[:2]))
+    return names
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--version",)])
+def test_help_and_version_import_neither_heavy_libraries_nor_pydantic(
+    args: tuple[str, ...],
+) -> None:
+    assert not imported(*args) & (HEAVY | {"pydantic"})
+
+
+@pytest.mark.parametrize("args", [("list",), ("journal", "--help"), ("summary", "--help")])
+def test_list_and_command_help_import_no_heavy_library(args: tuple[str, ...]) -> None:
+    assert not imported(*args) & HEAVY
+
+
+def test_journal_tail_imports_no_heavy_library(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_journals(logs)
+    assert not imported("journal", "-n", "3", "--log-dir", str(logs)) & HEAVY
+
+
+def test_the_catalog_is_the_registry_read_from_source() -> None:
+    registry = load()
+    listed = catalog()
+    assert set(listed) <= set(registry) and len(listed) >= 5
+    for name, entry in listed.items():
+        assert entry.description == registry[name].description
+        assert entry.module == registry[name].__module__
+
+
+def test_a_description_that_is_not_a_literal_makes_the_catalog_import() -> None:
+    source = (
+        "@register\nclass A:\n    name = 'a'\n    description = 'plain'\n"
+        "@register\nclass B:\n    name = 'b'\n    description = f'{1 + 1} built'\n"
+        "class C:\n    name = 'not registered'\n"
+    )
+    assert list(classes_in(source)) == [("a", "plain"), ("b", None)]
