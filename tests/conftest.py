@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 import threading
 from collections.abc import Iterator
 
 import pytest
 
-from seeker.core.calendar import MarketCalendars
-from seeker.core.sim.broker import SimBroker
+# pytest-xdist's workers (and some CI shells) export the runner's terminal size; views read it
+# when their consoles are made, at import: drop it before any Seeker module is imported.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 from tests.fake_tws import FakeTWS
 from tests.tws_support import ACCOUNT, LISTINGS, WireGuard, load_calendars, make_sim
 
@@ -69,3 +73,11 @@ def collect_garbage_after_each_test() -> Iterator[None]:
     """Collect after each test, so an unclosed file fails the test that leaked it."""
     yield
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def no_terminal_size_from_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset COLUMNS and LINES (pytest-xdist's workers and some CI shells export them): a
+    test that depends on a width sets it itself, so views render the same however tests run."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)

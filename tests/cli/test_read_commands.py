@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from seeker.core.journal import EVENT_FILES
 from tests.reports.test_reports import cli, write_journals
 from tests.support import SHIPPED
 
@@ -62,6 +63,10 @@ def test_a_strategy_name_far_from_any_lists_them_all(logs: Path) -> None:
     assert errors(res) == [f"error: unknown strategy 'nope' (known: {STRATEGIES})"]
 
 
+EVENTS = ", ".join(EVENT_FILES)
+"""Every journal event, in the order the error lists them."""
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -75,19 +80,17 @@ def test_a_strategy_name_far_from_any_lists_them_all(logs: Path) -> None:
         ),
         (
             ("-e", "FOO"),
-            "error: --event 'FOO': not one of ORDER, FILL, ORDER_STATUS, RISK, DECISION, "
-            "CONFIDENCE, POST_TRADE, SHADOW, RUN",
+            f"error: --event 'FOO': not one of {EVENTS}",
         ),
         (
             ("-e", "FILLS"),
-            "error: --event 'FILLS': not one of ORDER, FILL, ORDER_STATUS, RISK, DECISION, "
-            "CONFIDENCE, POST_TRADE, SHADOW, RUN; did you mean 'FILL'?",
+            f"error: --event 'FILLS': not one of {EVENTS}; did you mean 'FILL'?",
         ),
         (
             ("--blocked-by", "riskguard"),
-            "error: --blocked-by 'riskguard': not one of critic, data, event_risk, fx_router, "
-            "generator, liquidity, regime, risk_guard, strategy, per_trade, portfolio, sector, "
-            "cluster, underlying; did you mean 'risk_guard'?",
+            "error: --blocked-by 'riskguard': not one of account, critic, data, event_risk, "
+            "fx_router, generator, liquidity, regime, risk_guard, strategy, per_trade, portfolio, "
+            "sector, cluster, underlying; did you mean 'risk_guard'?",
         ),
     ],
 )
