@@ -16,6 +16,8 @@ import pytest
 os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
 
+from seeker.core.calendar import MarketCalendars
+from seeker.core.sim.broker import SimBroker
 from tests.fake_tws import FakeTWS
 from tests.tws_support import ACCOUNT, LISTINGS, WireGuard, load_calendars, make_sim
 
