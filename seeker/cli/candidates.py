@@ -8,6 +8,7 @@ mode: it is watched, not adopted.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from seeker.cli.common import fail
@@ -54,7 +55,7 @@ def check_candidate_run(
 
 def describe(candidate: Candidate) -> str:
     """Return the line ``seeker run`` prints about the candidate it runs."""
-    values = ", ".join(f"{k}={v}" for k, v in _flat(candidate.overrides))
+    values = ", ".join(f"{k}={json.dumps(v)}" for k, v in _flat(candidate.overrides))
     return (
         f"candidate {candidate.path} (study {candidate.study}, grade {candidate.grade}) overlays "
         f"strategies.{candidate.strategy}: {values}"

@@ -8,10 +8,12 @@ never a change to the config.
 from __future__ import annotations
 
 import functools
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
@@ -244,11 +246,20 @@ def _run(
             f"trials ({setup.settings.sampler}) on {executor.description}",
             flush=True,
         )
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             with StudyProgress(console) as progress:
                 search(the_study, setup, trials, executor, runner, progress)
                 evaluation = evaluate(the_study, setup, executor, runner, progress)
+        except KeyboardInterrupt:
+            print(
+                f"seeker: study {name} interrupted; its completed trials are stored in "
+                f"{root}/_research/studies.db: run the same command to resume",
+                flush=True,
+            )
+            raise typer.Exit(0) from None
         finally:
+            signal.signal(signal.SIGTERM, previous)
             executor.close()
         base = setup.table.model_dump(mode="json")
     else:
@@ -279,6 +290,11 @@ def _run(
         target = candidate_path(config, strategy, name)
         write_candidate(target, candidate_document(evaluation, settings, storage_path(root)))
         print(f"seeker: candidate (grade {evaluation.card.grade}) written to {target}", flush=True)
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    """Turn SIGTERM into the same clean stop as Ctrl+C."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _summary(evaluation: Evaluation, settings: StudySettings, table: Mapping[str, Any]) -> None:

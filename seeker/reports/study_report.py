@@ -58,6 +58,8 @@ def _png(fig: Figure) -> str:
 def _e(value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return html.escape(f"{value:.4g}")
     if isinstance(value, list):
@@ -340,7 +342,8 @@ def write_report(study: optuna.Study, settings: StudySettings, ev: Evaluation) -
             f"<div><img alt='parameter importances' src='{importance_figure(found)}'></div>"
         )
     parts.append("</div>")
-    names = list(found) or list(settings.space.names)
+    space_names = settings.search_space().names
+    names = list(found) or list(space_names)
     if len(names) >= 2:
         parts.append(f"<img alt='heatmap' src='{heatmap_figure(study, names[0], names[1])}'>")
     if ev.regimes:
@@ -379,11 +382,8 @@ def write_report(study: optuna.Study, settings: StudySettings, ev: Evaluation) -
     parts.append("<h2>Best trials (search window)</h2>")
     parts.append(
         _table(
-            ["trial", "objective", *settings.space.names],
-            [
-                [f"#{t.number}", t.value, *(t.params.get(n) for n in settings.space.names)]
-                for t in top
-            ],
+            ["trial", "objective", *space_names],
+            [[f"#{t.number}", t.value, *(t.params.get(n) for n in space_names)] for t in top],
             {1},
         )
     )

@@ -15,8 +15,9 @@ ran: the same settings give the same trials in one process, in `N` local process
 from __future__ import annotations
 
 import multiprocessing
+import queue
+import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Protocol, TypeVar
 
 J = TypeVar("J")
@@ -64,6 +65,11 @@ class SerialExecutor:
         """Nothing to release."""
 
 
+def _worker_init() -> None:
+    """Leave Ctrl+C to the parent: it stops the study and terminates the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class ProcessExecutor:
     """Run jobs in `workers` local processes (started fresh with ``spawn``)."""
 
@@ -71,9 +77,8 @@ class ProcessExecutor:
         if workers < 1:
             raise ValueError(f"workers must be ≥ 1 (got {workers})")
         self.workers = workers
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-        )
+        self._pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_worker_init)
+        self._broken = False
 
     @property
     def description(self) -> str:
@@ -81,25 +86,38 @@ class ProcessExecutor:
         return f"{self.workers} local process{'es' if self.workers != 1 else ''}"
 
     def run(self, fn: Callable[[J], R], jobs: Sequence[J], on_done: Done = _ignore) -> list[R]:
-        """Return `fn(job)` for every job, run in the pool, in the jobs' order."""
-        futures: list[Future[R]] = [self._pool.submit(fn, job) for job in jobs]
-        index = {id(f): i for i, f in enumerate(futures)}
-        pending = set(futures)
+        """Return `fn(job)` for every job, run in the pool, in the jobs' order.
+
+        On an error or an interruption the pool is terminated (no orphan keeps running).
+        """
+        finished: queue.Queue[int] = queue.Queue()
+        pending = [
+            self._pool.apply_async(
+                fn,
+                (job,),
+                callback=lambda _r, i=i: finished.put(i),
+                error_callback=lambda _e, i=i: finished.put(i),
+            )
+            for i, job in enumerate(jobs)
+        ]
         try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in sorted(done, key=lambda f: index[id(f)]):
-                    f.result()  # raise the job's error now
-                    on_done(index[id(f)])
+            for _ in pending:
+                index = finished.get()
+                pending[index].get()  # raise the job's error now
+                on_done(index)
         except BaseException:
-            for f in pending:
-                f.cancel()
+            self._broken = True
+            self._pool.terminate()
             raise
-        return [f.result() for f in futures]
+        return [p.get() for p in pending]
 
     def close(self) -> None:
-        """Shut the pool down (waiting for running jobs)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers (terminated at once after an error or an interruption)."""
+        if self._broken:
+            self._pool.terminate()
+        else:
+            self._pool.close()
+        self._pool.join()
 
 
 class DaskExecutor:
@@ -124,7 +142,7 @@ class DaskExecutor:
         futures = [self._client.submit(fn, job, pure=False) for job in jobs]
         index = {f.key: i for i, f in enumerate(futures)}
         try:
-            for f in as_completed(futures):
+            for f in as_completed(futures, loop=self._client.loop):
                 f.result()  # raise the job's error now
                 on_done(index[f.key])
         except BaseException:

@@ -23,7 +23,7 @@ from pydantic import Field, model_validator
 from seeker.core.config_base import StrictModel
 from seeker.research.folds import Fold, FoldPlan, walk_forward
 from seeker.research.sources import Source
-from seeker.research.space import SearchSpace
+from seeker.research.space import ChoiceParam, SearchSpace, parse_space
 
 
 class FoldSettings(StrictModel):
@@ -59,7 +59,8 @@ class StudySettings(StrictModel):
     """What decides a study's trials and its grade (the trial count excepted)."""
 
     strategy: str
-    space: SearchSpace
+    space: str
+    """The checked search space as canonical JSON (`space_text`)."""
     space_file: str
     space_sha256: str
     config_file: str
@@ -92,6 +93,10 @@ class StudySettings(StrictModel):
             )
         return self
 
+    def search_space(self) -> SearchSpace:
+        """Return the study's search space."""
+        return parse_space(json.loads(self.space))
+
     def test_sources(self) -> list[Source]:
         """Return the sources out-of-sample windows are judged on (the in-sample ones if none)."""
         return list(self.oos_sources) or list(self.sources)
@@ -114,6 +119,20 @@ class StudySettings(StrictModel):
                 b = json.dumps(mine[name], sort_keys=True)
                 out.append(f"{name}: {_short(a)} → {_short(b)}")
         return out
+
+
+def space_text(space: SearchSpace) -> str:
+    """Return a search space as canonical JSON (parameters by dotted name, lists for tuples)."""
+    params: dict[str, dict[str, object]] = {}
+    for name in space.names:
+        p = space.params[name]
+        if isinstance(p, ChoiceParam):
+            params[name] = {"choices": [list(c) if isinstance(c, tuple) else c for c in p.choices]}
+        else:
+            bounds = {"low": p.low, "high": p.high, "step": p.step}
+            params[name] = {k: v for k, v in bounds.items() if v is not None}
+    data = {"strategy": space.strategy, "params": params}
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def _short(text: str, width: int = 60) -> str:

@@ -18,7 +18,7 @@ from seeker.config.loading import ConfigError, read_toml, validate_config
 from seeker.config.strategy import StrategyConfig
 from seeker.research.candidate import sha256_of
 from seeker.research.searchable import check_space
-from seeker.research.settings import FoldSettings, StudySettings
+from seeker.research.settings import FoldSettings, StudySettings, space_text
 from seeker.research.sources import ReplaySource, SimSource
 from seeker.research.space import SearchSpaceError, read_space
 from seeker.research.study import StudyError, StudySetup
@@ -142,7 +142,7 @@ def prepare(req: StudyRequest) -> StudySetup:
             raise StudyError(f"{key}: {exc}") from None
     settings = StudySettings(
         strategy=req.strategy,
-        space=space,
+        space=space_text(space),
         space_file=str(req.space_file),
         space_sha256=sha256_of(req.space_file),
         config_file=str(req.config_file),

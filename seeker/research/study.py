@@ -155,6 +155,23 @@ def grid_values(space: SearchSpace) -> dict[str, list[Any]]:
     return out
 
 
+class AskTellGridSampler(GridSampler):
+    """Optuna's grid sampler for an ask-and-tell loop: the loop, not the sampler, stops.
+
+    ``GridSampler.after_trial`` calls ``Study.stop()`` once the grid is exhausted, which Optuna
+    allows only inside ``Study.optimize``; `search` checks ``is_exhausted`` itself.
+    """
+
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        """Do nothing: the search loop stops when the grid is exhausted."""
+
+
 def make_sampler(settings: StudySettings, space: SearchSpace, told: int) -> BaseSampler:
     """Return the study's sampler; a resumed TPE search is reseeded by the trials already made."""
     if settings.sampler == "grid":
@@ -162,7 +179,7 @@ def make_sampler(settings: StudySettings, space: SearchSpace, told: int) -> Base
             space.grid_size()
         except SearchSpaceError as exc:
             raise StudyError("; ".join(exc.problems)) from None
-        return GridSampler(grid_values(space), seed=settings.seed)
+        return AskTellGridSampler(grid_values(space), seed=settings.seed)
     return TPESampler(seed=settings.seed + told)
 
 
