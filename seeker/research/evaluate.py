@@ -19,36 +19,36 @@ Runs grading needs and the study lacks are made through the executor, in one bat
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
-from typing import Literal
+from collections.abc import Sequence
 
 import numpy as np
 import optuna
 from optuna.trial import TrialState
 
 from seeker.config.strategy import StrategyConfig
-from seeker.research.bootstrap import bootstrap_trades
 from seeker.research.evidence import (
-    BootstrapSummary,
     CurvePoint,
-    DsrResult,
     Evaluation,
     FoldResult,
-    NeighbourResult,
-    StabilityResult,
 )
 from seeker.research.executors import Executor
-from seeker.research.folds import Fold
 from seeker.research.grade import GradeInputs, grade
-from seeker.research.pool import PoolTrial, RunCache, Source, curve, pool_of, series, trades
+from seeker.research.measures import bootstrap_summary, dsr_of
+from seeker.research.neighbours import neighbours_of, stability_of
+from seeker.research.pool import (
+    DaysOf,
+    PoolTrial,
+    RunCache,
+    Source,
+    Windows,
+    curve,
+    pool_of,
+    series,
+    trades,
+)
 from seeker.research.regimes import plan_regimes, regime_cells
 from seeker.research.runs import annual_sharpe, session_sharpe
-from seeker.research.sharpe import deflate_returns
-from seeker.research.space import ParamValue, SearchSpaceError
-from seeker.research.stability import Perturbation, assess_stability, perturb
+from seeker.research.space import ParamValue
 from seeker.research.study import (
     Progress,
     Runner,
@@ -62,38 +62,6 @@ from seeker.research.study import (
 from seeker.research.trial import TrialJob
 
 EVALUATION_ATTR = "evaluation"
-
-
-class Windows:
-    """The folds' sessions by market source key (cut once per source)."""
-
-    def __init__(self, setup: StudySetup) -> None:
-        s = setup.settings
-        self.folds = {
-            src.key: s.folds.folds(setup.sessions[src.key])
-            for src in [*s.sources, *s.test_sources()]
-        }
-
-    def is_days(self, k: int) -> DaysOf:
-        """Return fold k's in-sample sessions, by source key."""
-        return DaysOf(self.folds, k, "in_sample")
-
-    def oos_days(self, k: int) -> DaysOf:
-        """Return fold k's out-of-sample sessions, by source key."""
-        return DaysOf(self.folds, k, "out_of_sample")
-
-
-@dataclass(frozen=True)
-class DaysOf:
-    """One part (in or out of sample) of fold k, as sessions by source key."""
-
-    folds: Mapping[str, tuple[Fold[date], ...]]
-    k: int
-    part: Literal["in_sample", "out_of_sample"]
-
-    def __call__(self, source: str) -> tuple[date, ...]:
-        fold = self.folds[source][self.k]
-        return fold.in_sample if self.part == "in_sample" else fold.out_of_sample
 
 
 def _select(pool: Sequence[PoolTrial], sources: Sequence[Source], days: DaysOf) -> PoolTrial:
@@ -144,83 +112,6 @@ def _make_runs(
         cache.put(point, run)
 
 
-def _dsr(candidate: np.ndarray, sharpes: Sequence[float]) -> DsrResult:
-    n = len(sharpes)
-    if candidate.size < 2 or float(np.std(candidate)) == 0.0:
-        return DsrResult(
-            dsr=0.0,
-            sharpe=0.0,
-            n_obs=int(candidate.size),
-            n_trials=n,
-            trials_sharpe_variance=float(np.var(sharpes, ddof=1)) if n > 1 else 0.0,
-            expected_max_sharpe=0.0,
-            skewness=0.0,
-            kurtosis=0.0,
-            note="the candidate made no trade in its selection window: no Sharpe to deflate (0)",
-        )
-    try:
-        d = deflate_returns(candidate, sharpes)
-    except ValueError as exc:
-        return DsrResult(
-            dsr=0.0,
-            sharpe=session_sharpe(candidate),
-            n_obs=int(candidate.size),
-            n_trials=n,
-            trials_sharpe_variance=float(np.var(sharpes, ddof=1)) if n > 1 else 0.0,
-            expected_max_sharpe=0.0,
-            skewness=0.0,
-            kurtosis=0.0,
-            note=f"not computable ({exc}): counted as 0",
-        )
-    return DsrResult(
-        dsr=d.dsr,
-        sharpe=d.sharpe,
-        n_obs=d.n_obs,
-        n_trials=d.n_trials,
-        trials_sharpe_variance=d.trials_sharpe_variance,
-        expected_max_sharpe=d.expected_max_sharpe,
-        skewness=d.skewness,
-        kurtosis=d.kurtosis,
-        note=f"{d.n_trials} trials, {d.n_obs} sessions; E[max SR] {d.expected_max_sharpe:.4f}",
-    )
-
-
-def _bootstrap(pnls: Sequence[float], resamples: int, seed: int) -> BootstrapSummary | None:
-    if len(pnls) < 2:
-        return None
-    block = max(1.0, len(pnls) ** (1.0 / 3.0))
-    b = bootstrap_trades(
-        pnls, method="stationary", block_length=block, n_resamples=resamples, seed=seed
-    )
-    return BootstrapSummary(
-        n_trades=b.n_trades,
-        method=b.method,
-        block_length=b.block_length,
-        resamples=b.n_resamples,
-        probability_of_loss=b.probability_of_loss,
-        total_pnl_p5=b.total_pnl.at(5.0),
-        total_pnl_p50=b.total_pnl.at(50.0),
-        total_pnl_p95=b.total_pnl.at(95.0),
-        max_drawdown_p50=b.max_drawdown.at(50.0),
-        max_drawdown_p95=b.max_drawdown.at(95.0),
-        sharpe_p5=None if b.sharpe is None else b.sharpe.at(5.0),
-        sharpe_p50=None if b.sharpe is None else b.sharpe.at(50.0),
-    )
-
-
-def _neighbours(
-    setup: StudySetup, chosen: Mapping[str, ParamValue]
-) -> tuple[list[tuple[Perturbation, StrategyConfig | None, str]], list[str]]:
-    hood = perturb(setup.space, chosen)
-    out: list[tuple[Perturbation, StrategyConfig | None, str]] = []
-    for p in hood.points:
-        try:
-            out.append((p, setup.table_for(p.point), ""))
-        except SearchSpaceError as exc:
-            out.append((p, None, "refused by the config model: " + "; ".join(exc.problems)))
-    return out, list(hood.untested)
-
-
 def evaluate(
     study: optuna.Study,
     setup: StudySetup,
@@ -241,7 +132,7 @@ def evaluate(
     candidate = chosen[-1]
     selection = windows.is_days(k_last)
     plans = plan_regimes(pool, s.sources, selection, s.min_regime_trades) if s.by_regime else []
-    neighbours, untested = _neighbours(setup, candidate.point) if s.stability else ([], [])
+    neighbours, untested = neighbours_of(setup, candidate.point) if s.stability else ([], [])
 
     tested = {t.key: t for t in [*chosen, *(p.trial for p in plans if p.trial is not None)]}
     wanted = [(t.point, setup.table_for(t.point)) for t in tested.values()]
@@ -286,10 +177,10 @@ def evaluate(
     cand_runs = [candidate.runs[src.key] for src in s.sources]
     cand_series = series(cand_runs, selection)
     sharpes = [session_sharpe(series([t.runs[x.key] for x in s.sources], selection)) for t in pool]
-    dsr = _dsr(cand_series, sharpes)
+    dsr = dsr_of(cand_series, sharpes)
     pnls = [t.net_pnl for t in oos_trades]
-    boot = _bootstrap(pnls, s.bootstrap_resamples, s.seed)
-    stability = _stability(setup, cache, candidate, cand_series, neighbours, untested, selection)
+    boot = bootstrap_summary(pnls, s.bootstrap_resamples, s.seed)
+    stability = stability_of(setup, cache, candidate, cand_series, neighbours, untested, selection)
     card = grade(
         GradeInputs(
             oos_sharpe=annual_sharpe(oos_all),
@@ -335,91 +226,6 @@ def evaluate(
     )
     study.set_user_attr(EVALUATION_ATTR, evaluation.model_dump(mode="json"))
     return evaluation
-
-
-def _stability(
-    setup: StudySetup,
-    cache: RunCache,
-    candidate: PoolTrial,
-    cand_series: np.ndarray,
-    neighbours: Sequence[tuple[Perturbation, StrategyConfig | None, str]],
-    untested: Sequence[str],
-    selection: DaysOf,
-) -> StabilityResult:
-    s = setup.settings
-    chosen = annual_sharpe(cand_series)
-    if not s.stability:
-        return StabilityResult(
-            measured=False,
-            chosen_objective=chosen,
-            keep_ratio=s.keep_ratio,
-            kept_share=None,
-            worst_relative_drop=None,
-            neighbours=[],
-            untested=list(untested),
-            note="not measured (--no-stability)",
-        )
-    rows: list[tuple[Perturbation, float | None, str]] = []
-    for p, table, note in neighbours:
-        if table is None:
-            rows.append((p, None, note))
-            continue
-        runs = cache.runs(p.point, s.sources)
-        rows.append((p, annual_sharpe(series(runs, selection)), ""))
-    evaluated = [(p, v) for p, v, _n in rows if v is not None]
-    if not evaluated or chosen == 0.0 or not math.isfinite(chosen):
-        why = (
-            "the candidate's objective is 0 (no trade, or flat): nothing to keep a share of"
-            if evaluated
-            else "no neighbour could be run"
-        )
-        return StabilityResult(
-            measured=False,
-            chosen_objective=chosen,
-            keep_ratio=s.keep_ratio,
-            kept_share=None,
-            worst_relative_drop=None,
-            neighbours=[
-                NeighbourResult(
-                    param=p.param,
-                    shift=p.shift,
-                    value=_jsonable(p.value),
-                    objective=v,
-                    kept=None,
-                    note=n,
-                )
-                for p, v, n in rows
-            ],
-            untested=list(untested),
-            note=f"not measured: {why}",
-        )
-    report = assess_stability(chosen, evaluated, s.keep_ratio, untested)
-    kept = {id(sp.perturbation): sp.kept for sp in report.points}
-    return StabilityResult(
-        measured=True,
-        chosen_objective=chosen,
-        keep_ratio=s.keep_ratio,
-        kept_share=report.kept_share,
-        worst_relative_drop=report.worst_relative_drop,
-        neighbours=[
-            NeighbourResult(
-                param=p.param,
-                shift=p.shift,
-                value=_jsonable(p.value),
-                objective=v,
-                kept=kept.get(id(p)),
-                note=n,
-            )
-            for p, v, n in rows
-        ],
-        untested=list(untested),
-        note=f"{sum(kept.values())}/{len(kept)} neighbours keep ≥ {s.keep_ratio:.0%} of the "
-        f"objective {chosen:.3g}",
-    )
-
-
-def _jsonable(value: ParamValue) -> object:
-    return list(value) if isinstance(value, tuple) else value
 
 
 def stored_evaluation(study: optuna.Study) -> Evaluation | None:

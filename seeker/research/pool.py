@@ -4,6 +4,7 @@ Grading needs runs the search did not make: the selected points on the out-of-sa
 perturbed neighbours of the candidate, the regimes' points. Those are stored as study attributes
 (``run:<hash>`` → point, source and run), so a report, an export or a resumed grading never runs
 the same point on the same market twice: the engine is deterministic, so a stored run *is* that run.
+`Windows` cuts each market source's graded sessions into the study's folds once.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import numpy as np
 import optuna
 
+from seeker.research.folds import Fold
 from seeker.research.runs import RunResult, TradeFilter, TradeRecord, trades_in, window_pnl
 from seeker.research.sources import ReplaySource, SimSource
 from seeker.research.space import ParamValue, SearchSpace
-from seeker.research.study import completed, point_json, point_key, runs_of
+from seeker.research.study import StudySetup, completed, point_json, point_key, runs_of
 
 EXTRA_RUN_PREFIX = "run:"
 
@@ -121,3 +124,35 @@ def curve(runs: Sequence[RunResult], days: Days) -> list[tuple[date, float]]:
         total += by_day[day]
         out.append((day, round(total, 6)))
     return out
+
+
+class Windows:
+    """The folds' sessions by market source key (cut once per source)."""
+
+    def __init__(self, setup: StudySetup) -> None:
+        s = setup.settings
+        self.folds = {
+            src.key: s.folds.folds(setup.sessions[src.key])
+            for src in [*s.sources, *s.test_sources()]
+        }
+
+    def is_days(self, k: int) -> DaysOf:
+        """Return fold k's in-sample sessions, by source key."""
+        return DaysOf(self.folds, k, "in_sample")
+
+    def oos_days(self, k: int) -> DaysOf:
+        """Return fold k's out-of-sample sessions, by source key."""
+        return DaysOf(self.folds, k, "out_of_sample")
+
+
+@dataclass(frozen=True)
+class DaysOf:
+    """One part (in or out of sample) of fold k, as sessions by source key."""
+
+    folds: Mapping[str, tuple[Fold[date], ...]]
+    k: int
+    part: Literal["in_sample", "out_of_sample"]
+
+    def __call__(self, source: str) -> tuple[date, ...]:
+        fold = self.folds[source][self.k]
+        return fold.in_sample if self.part == "in_sample" else fold.out_of_sample
