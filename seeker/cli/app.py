@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from seeker.cli import catalog, control, plot, run, serve, status, views
+from seeker.cli import catalog, control, optimize, plot, run, serve, status, views
 
 app = typer.Typer(
     add_completion=True,
@@ -61,6 +61,7 @@ app.command("resume")(control.resume)
 app.command("close")(control.close)
 app.command("flatten")(control.flatten)
 app.command("plot")(plot.plot)
+app.command("optimize")(optimize.optimize)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -64,13 +65,25 @@ def run(
         bool,
         typer.Option("--no-dashboard", help="Plain log lines instead of the live dashboard."),
     ] = False,
+    candidate: Annotated[
+        Path | None,
+        typer.Option(
+            "--candidate",
+            help="Overlay a candidate (seeker optimize --export) on its strategy's table.",
+        ),
+    ] = None,
 ) -> None:
     """Run strategies, each in its own thread, until Ctrl+C (or N simulated sessions)."""
     from seeker.engine.runner import run_strategies
     from seeker.engine.wiring import build_ibkr_services, build_sim_services
 
     reg = load()
-    cfg = load_checked_config(config)
+    if candidate is None:
+        cfg = load_checked_config(config)
+    else:
+        from seeker.cli.candidates import load_candidate_config
+
+        cfg, cand = load_candidate_config(config, candidate)
     chosen = list(dict.fromkeys(names or cfg.strategies.enabled))
     problems = []
     for name in chosen:
@@ -82,6 +95,10 @@ def run(
             problems.append(f"strategies.{name}: required key is missing in {config}")
     if not chosen:
         problems.append("no strategy to run (strategies.enabled is empty)")
+    if candidate is not None:
+        from seeker.cli.candidates import check_candidate_run
+
+        problems += check_candidate_run(cand, chosen, cfg.broker.kind, shadow)
     if problems:
         fail(problems)
     if days is not None and cfg.broker.kind != "sim":
@@ -126,6 +143,10 @@ def run(
         f"seeker: running {', '.join(chosen)} on {where}; journals in {root}/",
         flush=True,
     )
+    if candidate is not None:
+        from seeker.cli.candidates import describe
+
+        print(f"seeker: {describe(cand)}", flush=True)
     from seeker.ui.progress import run_display  # dashboard, progress bar, or plain lines
 
     display = run_display(services, chosen, days, no_dashboard)

@@ -1,4 +1,6 @@
-"""Offline research: search spaces, walk-forward folds, and the statistics that grade a candidate.
+"""Offline research: search spaces, walk-forward folds, the statistics that grade a candidate,
+and the optimisation study that runs the real engine for every trial (``seeker optimize``).
 
-Nothing here trades or touches a broker; it imports only ``seeker.core``.
+Nothing here trades on a broker: runs use the simulated market or replayed chains. The layer sits
+below ``seeker.reports``; the journal reader a study's runs need is handed in from above.
 """

@@ -1,0 +1,207 @@
+"""``seeker optimize`` and ``seeker run --candidate`` as a user runs them, in subprocesses."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seeker.cli.candidates import check_candidate_run
+from seeker.research.candidate import Candidate
+from tests.research.tiny import LISTINGS, SPACE, STRATEGY, write_space
+from tests.support import ROOT, seeker, shipped, write_config
+
+TINY = [
+    "--sampler",
+    "grid",
+    "--sessions",
+    "10",
+    "--seeds",
+    "1",
+    "--folds",
+    "2",
+    "--underlyings",
+    ",".join(LISTINGS),
+    "--batch",
+    "2",
+]
+
+
+def test_a_space_with_hard_constraints_exits_2_naming_each_key(tmp_path: Path) -> None:
+    res = seeker(
+        "optimize",
+        "iron_condor",
+        "--space",
+        "tests/research/spaces/forbidden.toml",
+        "--log-dir",
+        str(tmp_path / "logs"),
+        cwd=ROOT,
+    )
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "params.risk.max_per_trade_pct: can never be searched: risk caps" in res.stderr
+    assert "params.quantity: can never be searched" in res.stderr
+    assert not (tmp_path / "logs").exists(), "nothing is stored for a refused space"
+
+
+def test_usage_problems_exit_2(tmp_path: Path) -> None:
+    space = write_space(tmp_path)
+    logs = ["--log-dir", str(tmp_path / "logs")]
+    cases = [
+        (["optimize", "iron_condor"], "give --space FILE to search"),
+        (
+            ["optimize", "iron_condor", "--space", str(space), *logs],
+            "strategy: the space is for 'broken_wing_butterfly', not 'iron_condor'",
+        ),
+        (["optimize", STRATEGY, "--report", "nosuch", *logs], "no study 'nosuch' under"),
+    ]
+    for args, message in cases:
+        res = seeker(*args, cwd=ROOT)
+        assert res.returncode == 2, (args, res.stdout, res.stderr)
+        assert message in res.stderr, (args, res.stderr)
+
+
+@pytest.mark.slow
+def test_a_study_reports_exports_and_its_candidate_runs(tmp_path: Path) -> None:
+    config = write_config(tmp_path, shipped())
+    before = config.read_bytes()
+    space = write_space(tmp_path)
+    logs = tmp_path / "logs"
+    res = seeker(
+        "optimize",
+        STRATEGY,
+        "--space",
+        str(space),
+        "--trials",
+        "2",
+        *TINY,
+        "--no-stability",
+        "--report",
+        "cli",
+        "--export",
+        "--config",
+        str(config),
+        "--log-dir",
+        str(logs),
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = res.stdout
+    assert "study cli of broken_wing_butterfly" in out and "trials 2/2" in out
+    for name in ("oos_sharpe", "consistency", "oos_is_ratio", "dsr", "stability"):
+        assert name in out
+    report = logs / "_research" / "cli" / "report.html"
+    assert f"report written to {report}" in out and report.is_file()
+    candidate = tmp_path / "candidates" / f"{STRATEGY}-cli.toml"
+    assert f"written to {candidate}" in out and candidate.is_file()
+    assert config.read_bytes() == before  # the config is never edited
+
+    again = seeker(
+        "optimize",
+        STRATEGY,
+        "--report",
+        "cli",
+        "--out",
+        str(tmp_path / "r.html"),
+        "--config",
+        str(config),
+        "--log-dir",
+        str(logs),
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "trials" not in again.stdout.split("study cli")[0]  # a report makes no run
+    assert (tmp_path / "r.html").read_text() == report.read_text()
+
+    run = seeker(
+        "run",
+        STRATEGY,
+        "--candidate",
+        str(candidate),
+        "--days",
+        "2",
+        "--no-dashboard",
+        "--config",
+        str(config),
+        "--log-dir",
+        str(tmp_path / "run"),
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"overlays strategies.{STRATEGY}: " in run.stdout
+    other = seeker(
+        "run",
+        "iron_condor",
+        "--candidate",
+        str(candidate),
+        "--days",
+        "1",
+        "--config",
+        str(config),
+        "--log-dir",
+        str(tmp_path / "x"),
+        cwd=tmp_path,
+    )
+    assert other.returncode == 2
+    assert f"is for {STRATEGY}, which this run does not start" in other.stderr
+
+
+def test_a_candidate_runs_on_a_broker_only_in_shadow_mode() -> None:
+    cand = Candidate(Path("c.toml"), "iron_condor", "s", "F", {"take_profit_pct": 40.0})
+    assert check_candidate_run(cand, ["iron_condor"], "sim", shadow=False) == []
+    assert check_candidate_run(cand, ["iron_condor"], "ibkr", shadow=True) == []
+    refused = check_candidate_run(cand, ["iron_condor"], "ibkr", shadow=False)
+    assert refused and "add --shadow" in refused[0]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_study_cleanly_and_the_same_command_resumes_it(tmp_path: Path) -> None:
+    space = write_space(tmp_path, SPACE)
+    args = [
+        sys.executable,
+        "-m",
+        "seeker",
+        "optimize",
+        STRATEGY,
+        "--space",
+        str(space),
+        "--trials",
+        "3",
+        *TINY,
+        "--batch",
+        "1",
+        "--no-stability",
+        "--study",
+        "stop",
+        "--log-dir",
+        str(tmp_path / "logs"),
+    ]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:  # bounded by the study's own end
+        if line.startswith("trials 1/3"):
+            proc.send_signal(signal.SIGTERM)
+            break
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=60) == 0
+    assert "study stop interrupted; its completed trials are stored" in rest
+    done = seeker(*args[3:], cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "trials 3/3" in done.stdout
+    assert "study stop · broken_wing_butterfly · 3 trials completed" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "strategy", sorted(p.stem for p in (ROOT / "config" / "search").glob("*.toml"))
+)
+def test_every_shipped_space_checks_against_its_strategy(strategy: str) -> None:
+    from seeker.engine.registry import config_models
+    from seeker.research.searchable import load_space
+    from seeker.strategies import load
+
+    space = load_space(
+        ROOT / "config" / "search" / f"{strategy}.toml", config_models(load())[strategy]
+    )
+    assert space.strategy == strategy and len(space.params) >= 5

@@ -1,0 +1,59 @@
+"""The same study gives the same trials whichever way its runs executed: here, in local worker
+processes, or on a two-worker Dask LocalCluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from seeker.research.executors import DaskExecutor, Executor, ProcessExecutor, make_executor
+from seeker.research.study import completed, open_study, search
+from tests.research.conftest import Tiny
+from tests.research.tiny import RUNNER, trial_table
+
+
+def same_study(tiny: Tiny, executor: Executor, logs: Path) -> list[tuple[object, ...]]:
+    study = open_study(logs, "tiny", tiny.setup.settings)
+    try:
+        search(study, tiny.setup, 3, executor, RUNNER)
+    finally:
+        executor.close()
+    return trial_table(completed(study))
+
+
+@pytest.mark.slow
+def test_local_processes_give_the_same_trials(tiny: Tiny, tmp_path: Path) -> None:
+    executor = make_executor(2, None)
+    assert isinstance(executor, ProcessExecutor) and executor.description == "2 local processes"
+    assert same_study(tiny, executor, tmp_path / "logs") == trial_table(completed(tiny.study))
+
+
+@pytest.fixture
+def cluster_address() -> Iterator[str]:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.mark.slow
+def test_a_two_worker_dask_cluster_gives_the_same_trials(
+    tiny: Tiny, tmp_path: Path, cluster_address: str
+) -> None:
+    executor = make_executor(None, cluster_address)
+    assert isinstance(executor, DaskExecutor)
+    assert executor.description == f"Dask at {cluster_address} (2 workers)"
+    assert same_study(tiny, executor, tmp_path / "logs") == trial_table(completed(tiny.study))
+
+
+def test_workers_and_dask_exclude_each_other() -> None:
+    with pytest.raises(ValueError, match="exclude each other"):
+        make_executor(2, "tcp://127.0.0.1:1")
