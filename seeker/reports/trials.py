@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from seeker.core.calendar import MARKET_TZ
-from seeker.reports.summary import strategy_trades
+from seeker.reports.summary import scan_folder
 from seeker.research.runs import TradeRecord
 
 
@@ -24,7 +24,8 @@ def read_trades(folder: Path, strategy: str) -> tuple[list[TradeRecord], int]:
 
     Trades come in closing order; their dates are New York session dates.
     """
-    trades, book, _lines = strategy_trades(folder, strategy)
+    scan = scan_folder(folder, strategy)
+    trades, book = scan.trades, scan.book
     records = []
     for t in trades:
         opened = t.opened_at if t.opened_at is not None else t.closed_at
