@@ -108,7 +108,9 @@ def _setup(
     if debit > cfg.max_debit + 1e-9:
         return f"{label}: mid debit {debit:.2f} > {cfg.max_debit:.2f}"
     try:
-        worst = risk.worst_loss(legs, {lc: long, sc: short}, debit, rate, listing.dividend_yield)
+        worst = risk.worst_loss(
+            legs, {lc: long, sc: short}, debit, rate, listing.dividend_yield, listing.european
+        )
     except DataUnavailable as exc:
         return f"{label}: {exc}"
     if not math.isfinite(worst):
