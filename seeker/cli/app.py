@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from seeker.cli import catalog, run, status, views
+from seeker.cli import catalog, data, replay, run, status, views
 
 app = typer.Typer(
     add_completion=False,
@@ -20,6 +20,8 @@ app.command("status")(status.status)
 app.command("summary")(views.summary)
 app.command("show")(views.show)
 app.command("journal")(views.journal)
+app.command("replay")(replay.replay)
+app.add_typer(data.app, name="data")
 
 
 def main() -> None:

@@ -37,6 +37,8 @@ EVENT_FILES: dict[str, str] = {
     "POST_TRADE": "analysis.jsonl",
     "SHADOW": "analysis.jsonl",
     "RUN": "runs.jsonl",
+    "SNAPSHOT": "replay.jsonl",
+    "REGIME_CHECK": "replay.jsonl",
 }
 """Which file each event kind goes to."""
 
