@@ -55,8 +55,9 @@ class ReplayListingConfig(StrictModel):
 
     underlying: str = Field(min_length=1)
     """The underlying symbol in the chain data (its ``underlying`` column), e.g. SPX."""
-    root: str = Field(min_length=1)
-    """The option root in the chain data (its ``root`` column), e.g. SPX or SPXW."""
+    root: str | None = Field(default=None, min_length=1)
+    """The option root in the chain data (its ``root`` column), e.g. SPX or SPXW; leave it out
+    when the data names none (the listing then replays every row of its underlying)."""
 
 
 class FxQuoteConfig(StrictModel):

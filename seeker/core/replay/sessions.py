@@ -55,7 +55,7 @@ class ReplayCalendars(MarketCalendars):
 
     `decisions` maps each replayed quote date to its decision time (aware); days not in it have
     no hours. After the last decision, :meth:`next_union_open` returns a time a day past that
-    day's close, so a clock bounded by the replay's end stops there.
+    day's close (or past the time asked), so a clock bounded by the replay's end stops there.
     """
 
     def __init__(
@@ -95,7 +95,7 @@ class ReplayCalendars(MarketCalendars):
             if t < span[1]:
                 return max(t, span[0])
             idx += 1
-        return self.end_of_replay() + timedelta(days=1)
+        return max(t, self.end_of_replay()) + timedelta(days=1)
 
     def end_of_replay(self) -> datetime:
         """Return the close of the last replayed quote date."""
