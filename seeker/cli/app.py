@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from seeker.cli import catalog, data, replay, run, status, views
+from seeker.cli import calibrate, catalog, data, replay, run, status, views
 
 app = typer.Typer(
     add_completion=False,
@@ -22,6 +22,7 @@ app.command("show")(views.show)
 app.command("journal")(views.journal)
 app.command("replay")(replay.replay)
 app.add_typer(data.app, name="data")
+app.command("calibrate")(calibrate.calibrate)
 
 
 def main() -> None:
