@@ -36,7 +36,7 @@ def calibrate(
     ] = "IWM",
     sessions: Annotated[
         int, typer.Option("--sessions", min=20, help="Simulated sessions to measure.")
-    ] = 120,
+    ] = 250,
     underlying: Annotated[
         str | None, typer.Option("--underlying", help="Underlying of the chain store (if several).")
     ] = None,

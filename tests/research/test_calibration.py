@@ -95,7 +95,8 @@ def test_the_statistics_recover_the_shapes_a_chain_was_built_with() -> None:
     assert v["spread_elasticity"] == pytest.approx(1.0, abs=0.01)  # width ∝ price
     assert v["oi_wing"] == pytest.approx(1.0) and v["oi_far"] == pytest.approx(0.5)
     assert v["oi_near"] == pytest.approx(0.5) and v["volume_wing"] == pytest.approx(1.0)
-    assert v["iv_spot_beta"] == pytest.approx(-5.0, rel=0.05)
+    # ln IV moves −5 × the return, i.e. −5 × ATM IV per return in ATM-IV units (≈ −1)
+    assert v["iv_spot_beta"] == pytest.approx(-5.0 * v["atm_iv"], rel=0.05)
     assert v["iv_spot_corr"] == pytest.approx(-1.0, abs=0.01)
     assert not m.missing
 
