@@ -20,6 +20,8 @@ from tests.core.replay.test_replay_config import replay_spx
 from tests.support import write_config
 
 DAYS = (date(2019, 6, 3), date(2019, 6, 4))
+LAST = date(2019, 6, 5)
+"""The history files run to here."""
 FRONT, NEXT = date(2019, 7, 19), date(2019, 8, 23)  # 46 and 81 DTE on the first day
 SPOT, IV, RATE = 100.0, 0.20, 0.02
 ALL = [
@@ -45,11 +47,17 @@ ANY_LABEL = {
 }
 
 
-def rows() -> list[dict[str, Any]]:
-    """Return the file's rows: 9 strikes of the front expiry, 3 of the next, both rights, 2 days."""
+Expiries = tuple[tuple[date, range | list[float]], ...]
+SURFACE: Expiries = ((FRONT, range(80, 125, 5)), (NEXT, range(95, 110, 5)))
+"""9 strikes of the front expiry, 3 of the next: what the regime and the condor read."""
+
+
+def rows(days: tuple[date, ...] = DAYS, extra: Expiries = ()) -> list[dict[str, Any]]:
+    """Return the file's rows: each day, the surface's expiries (and `extra` ones not yet
+    expired), calls and puts of their strikes, priced with Black-Scholes at one IV."""
     out = []
-    for day in DAYS:
-        for expiry, strikes in ((FRONT, range(80, 125, 5)), (NEXT, range(95, 110, 5))):
+    for day in days:
+        for expiry, strikes in SURFACE + tuple(e for e in extra if e[0] >= day):
             years = years_between(expiry_close(day), expiry_close(expiry))
             for k in strikes:
                 for right in ("C", "P"):
@@ -77,7 +85,7 @@ def rows() -> list[dict[str, Any]]:
 def history(folder: Path) -> tuple[Path, Path]:
     """Write 60 sessions of daily bars (a mild swing) and of a volatility index before DAYS."""
     cal = MarketCalendars(["XNYS"], date(2019, 1, 1), date(2019, 12, 31))
-    days = cal.sessions("XNYS", DAYS[0] - timedelta(days=100), DAYS[-1])[-62:]
+    days = cal.sessions("XNYS", DAYS[0] - timedelta(days=100), LAST)[-62:]
     bars, vols = folder / "idx.csv", folder / "vol.csv"
     with bars.open("w") as fb, vols.open("w") as fv:
         fb.write("date,open,high,low,close\n")
@@ -90,8 +98,9 @@ def history(folder: Path) -> tuple[Path, Path]:
     return bars, vols
 
 
-def config(folder: Path) -> Path:
-    """Write a replay config for the one index IDX, an iron condor taking any regime."""
+def config(folder: Path, **condor: object) -> Path:
+    """Write a replay config for the one index IDX, an iron condor taking any regime (its table
+    updated with `condor`)."""
     raw = replay_spx()
     bars, vols = history(folder)
     raw["universe"] = {
@@ -116,6 +125,7 @@ def config(folder: Path) -> Path:
         underlyings=["IDX"], wing_widths=[5.0], short_delta_min=0.05, short_delta_max=0.30,
         min_credit=0.05, regime=ANY_LABEL,
     )  # fmt: skip
+    ic.update(condor)
     raw["strategies"]["enabled"] = ["iron_condor"]
     raw["strategies"] = {"enabled": ["iron_condor"], "iron_condor": ic}
     return write_config(folder, raw, "own.toml")
@@ -125,22 +135,32 @@ def cli(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 
 
-def replay_without(tmp: Path, left_out: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Write the file without some optional columns, import it, replay it; return DECISIONs."""
-    names = [n for n in ALL if n not in left_out]
+def replay(
+    tmp: Path, names: list[str], data: list[dict[str, Any]], *imports: str, **ic: object
+) -> Path:
+    """Write `data` with the columns `names`, import it (extra `imports` options), replay it with
+    the condor's table updated by `ic`; return the log folder."""
     src = tmp / "own.csv"
     with src.open("w", newline="") as fh:
         w = csv.DictWriter(fh, names, extrasaction="ignore")
         w.writeheader()
-        w.writerows(rows())
-    imported = cli("data", "import", "--format", "normalized", str(src), str(tmp / "store"))
+        w.writerows(data)
+    store = str(tmp / "store")
+    imported = cli("data", "import", "--format", "normalized", *imports, str(src), store)
     assert imported.exit_code == 0, imported.output
     assert "rows read" in imported.output
-    cfg = config(tmp)
-    run = cli("replay", "--config", str(cfg), "--data", str(tmp / "store"),
-              "--log-dir", str(tmp / "logs"), "--no-dashboard")  # fmt: skip
+    cfg = config(tmp, **ic)
+    logs = tmp / "logs"
+    run = cli("replay", "--config", str(cfg), "--data", store, "--log-dir", str(logs),
+              "--no-dashboard")  # fmt: skip
     assert run.exit_code == 0, run.output
-    return list(read_jsonl(tmp / "logs" / "iron_condor" / "decisions.jsonl"))
+    return logs
+
+
+def replay_without(tmp: Path, left_out: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Write the file without some optional columns, import it, replay it; return DECISIONs."""
+    logs = replay(tmp, [n for n in ALL if n not in left_out], rows())
+    return list(read_jsonl(logs / "iron_condor" / "decisions.jsonl"))
 
 
 def test_the_whole_file_replays_to_an_order(tmp_path: Path) -> None:
@@ -168,3 +188,40 @@ def test_a_missing_optional_column_ends_in_its_documented_refusal(
     if blocked_by == "data":
         liquidity = next(v for v in first["verdicts"] if v["agent"] == "liquidity")
         assert liquidity["details"]["missing_data"]
+
+
+WEEKLY = date(2019, 6, 4)
+"""A 1-day expiry: the condor sold on 06-03 expires the next day, a day without a snapshot."""
+ONE_DAY = dict(
+    dte_min=1, dte_target=1, dte_max=3, manage_dte=0, force_exit_dte=0, wing_widths=[1.0]
+)
+
+
+@pytest.mark.parametrize("settlement", ["PM", None])
+def test_an_expired_position_settles_on_the_index_close_or_stays_unsettled(
+    tmp_path: Path, settlement: str | None
+) -> None:
+    data = rows((date(2019, 6, 3), LAST), ((WEEKLY, [96.0 + 0.5 * i for i in range(17)]),))
+    declared = ("--set", f"settlement={settlement}") if settlement else ()
+    logs = replay(tmp_path, ALL, data, *declared, **ONE_DAY)
+    trades = list(read_jsonl(logs / "iron_condor" / "trades.jsonl"))
+    opened = [t for t in trades if t["event"] == "FILL" and t["intent"] == "open"]
+    assert opened and opened[0]["legs"][0]["expiry"] == WEEKLY.isoformat()
+    expiry = [t for t in trades if t["event"] == "FILL" and t.get("exit_rule") == "expiry"]
+    risks = list(read_jsonl(logs / "iron_condor" / "risk_events.jsonl"))
+    snaps = [x for x in read_jsonl(logs / "_seeker" / "replay.jsonl") if x["event"] == "SNAPSHOT"]
+    if settlement is None:  # the data does not say how it settles: never guessed
+        assert not expiry
+        assert any(r["rule"] == "expired_unsettled" for r in risks)
+        assert snaps[-1]["settled"] == []
+        return
+    assert len(expiry) == 1
+    assert "PM: index close of 2019-06-04 (daily history)" in expiry[0]["reason"]
+    close = next(
+        float(line.split(",")[4])
+        for line in (tmp_path / "idx.csv").read_text().splitlines()
+        if line.startswith("2019-06-04")
+    )
+    settled = snaps[-1]["settled"]
+    assert snaps[-1]["quote_date"] == LAST.isoformat() and len(settled) == 4
+    assert {s["index_value"] for s in settled} == {close}
