@@ -288,6 +288,6 @@ STATISTICS: tuple[Statistic, ...] = (
     Statistic("volume_near", "volume 1–20 DTE ÷ 20–60 DTE", 0.35, 0.25),
     Statistic("volume_far", "volume 60–120 DTE ÷ 20–60 DTE", 0.35, 0.10),
     Statistic("iv_spot_beta", "d ln(ATM IV) / (daily return ÷ ATM IV)", 0.30, 0.15),
-    Statistic("iv_spot_corr", "corr(d ln ATM IV, daily return)", 0.20, 0.10),
+    Statistic("iv_spot_corr", "corr(d ln ATM IV, daily return ÷ ATM IV)", 0.20, 0.10),
 )
 """Every statistic, in the order the table prints them."""
