@@ -361,6 +361,7 @@ def test_live_dashboard_on_a_real_run(tmp_path: Path) -> None:
     lines = frame(last, 80, 24).splitlines()
     assert len(lines) == 24 and max(len(x) for x in lines) <= 80
     assert any(x.startswith("capital 1,000.00 USD  risk ") for x in lines[:3])
-    for _, pos in last.positions:
-        assert any(x.startswith(short_label(pos)) for x in lines), short_label(pos)
+    for _, pos in last.positions:  # one line each, or a card when the frame has room for it
+        card = f"{pos.listing_id} · iron_condor"
+        assert any(x.startswith(short_label(pos)) or card in x for x in lines), short_label(pos)
     assert lines[-1].startswith(" Ctrl+C stops cleanly")
