@@ -34,9 +34,12 @@ def check_liquidity(
     """Refuse when a leg's spread is too wide, its open interest too low, the chain too quiet, or
     the slippage the order may concede (its last limit vs the mid, % of the mid) too large.
 
-    Unknown open interest or volume is missing data, hence a refusal, never a pass.
+    Unknown open interest, volume or spread is missing data, hence a refusal, never a pass; the
+    verdict's ``missing_data`` detail then lists what is unknown (a refusal the pipeline files
+    under ``blocked_by: "data"``), and is absent when every datum was known.
     """
     problems: list[str] = []
+    missing: list[str] = []
     legs = []
     for q in quotes:
         spread = q.ask - q.bid
@@ -49,10 +52,12 @@ def check_liquidity(
         )
         if not math.isfinite(spread):
             problems.append(f"{q.contract.key}: spread unknown")
+            missing.append(f"{q.contract.key}: bid/ask")
         elif spread > max_leg_spread + 1e-9:
             problems.append(f"{q.contract.key}: spread {spread:.2f} > {max_leg_spread:.2f}")
         if q.open_interest is None:
             problems.append(f"{q.contract.key}: open interest unknown")
+            missing.append(f"{q.contract.key}: open interest")
         elif q.open_interest < min_open_interest:
             problems.append(
                 f"{q.contract.key}: open interest {q.open_interest} < {min_open_interest}"
@@ -60,15 +65,23 @@ def check_liquidity(
     if slippage_pct is not None and max_slippage_pct is not None:
         if not math.isfinite(slippage_pct):
             problems.append("slippage unknown")
+            missing.append("slippage")
         elif slippage_pct > max_slippage_pct + 1e-9:
             problems.append(
                 f"slippage up to {slippage_pct:.0f} % of mid > {max_slippage_pct:.0f} %"
             )
     if chain_volume is None:
         problems.append("chain volume unknown")
+        missing.append("chain volume")
     elif chain_volume < min_chain_volume:
         problems.append(f"chain volume {chain_volume} < {min_chain_volume}")
-    details = {"legs": legs, "chain_volume": chain_volume, "slippage_pct": slippage_pct}
+    details: dict[str, object] = {
+        "legs": legs,
+        "chain_volume": chain_volume,
+        "slippage_pct": slippage_pct,
+    }
+    if missing:
+        details["missing_data"] = missing
     if problems:
         return Verdict("liquidity", False, "; ".join(problems), details=details)
     widest = max((leg["spread"] for leg in legs), default=0.0)

@@ -11,7 +11,19 @@ from typing import Annotated
 
 import typer
 
-from seeker.cli import catalog, control, optimize, plot, run, serve, status, views
+from seeker.cli import (
+    calibrate,
+    catalog,
+    control,
+    data,
+    optimize,
+    plot,
+    replay,
+    run,
+    serve,
+    status,
+    views,
+)
 
 app = typer.Typer(
     add_completion=True,
@@ -62,6 +74,9 @@ app.command("close")(control.close)
 app.command("flatten")(control.flatten)
 app.command("plot")(plot.plot)
 app.command("optimize")(optimize.optimize)
+app.command("replay")(replay.replay)
+app.add_typer(data.app, name="data")
+app.command("calibrate")(calibrate.calibrate)
 
 
 def main() -> None:

@@ -101,6 +101,8 @@ def run(
         problems += check_candidate_run(cand, chosen, cfg.broker.kind, shadow)
     if problems:
         fail(problems)
+    if cfg.broker.kind == "replay":
+        fail([f'{config} replays recorded chains (broker.kind = "replay"): use `seeker replay`'])
     if days is not None and cfg.broker.kind != "sim":
         fail(['--days only applies to the simulated market (broker.kind = "sim")'])
     if speed is not None and cfg.broker.kind != "sim":

@@ -121,11 +121,36 @@ def _semantic_problems(cfg: SeekerConfig, registry_names: Iterable[str]) -> list
                 if follows and follows not in universe:
                     key = dotted(("sim", "listings", lid, "follows"))
                     problems.append(f"{key}: {follows!r} is not in the universe")
+    problems.extend(_replay_problems(cfg))
     if cfg.account.capital_currency != cfg.account.base_currency and not {"USD", "CAD"} <= {
         cfg.account.capital_currency,
         cfg.account.base_currency,
     }:
         problems.append("account: capital and base currency must be USD or CAD")
+    return problems
+
+
+def _replay_problems(cfg: SeekerConfig) -> list[str]:
+    """Return what a ``broker.kind = "replay"`` config lacks: its table, a listing per universe
+    entry (and none beyond), a fee for each listing currency."""
+    if cfg.broker.kind != "replay":
+        return []
+    replay = cfg.replay
+    if replay is None:
+        return ['replay: required key is missing (broker.kind = "replay")']
+    problems: list[str] = []
+    universe = cfg.universe
+    for lid in sorted(set(universe) - set(replay.listings)):
+        key = dotted(("replay", "listings", lid))
+        problems.append(f"{key}: required key is missing (the listing is in the universe)")
+    for lid in sorted(set(replay.listings) - set(universe)):
+        problems.append(
+            f"{dotted(('replay', 'listings', lid))}: unknown listing (not in the universe)"
+        )
+    for ccy in sorted({u.currency for u in universe.values()} - set(replay.exchange_fees)):
+        problems.append(
+            f"replay.exchange_fees.{ccy}: required key is missing (a listing uses {ccy})"
+        )
     return problems
 
 

@@ -35,6 +35,7 @@ from seeker.core.config_base import StrictModel
 from seeker.core.execution import ExecutionConfig
 from seeker.core.ibkr.settings import IbkrSettings
 from seeker.core.models import Currency, Listing
+from seeker.core.replay.config import ReplayConfig
 from seeker.core.sim.settings import SimSettings
 from seeker.core.universe import ListingConfig, listings_from_config
 
@@ -86,6 +87,7 @@ class SeekerConfig(StrictModel):
     ibkr: IbkrSettings | None = None
     alerts: AlertsConfig | None = None
     """Where alerts go (``[alerts]``); absent means off, like ``urls = []``."""
+    replay: ReplayConfig | None = None
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
 

@@ -34,7 +34,9 @@ from seeker.core.models import (
 class BrokerConfig(StrictModel):
     """Which broker to use and how to reach it (the ``[broker]`` table)."""
 
-    kind: Literal["sim", "ibkr"]
+    kind: Literal["sim", "ibkr", "replay"]
+    """sim: the embedded market; ibkr: TWS / IB Gateway; replay: historical option chains
+    (``seeker replay``, the ``[replay]`` table)."""
     host: str = Field(min_length=1)
     port: int = Field(ge=1, le=65535)
     client_id: int = Field(ge=0)
@@ -151,4 +153,14 @@ class Broker(Protocol):
         The order is a limit order; it fills at once when marketable, else it is rejected or
         cancelled (a conversion never stays working).
         """
+        ...
+
+
+@runtime_checkable
+class SettlementNotes(Protocol):
+    """A broker that can say on which value an expired contract was settled (the replay: the
+    index open for AM-settled options, the close for PM)."""
+
+    def settlement_note(self, contract: OptionContract) -> str | None:
+        """Return how an expired contract settles, in words, None when unknown."""
         ...

@@ -24,6 +24,7 @@ EXCHANGE_CALENDAR = {
     "NASDAQ": "XNYS",
     "BATS": "XNYS",
     "AMEX": "XNYS",
+    "CBOE": "XNYS",
     "TSE": "XTSE",
     "TSX": "XTSE",
 }

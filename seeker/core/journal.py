@@ -54,6 +54,8 @@ EVENT_FILES: dict[str, str] = {
     "EQUITY": "account.jsonl",
     "LIMIT": "account.jsonl",
     "CONTROL": "control.jsonl",
+    "SNAPSHOT": "replay.jsonl",
+    "REGIME_CHECK": "replay.jsonl",
 }
 """Which file each event kind goes to."""
 

@@ -25,7 +25,13 @@ import numpy as np
 Right = Literal["C", "P"]
 Action = Literal["BUY", "SELL"]
 Intent = Literal["open", "close", "roll", "fx"]
-AssetKind = Literal["etf", "stock"]
+AssetKind = Literal["etf", "stock", "index"]
+ExerciseStyle = Literal["american", "european"]
+"""American options may be exercised any day (listed equity options); European only at expiry
+(index options such as SPX)."""
+SettlementKind = Literal["physical", "cash"]
+"""Physical: exercise delivers shares (equity options); cash: the intrinsic value is paid in cash
+at the settlement value (index options)."""
 Currency = Literal["USD", "CAD"]
 
 PIP = 0.0001
@@ -54,6 +60,13 @@ class Listing:
     strike_increment: float
     calendar: str
     multiplier: int = 100
+    style: ExerciseStyle = "american"
+    settlement: SettlementKind = "physical"
+
+    @property
+    def european(self) -> bool:
+        """Return True when the listing's options can be exercised only at expiry."""
+        return self.style == "european"
 
 
 class OptionContract(NamedTuple):

@@ -266,7 +266,7 @@ class EntryPipeline:
         )
         verdicts.append(liq)
         if not liq.allowed:
-            return refuse("liquidity", liq.reason)
+            return refuse("data" if liq.details.get("missing_data") else "liquidity", liq.reason)
         if ladder[0] > bound + 1e-9:
             return refuse(
                 "generator", f"mid {setup.mid:+.2f} is worse than the limit bound {bound:+.2f}"

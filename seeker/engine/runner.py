@@ -80,7 +80,7 @@ def run_strategies(
         if not stop_reason:
             clock = services.clock
             stop_reason.append(
-                "end of the --days run"
+                getattr(clock, "end_reason", "end of the --days run")
                 if getattr(clock, "reached_end", False)
                 else "strategies ended"
             )

@@ -52,6 +52,8 @@ class Services:
     log_root: Path
     emit: Callable[[str], None] = print
     shadow: bool = False
+    regime_observer: Callable[[Regime], None] | None = None
+    """Called once with each regime classified (the replay journals its cross-checks there)."""
     blocked_underlyings: dict[str, str] = field(default_factory=dict)
     _journals: dict[str, Journal] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -115,7 +117,7 @@ class Services:
         want = max(sessions, self.history_sessions())
         with self._history_lock:
             hit = self._histories.get(listing_id)
-        if hit is None or hit[0] != today:
+        if hit is None or hit[0] != today or len(hit[1]) < sessions:
             h = self.broker.history(listing_id, want)
             with self._history_lock:
                 self._histories[listing_id] = (today, h)
@@ -148,6 +150,8 @@ class Services:
                 self._journal_regime(result)
         if isinstance(result, str):
             raise DataUnavailable(result)
+        if self.regime_observer is not None:
+            self.regime_observer(result)
         return result
 
     def _journal_regime(self, regime: Regime) -> None:

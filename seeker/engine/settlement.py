@@ -12,6 +12,7 @@ import math
 from datetime import date, datetime
 from typing import Any
 
+from seeker.core.broker import SettlementNotes
 from seeker.core.positions import Position, leg_to_json
 from seeker.engine.context import StrategyContext
 from seeker.engine.marks import Marks
@@ -25,6 +26,15 @@ class Settlement:
         self.ctx = ctx
         self.marks = marks
         self._reported: dict[str, date] = {}
+
+    def settled_on(self, pos: Position) -> str:
+        """Return the value the legs settled on, as the broker tells it (else the expiry close)."""
+        broker = self.ctx.services.broker
+        if isinstance(broker, SettlementNotes):
+            notes = [broker.settlement_note(leg.contract) for leg in pos.legs]
+            if all(notes):
+                return "; ".join(dict.fromkeys(n for n in notes if n))
+        return "the expiry close"
 
     def settle_expired(self, pos: Position, now: datetime) -> list[dict[str, Any]]:
         """Close an expired position at the broker's settlement, or return the RISK line to write.
@@ -89,8 +99,8 @@ class Settlement:
             exit_rule="expiry",
             legs=legs,
             reason=(
-                f"expired on {pos.expiry}; settled by the broker at intrinsic value of the "
-                "expiry close"
+                f"expired on {pos.expiry}; settled by the broker at intrinsic value of "
+                f"{self.settled_on(pos)}"
             ),
         )
         ctx.book.apply(fill)

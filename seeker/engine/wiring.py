@@ -1,14 +1,15 @@
-"""Composition root of the engine: build the shared services for the simulated market or IBKR."""
+"""Composition root of the engine: build the shared services for the simulated market, IBKR, or
+a replay of historical option chains."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seeker.agents.risk_guard import RiskGuard
-from seeker.core.calendar import MarketCalendars
+from seeker.core.calendar import MARKET_TZ, MarketCalendars
 from seeker.core.clock import Clock, SimClock
 from seeker.core.journal import SYSTEM_FOLDER
 from seeker.engine.services import Services
@@ -152,4 +153,148 @@ def build_ibkr_services(
         shadow=shadow,
     )
     broker.add_reconnect_listener(lambda epoch: services.reconcile(f"reconnect #{epoch}"))
+    return services
+
+
+REPLAY_STATE_FILE = Path(SYSTEM_FOLDER) / "replay_state.json"
+CALENDAR_DAYS_AFTER = 400
+"""Calendar days loaded past the replay's last day (expiries and events lie months ahead)."""
+
+
+def replay_warmup_sessions(config: SeekerConfig) -> int:
+    """Return the sessions of daily history needed before the first replayed day (regime, IV
+    rank, correlation clusters)."""
+    return max(config.regime.sessions_needed, config.clusters.window_sessions + 10)
+
+
+def build_replay_services(
+    config: SeekerConfig,
+    log_root: Path,
+    data: Path,
+    first: date,
+    last: date,
+    emit: Callable[[str], None] = print,
+    shadow: bool = False,
+) -> Services:
+    """Build the services for a replay of the chain store at `data`, quote dates `first`–`last`.
+
+    The clock visits each quote date's decision time once (see ``core.replay.sessions``); the
+    broker serves that snapshot and fills with the simulated broker's model; the process journal
+    gets one SNAPSHOT line per quote date and a REGIME_CHECK line per listing and day. A replay
+    that stopped early resumes from its state file in `log_root`. ValueError says what is wrong
+    (no [replay] table, no store, no quote date in the window, a history file too short, a
+    replay that already reached `last`).
+    """
+    from seeker.core.commissions import Commissions, CommissionSchedule
+    from seeker.core.replay.broker import FixedFx, ReplayBroker
+    from seeker.core.replay.history import load_index_history, read_daily_csv
+    from seeker.core.replay.market import ReplayListing, latest_quote_time
+    from seeker.core.replay.sessions import ReplayCalendars, ReplayClock, snapshot_times
+    from seeker.core.replay.store import ChainStore
+    from seeker.engine.replay_journal import ReplayJournal, TermCheck, snapshot_rule
+
+    rp = config.replay
+    if rp is None or config.broker.kind != "replay":
+        raise ValueError('a replay needs broker.kind = "replay" and a [replay] table')
+    if last < first:
+        raise ValueError(f"--to {last} is before --from {first}")
+    try:
+        store = ChainStore(data)
+    except FileNotFoundError as exc:
+        raise ValueError(f"{exc} (import chains with `seeker data import`)") from None
+    held = store.quote_dates()
+    days = [d for d in held if first <= d <= last]
+    if not days:
+        span = f"{held[0]} → {held[-1]}" if held else "no quote date"
+        raise ValueError(f"{data}: no quote date from {first} to {last} (the store holds {span})")
+    listings = config.listings()
+    codes = {lst.calendar for lst in listings.values()}
+    if len(codes) != 1:
+        raise ValueError(f"a replay trades on one exchange calendar, the universe uses {codes}")
+    (code,) = codes
+    warmup = replay_warmup_sessions(config)
+    lo = held[0] - timedelta(days=int(warmup * 1.6) + 60)
+    hi = last + timedelta(days=CALENDAR_DAYS_AFTER)
+    snaps = snapshot_times(MarketCalendars(codes, lo, hi), code, held, rp.snapshot_time)
+    histories = {}
+    for lid, rl in rp.listings.items():
+        h = rp.history[rl.underlying]
+        try:
+            histories[lid] = load_index_history(lid, h.bars_file, h.iv_file, days[0], last, warmup)
+        except ValueError as exc:
+            raise ValueError(f"replay.history.{rl.underlying}: {exc}") from None
+    commissions = Commissions(
+        {
+            ccy: CommissionSchedule(
+                ccy,
+                config.commissions[ccy].per_contract,
+                config.commissions[ccy].min_per_order,
+                exchange_fee_per_contract=fee,
+            )
+            for ccy, fee in rp.exchange_fees.items()
+        }
+    )
+    broker = ReplayBroker(
+        store,
+        {
+            lid: ReplayListing(
+                lid, rl.underlying, rl.root, listings[lid].currency, listings[lid].multiplier
+            )
+            for lid, rl in rp.listings.items()
+        },
+        histories,
+        commissions,
+        rp.fill_probability_at_mid,
+        rp.seed,
+        config.account.base_currency,
+        {config.account.capital_currency: config.account.capital},
+        snaps,
+        FixedFx(rp.fx.pair, rp.fx.bid, rp.fx.ask),
+        state_path=log_root / REPLAY_STATE_FILE,
+        fx_commission_rate=config.fx.commission_rate,
+        fx_min_commission=config.fx.min_commission,
+    )
+    calendars = ReplayCalendars(codes, lo, hi, {d: broker.market.times[d] for d in days})
+    resumed = broker.load_state()
+    start = datetime.combine(days[0], time(0, 0), MARKET_TZ)
+    if resumed is not None:
+        if resumed >= calendars.end_of_replay():
+            raise ValueError(
+                f"{log_root} holds a replay that already reached {resumed:%Y-%m-%d %H:%M}; "
+                "pick another --log-dir (or a later --to)"
+            )
+        start = max(start, resumed)
+    broker.advance_to(start)
+    rules = {}
+    for d in days:
+        session = calendars.session(code, d)
+        assert session is not None
+        if latest_quote_time(store, d) is None:
+            rules[d] = snapshot_rule(rp.snapshot_time, snaps[d], session.close.timetz())
+    checks = {
+        name: TermCheck(read_daily_csv(h.iv_file, False), read_daily_csv(h.iv_3m_file, False))
+        for name, h in rp.history.items()
+        if h.iv_3m_file is not None
+    }
+    clock = ReplayClock(start, calendars, on_advance=broker.on_time)
+    broker.connect()
+    guard = RiskGuard(config.caps())
+    services = Services(
+        config=config,
+        listings=listings,
+        calendars=calendars,
+        clock=clock,
+        broker=broker,
+        risk_guard=guard,
+        shadow_guard=RiskGuard(config.caps()),
+        commissions=commissions,
+        log_root=log_root,
+        emit=emit,
+        shadow=shadow,
+    )
+    notes = ReplayJournal(
+        lambda: services.journal(SYSTEM_FOLDER), broker, rules, checks, config.regime
+    )
+    clock.add_listener(notes.on_time)
+    services.regime_observer = notes.on_regime
     return services

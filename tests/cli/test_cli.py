@@ -161,7 +161,7 @@ def test_same_seed_same_journal(tmp_path: Path) -> None:
     for name in ("a", "b"):
         res = seeker(
             "run",
-            "iron_condor",
+            "broken_wing_butterfly",  # the strategy that orders within 8 sessions of the market
             "--config",
             str(cfg),
             "--days",

@@ -302,7 +302,7 @@ def rolled(tmp_path: Path) -> Iterator[tuple[Path, str, tuple[Leg, ...], float]]
     pid = _open_calendar(strategy, services, 1)
     pos = strategy.book.positions[pid]
     long, short = risk.long_leg(pos.legs), risk.short_leg(pos.legs)
-    _at(services, 7)
+    _at(services, 6)  # a roll at the same strike that fits the held risk on this market
     new_short = _next_short(services, long, short, long.contract.strike)
     strategy.roll_to = (long, new_short)
     strategy.poll_once()

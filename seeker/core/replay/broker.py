@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 
 from seeker.core.broker import ConnectionState
@@ -39,7 +39,7 @@ from seeker.core.models import (
     UnderlyingQuote,
 )
 from seeker.core.replay.account import ReplayAccount
-from seeker.core.replay.market import ReplayListing, ReplayMarket
+from seeker.core.replay.market import ReplayListing, ReplayMarket, SnapshotTime
 from seeker.core.replay.orders import ReplayOrders
 from seeker.core.replay.settlement import (
     Settlement,
@@ -81,7 +81,7 @@ class ReplayBroker:
         seed: int,
         base_currency: str,
         initial_cash: Mapping[str, float],
-        snapshot_time: time | None,
+        snapshot_time: SnapshotTime,
         fx: FixedFx | None,
         state_path: Path | None = None,
         fx_commission_rate: float = 0.00002,
@@ -363,6 +363,13 @@ class ReplayBroker:
                 if s.contract == contract:
                     return s
             return None
+
+    def settlement_note(self, contract: OptionContract) -> str | None:
+        """Return the settlement rule of a contract in words (AM: index open, PM: close)."""
+        with self._lock:
+            s = self.settlement(contract)
+            rule = s.rule if s is not None else self.settlement_rule(contract)
+            return None if rule is None else rule.describe()
 
     def expiry_settlement(self, contract: OptionContract) -> float | None:
         """Return the intrinsic value ($ per share) an expired contract settles at, else None.

@@ -47,20 +47,33 @@ class ReplayListing:
     multiplier: int
 
 
-def decision_times(store: ChainStore, snapshot_time: time | None) -> dict[date, datetime]:
+SnapshotTime = time | Mapping[date, time] | None
+"""The decision time of quote dates without ``quote_time``: one time for every day, one per day
+(an early close moves it), or None (the data must carry ``quote_time``)."""
+
+
+def latest_quote_time(store: ChainStore, day: date) -> time | None:
+    """Return the latest ``quote_time`` of one quote date, None when the data has none."""
+    latest = pc.max(store.load_day(day, columns=["quote_time"])["quote_time"]).as_py()
+    if latest is None:
+        return None
+    hh, mm = latest.split(":")
+    return time(int(hh), int(mm))
+
+
+def decision_times(store: ChainStore, snapshot_time: SnapshotTime) -> dict[date, datetime]:
     """Return each quote date's decision time: its latest ``quote_time``, else `snapshot_time`.
 
     Raise ValueError naming the first day that has neither.
     """
     out: dict[date, datetime] = {}
     for day in store.quote_dates():
-        times = store.load_day(day, columns=["quote_time"])["quote_time"]
-        latest = pc.max(times).as_py()
+        latest = latest_quote_time(store, day)
+        given = snapshot_time if isinstance(snapshot_time, time | None) else snapshot_time.get(day)
         if latest is not None:
-            hh, mm = latest.split(":")
-            at = time(int(hh), int(mm))
-        elif snapshot_time is not None:
-            at = snapshot_time
+            at = latest
+        elif given is not None:
+            at = given
         else:
             raise ValueError(
                 f"{store.path}: {day} has no quote_time; pass the snapshot time explicitly"
@@ -77,7 +90,7 @@ class ReplayMarket:
         store: ChainStore,
         listings: Mapping[str, ReplayListing],
         histories: Mapping[str, DailyHistory],
-        snapshot_time: time | None,
+        snapshot_time: SnapshotTime,
     ) -> None:
         missing = [lid for lid in listings if lid not in histories]
         if missing:

@@ -5,12 +5,16 @@ value and every later leg is repriced with Black-Scholes-Merton at its own quote
 has left after that expiry (16:00 New York to 16:00 New York, 365-day years) and the listing's rate
 and dividend yield. Listed equity options are American, so a repriced leg is worth at least its
 intrinsic value (``max(BS, intrinsic)``): without that floor a deep in-the-money European call on a
-dividend payer would be worth less than the short it hedges, which no holder would accept. The
-structure's value is searched over every underlying price: a dense geometric grid wide enough for
-the long leg's vol, every strike, and the limits S → 0 and S → ∞ (where each leg is worth its
-intrinsic value). The worst loss is the net debit minus the lowest value (never negative). For a
-calendar this is the debit (its value tends to 0 on both sides); for a diagonal whose long strike is
-further out of the money than the short, the strike difference adds to it.
+dividend payer would be worth less than the short it hedges, which no holder would accept. Index
+options (SPX) are European (``european=True``): the later leg is worth its Black-Scholes value
+alone, which can be less than intrinsic — a put calendar deep in the money is then worth
+−K (1 − e^(−rT)) at the short expiry, and a call calendar on a dividend payer loses without bound
+as S → ∞ (its worst loss is then infinite and the setup refused). The structure's value is searched
+over every underlying price: a dense geometric grid wide enough for the long leg's vol, every
+strike, and the limits S → 0 and S → ∞. The worst loss is the net debit minus the lowest value
+(never negative). For an American calendar this is the debit (its value tends to 0 on both sides);
+for a diagonal whose long strike is further out of the money than the short, the strike difference
+adds to it.
 
 Management (``EXITS``), first rule that fires::
 
@@ -57,11 +61,13 @@ def value_at_short_expiry(
     prices: np.ndarray,
     rate: float,
     dividend_yield: float,
+    european: bool = False,
 ) -> np.ndarray:
     """Return the structure's value per unit ($ per share) at the nearest expiry for `prices`.
 
     Legs of the nearest expiry are worth their intrinsic value; later legs max(BS, intrinsic) at
-    their quoted IV and remaining time. DataUnavailable when a later leg has no usable IV.
+    their quoted IV and remaining time (BS alone when `european`). DataUnavailable when a later
+    leg has no usable IV.
     """
     s = np.asarray(prices, dtype=float)
     first = min(leg.contract.expiry for leg in legs)
@@ -79,18 +85,23 @@ def value_at_short_expiry(
             bs = bs_price(s, c.strike, years, rate, iv, c.right == "C", dividend_yield)
             if not np.all(np.isfinite(bs)):
                 raise DataUnavailable(f"{c.key}: Black-Scholes value not finite")
-            worth = np.maximum(bs, intrinsic)
+            worth = bs if european else np.maximum(bs, intrinsic)
         value += leg.sign * leg.ratio * worth
     return value
 
 
-def _limits(legs: Sequence[Leg], rate: float, dividend_yield: float) -> tuple[float, float]:
+def _limits(
+    legs: Sequence[Leg], rate: float, dividend_yield: float, european: bool = False
+) -> tuple[float, float]:
     """Return the value at S → 0 and as S → ∞ (±inf when it grows or falls without bound).
 
     Deep in the money a later leg is worth max(BS, intrinsic): a put tends to max(K, K e^(−rT)) as
     S → 0; a call exceeds S − K by max(0, K (1 − e^(−rT))) when there is no dividend, by 0 with
-    one (its BS value then falls below intrinsic).
+    one (its BS value then falls below intrinsic). A European later leg is worth its BS value: a
+    put tends to K e^(−rT); a call to S e^(−qT) − K e^(−rT), whose slope in S is e^(−qT).
     """
+    if european:
+        return _european_limits(legs, rate, dividend_yield)
     first = min(leg.contract.expiry for leg in legs)
     at_zero = 0.0
     at_infinity = 0.0
@@ -117,6 +128,34 @@ def _limits(legs: Sequence[Leg], rate: float, dividend_yield: float) -> tuple[fl
     return at_zero, at_infinity
 
 
+SLOPE_EPS = 1e-12
+"""A slope in S smaller than this is flat (legs whose discount factors cancel)."""
+
+
+def _european_limits(
+    legs: Sequence[Leg], rate: float, dividend_yield: float
+) -> tuple[float, float]:
+    """Return the limits of :func:`_limits` when every later leg is European."""
+    first = min(leg.contract.expiry for leg in legs)
+    at_zero = 0.0
+    at_infinity = 0.0
+    slope = 0.0
+    for leg in legs:
+        c = leg.contract
+        w = leg.sign * leg.ratio
+        years = years_between(expiry_close(first), expiry_close(c.expiry))
+        if c.right == "P":
+            at_zero += w * c.strike * math.exp(-rate * years)
+            continue
+        slope += w * math.exp(-dividend_yield * years)
+        at_infinity -= w * c.strike * math.exp(-rate * years)
+    if slope < -SLOPE_EPS:
+        return at_zero, -math.inf
+    if slope > SLOPE_EPS:
+        return at_zero, math.inf
+    return at_zero, at_infinity
+
+
 def price_grid(legs: Sequence[Leg], quotes: Mapping[OptionContract, OptionQuote]) -> np.ndarray:
     """Return the underlying prices the worst loss is searched on (grid plus every strike)."""
     first = min(leg.contract.expiry for leg in legs)
@@ -138,10 +177,16 @@ def worst_loss(
     net_debit: float,
     rate: float,
     dividend_yield: float,
+    european: bool = False,
 ) -> float:
-    """Return the worst loss per unit at the short expiry ($ per share, ≥ 0; inf if unbounded)."""
-    values = value_at_short_expiry(legs, quotes, price_grid(legs, quotes), rate, dividend_yield)
-    at_zero, at_infinity = _limits(legs, rate, dividend_yield)
+    """Return the worst loss per unit at the short expiry ($ per share, ≥ 0; inf if unbounded).
+
+    `european`: the later legs are European (index options) and priced without an intrinsic
+    floor.
+    """
+    grid = price_grid(legs, quotes)
+    values = value_at_short_expiry(legs, quotes, grid, rate, dividend_yield, european)
+    at_zero, at_infinity = _limits(legs, rate, dividend_yield, european)
     lowest = min(float(values.min()), at_zero, at_infinity)
     return max(0.0, net_debit - lowest)
 

@@ -5,7 +5,8 @@ whose |Δ| lies in the band, nearest the middle and nearest each edge (up to thr
 long is on the long expiry at the same strike (calendar) or at the next listed strike further out
 of the money (diagonal). A setup must cost a net debit no larger than ``max_debit``; its worst loss
 is fixed at the short expiry with the long repriced (``risk.worst_loss``). The three with the most
-net theta per $ of worst loss are kept (the critic then ranks them).
+net theta per $ of worst loss are kept (the critic then ranks them); a quote without theta (end-of-
+day files often lack it) gets Black-Scholes theta at its own IV, and the setup says so.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
+from seeker.core.calendar import expiry_close, years_between
 from seeker.core.models import Chain, DataUnavailable, Leg, Listing, OptionQuote, Right
+from seeker.core.pricing import bs_greeks
 from seeker.core.structures import Setup
 from seeker.strategies.common.scan import is_monthly, pick_by_delta, pick_expiry
 from seeker.strategies.diagonal import risk
@@ -108,12 +111,15 @@ def _setup(
     if debit > cfg.max_debit + 1e-9:
         return f"{label}: mid debit {debit:.2f} > {cfg.max_debit:.2f}"
     try:
-        worst = risk.worst_loss(legs, {lc: long, sc: short}, debit, rate, listing.dividend_yield)
+        worst = risk.worst_loss(
+            legs, {lc: long, sc: short}, debit, rate, listing.dividend_yield, listing.european
+        )
     except DataUnavailable as exc:
         return f"{label}: {exc}"
     if not math.isfinite(worst):
         return f"{label}: worst loss unbounded"
-    net_theta = long.theta - short.theta
+    long_theta, short_theta = (leg_theta(q, rate, listing.dividend_yield) for q in (long, short))
+    net_theta = long_theta - short_theta
     features = {
         "right": sc.right,
         "shape": kind,
@@ -131,7 +137,24 @@ def _setup(
         "net_theta": round(net_theta, 4),
         "width": round(abs(lc.strike - sc.strike), 4),
     }
+    if not (math.isfinite(long.theta) and math.isfinite(short.theta)):
+        features["theta_from"] = "Black-Scholes at the legs' IVs (the quotes give no theta)"
     return replace(setup, fixed_worst_loss=worst, features=features)
+
+
+def leg_theta(q: OptionQuote, rate: float, dividend_yield: float) -> float:
+    """Return a quote's theta ($ per share per year): the source's, else Black-Scholes at the
+    quote's own IV, spot and time to expiry (NaN when its IV is unknown too)."""
+    if math.isfinite(q.theta):
+        return q.theta
+    c = q.contract
+    years = years_between(q.ts, expiry_close(c.expiry))
+    if not (math.isfinite(q.iv) and q.iv > 0 and years > 0 and q.underlying_price > 0):
+        return math.nan
+    greeks = bs_greeks(
+        q.underlying_price, c.strike, years, rate, q.iv, c.right == "C", dividend_yield
+    )
+    return float(greeks["theta"])
 
 
 def find_setups(

@@ -91,7 +91,9 @@ class Diagonal(OptionStrategy[DiagonalConfig]):
         """Return the worst loss per unit at the short expiry with the long repriced."""
         listing = self.services.listings[legs[0].contract.listing_id]
         rate = float(self.services.config.rates[listing.currency])
-        return risk.worst_loss(legs, quotes, net_debit, rate, listing.dividend_yield)
+        return risk.worst_loss(
+            legs, quotes, net_debit, rate, listing.dividend_yield, listing.european
+        )
 
     # -- management ----------------------------------------------------------------------------
     def exit_signal(self, view: PositionView) -> ExitSignal | None:

@@ -1,0 +1,147 @@
+"""``seeker replay``: the strategies, agents, vetoes and journals of ``run``, on recorded chains."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seeker.cli.common import LogDirOption, fail, load_checked_config, log_root
+from seeker.config.root import SeekerConfig
+from seeker.strategies import load
+from seeker.ui.names import plural
+
+REPLAY_CONFIG = Path("config/replay-spx.toml")
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    """Return a YYYY-MM-DD option as a date (None when not given); fail naming the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail([f"{option} {text!r}: expected a date YYYY-MM-DD"])
+
+
+def chosen_strategies(cfg: SeekerConfig, names: list[str] | None, config: Path) -> list[str]:
+    """Return the strategies to start (default: strategies.enabled); fail naming a bad one."""
+    reg = load()
+    chosen = list(dict.fromkeys(names or cfg.strategies.enabled))
+    problems = []
+    for name in chosen:
+        if name not in reg:
+            problems.append(f"unknown strategy {name!r} (known: {', '.join(sorted(reg))})")
+        elif name not in cfg.strategies.enabled:
+            problems.append(f"strategy {name!r} is not in strategies.enabled of {config}")
+    if not chosen:
+        problems.append("no strategy to run (strategies.enabled is empty)")
+    if problems:
+        fail(problems)
+    return chosen
+
+
+def replay(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Strategies to run (default: strategies.enabled).")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="Chain store written by `seeker data import` (default: replay.data_dir)."
+        ),
+    ] = None,
+    first: Annotated[
+        str | None,
+        typer.Option("--from", help="First quote date, YYYY-MM-DD (default: the store's first)."),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option("--to", help="Last quote date, YYYY-MM-DD (default: the store's last)."),
+    ] = None,
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="Config file (TOML).", show_default=True)
+    ] = REPLAY_CONFIG,
+    log_dir: LogDirOption = None,
+    shadow: Annotated[
+        bool,
+        typer.Option(
+            "--shadow", help="Run the pipeline but send nothing; hypothetical fills at the natural."
+        ),
+    ] = False,
+    no_dashboard: Annotated[
+        bool,
+        typer.Option("--no-dashboard", help="Plain log lines instead of the live dashboard."),
+    ] = False,
+) -> None:
+    """Replay recorded option chains, one decision time per quote date, through the strategies.
+
+    Same strategies, agents, vetoes and journals as `run`; the same data and config give
+    byte-identical journals. `summary`, `show` and `journal` read them (same --config/--log-dir).
+    """
+    from seeker.core.replay.store import ChainStore
+    from seeker.engine.runner import run_strategies
+    from seeker.engine.wiring import build_replay_services
+
+    cfg = load_checked_config(config)
+    if cfg.broker.kind != "replay" or cfg.replay is None:
+        fail([f'{config}: a replay needs broker.kind = "replay" and a [replay] table'])
+    chosen = chosen_strategies(cfg, names, config)
+    store_dir = data if data is not None else cfg.replay.data_dir
+    if store_dir is None:
+        fail(["no chain store: pass --data DIR or set replay.data_dir"])
+    try:
+        held = ChainStore(store_dir).quote_dates()
+    except FileNotFoundError as exc:
+        fail([f"{exc} (import vendor files first: seeker data import --format … SRC… {store_dir})"])
+    if not held:
+        fail([f"{store_dir}: the chain store holds no quote date"])
+    day_from = parse_day(first, "--from") or held[0]
+    day_to = parse_day(last, "--to") or held[-1]
+    root = log_root(cfg, log_dir)
+    lock = threading.Lock()
+
+    def emit(message: str) -> None:
+        with lock:
+            stamp = services.clock.now().strftime("%Y-%m-%d %H:%M")
+            print(f"{stamp}  {message}", flush=True)
+
+    try:
+        services = build_replay_services(
+            cfg, root, store_dir, day_from, day_to, emit=emit, shadow=shadow
+        )
+    except ValueError as exc:
+        fail([str(exc)])
+    n_days = sum(day_from <= d <= day_to for d in held)
+    print(
+        f"seeker: replaying {', '.join(chosen)} on {plural(n_days, 'quote date')} of {store_dir} "
+        f"({day_from} → {day_to}); journals in {root}/",
+        flush=True,
+    )
+    from seeker.ui.dashboard import Dashboard, dashboard_enabled
+
+    dash = Dashboard(services, chosen) if dashboard_enabled(no_dashboard) else None
+    if dash is not None:
+        services.emit = dash.emit
+        dash.start()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+    try:
+        result = run_strategies(
+            services, chosen, on_tick=dash.update if dash else None, strategies=load()
+        )
+    finally:
+        if dash is not None:
+            dash.stop()
+        services.broker.close()
+        services.close_journals()
+    print(f"seeker: stopped ({result.reason}) at {result.sim_time:%Y-%m-%d %H:%M}", flush=True)
+    errors = [n for n, s in result.states.items() if s == "error"]
+    if errors:
+        print(f"seeker: strategies that failed: {', '.join(errors)} (see their risk_events.jsonl)")
+    raise typer.Exit(0 if result.stopped_cleanly else 1)
