@@ -19,7 +19,7 @@ import pytest
 
 from seeker.core.journal import SYSTEM_FOLDER, read_events
 from seeker.core.positions import load_book
-from tests.support import ROOT, seeker, shipped, small, write_config
+from tests.support import ROOT, seeker, shipped, write_config
 
 NAMES = ["broken_wing_butterfly", "iron_fly"]
 WAIT_SECONDS = 90.0
@@ -52,8 +52,8 @@ def ts(line: dict[str, Any]) -> datetime:
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[tuple[Path, Path, subprocess.Popen[str]]]:
     """A `seeker run` of two strategies at speed 1500 until stopped (SIGINT at the end), on the
-    paper account of a first `--days 5` run (which leaves butterflies open)."""
-    cfg = write_config(tmp_path, small(shipped()))
+    paper account of a first `--days 5` run on the whole universe (it leaves butterflies open)."""
+    cfg = write_config(tmp_path, shipped())
     logs = tmp_path / "logs"
     first = seeker(
         "run", *NAMES, "--config", str(cfg), "--log-dir", str(logs), "--days", "5", cwd=ROOT
