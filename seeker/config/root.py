@@ -38,9 +38,11 @@ from seeker.core.universe import ListingConfig, listings_from_config
 
 
 class RuntimeConfig(StrictModel):
-    """Mechanics: where journals go (defaults allowed)."""
+    """Mechanics (defaults allowed): where journals go, how often Seeker reconciles."""
 
-    log_dir: str = "logs"
+    log_dir: str = Field(default="logs", min_length=1)
+    reconcile_interval_minutes: float = Field(default=30.0, gt=0.0, le=1440.0)
+    """Clock minutes between two looks at the broker's executions and positions while running."""
 
 
 class StrategiesConfig(StrictModel):

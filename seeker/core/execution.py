@@ -26,6 +26,7 @@ from seeker.core.models import (
     BrokerUnavailable,
     ComboOrder,
     DataUnavailable,
+    Fill,
     Intent,
     Leg,
     OptionQuote,
@@ -110,6 +111,72 @@ class OrderPlan:
 
 
 FillCallback = Callable[[dict[str, Any]], None]
+
+
+def fill_lines(
+    journal: Journal,
+    fill: Fill,
+    *,
+    order_id: str,
+    broker_order_id: str,
+    position_id: str,
+    intent: str,
+    exit_rule: str | None,
+    **extra: Any,
+) -> list[dict[str, Any]]:
+    """Return the FILL lines of one combo execution: the combo's, then one per leg.
+
+    `extra` fields (e.g. ``recovered``) are added to every line.
+    """
+    legs = [
+        {
+            "right": lf.contract.right,
+            "strike": lf.contract.strike,
+            "expiry": lf.contract.expiry.isoformat(),
+            "action": lf.action,
+            "qty": lf.qty,
+            "price": lf.price,
+            "commission": lf.commission,
+            "exec_id": lf.exec_id or None,
+        }
+        for lf in fill.legs
+    ]
+    lines = [
+        journal.record(
+            "FILL",
+            fill_id=fill.fill_id,
+            order_id=order_id,
+            broker_order_id=broker_order_id,
+            position_id=position_id,
+            intent=intent,
+            kind="combo",
+            fill_price=fill.price,
+            qty=fill.qty,
+            commission=fill.commission,
+            currency=fill.commission_currency,
+            exit_rule=exit_rule,
+            legs=legs,
+            **extra,
+        )
+    ]
+    lines.extend(
+        journal.record(
+            "FILL",
+            fill_id=leg["exec_id"] or f"{fill.fill_id}.leg{k}",
+            order_id=order_id,
+            position_id=position_id,
+            intent=intent,
+            kind="leg",
+            combo_fill_id=fill.fill_id,
+            fill_price=leg["price"],
+            currency=fill.commission_currency,
+            **{key: leg[key] for key in ("right", "strike", "expiry", "action", "qty")},
+            commission=leg["commission"],
+            **extra,
+        )
+        for k, leg in enumerate(legs, start=1)
+    )
+    return lines
 
 
 class Executor:
@@ -270,51 +337,16 @@ class Executor:
             if fill.fill_id in self._seen_fills:
                 continue
             self._seen_fills.add(fill.fill_id)
-            legs = [
-                {
-                    "right": lf.contract.right,
-                    "strike": lf.contract.strike,
-                    "expiry": lf.contract.expiry.isoformat(),
-                    "action": lf.action,
-                    "qty": lf.qty,
-                    "price": lf.price,
-                    "commission": lf.commission,
-                    "exec_id": lf.exec_id or None,
-                }
-                for lf in fill.legs
-            ]
-            lines.append(
-                self.journal.record(
-                    "FILL",
-                    fill_id=fill.fill_id,
+            lines.extend(
+                fill_lines(
+                    self.journal,
+                    fill,
                     order_id=plan.order_id,
                     broker_order_id=state.order_id,
                     position_id=plan.position_id,
                     intent=plan.intent,
-                    kind="combo",
-                    fill_price=fill.price,
-                    qty=fill.qty,
-                    commission=fill.commission,
-                    currency=fill.commission_currency,
                     exit_rule=plan.fields.get("exit_rule"),
-                    legs=legs,
                 )
-            )
-            lines.extend(
-                self.journal.record(
-                    "FILL",
-                    fill_id=leg["exec_id"] or f"{fill.fill_id}.leg{k}",
-                    order_id=plan.order_id,
-                    position_id=plan.position_id,
-                    intent=plan.intent,
-                    kind="leg",
-                    combo_fill_id=fill.fill_id,
-                    fill_price=leg["price"],
-                    currency=fill.commission_currency,
-                    **{key: leg[key] for key in ("right", "strike", "expiry", "action", "qty")},
-                    commission=leg["commission"],
-                )
-                for k, leg in enumerate(legs, start=1)
             )
         if lines:
             self.journal.write_many(lines)

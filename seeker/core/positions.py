@@ -176,6 +176,7 @@ class PositionBook:
         self._order_done: set[str] = set()
         self._fills_seen: set[str] = set()
         self._order_limit: dict[str, float] = {}
+        self._order_filled: dict[str, int] = {}
         self._roll_spec: dict[str, tuple[tuple[Leg, ...], float, float]] = {}
         self._roll_filled: dict[str, int] = {}
         self._broker_ids: dict[str, str] = {}
@@ -260,6 +261,7 @@ class PositionBook:
         qty = int(line["qty"])
         price = float(line["fill_price"])
         cash = price * pos.multiplier * qty
+        self._order_filled[oid] = self._order_filled.get(oid, 0) + qty
         pos.commissions += float(line.get("commission") or 0.0)
         first_limit = self._order_limit.get(oid)
         if first_limit is not None:
@@ -369,6 +371,10 @@ class PositionBook:
     def fill_ids(self) -> set[str]:
         """Return the ids of every FILL already journaled (combo and legs)."""
         return set(self._fills_seen)
+
+    def order_filled(self, order_id: str) -> int:
+        """Return the units of one of our orders that FILL lines say filled."""
+        return self._order_filled.get(order_id, 0)
 
     def working_orders(self) -> list[str]:
         """Return our order ids that were sent and are not known to be done."""

@@ -130,6 +130,8 @@ class Roller:
             what="roll",
         ):
             return
+        if self.closer.broker_check.refuses(pos, closing, qty, "roll"):
+            return
         ctx.emit(f"{ctx.name}: rolling {pos.position_id} ({signal.rule}: {signal.reason})")
         rolls = pos.rolls
         ctx.executor.work(plan)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import FrameType
 from typing import Any
 
-from seeker.core.journal import SYSTEM_FOLDER
+from seeker.core.journal import SYSTEM_FOLDER, JournalWriteError
 from seeker.engine.lifecycle import Strategy
 from seeker.engine.manager import StrategyManager
+from seeker.engine.recovery import recover_at_start
 from seeker.engine.services import Services
 from seeker.engine.status import write_status
 
@@ -29,6 +31,8 @@ class RunResult:
     stopped_cleanly: bool
     states: dict[str, str]
     sim_time: datetime
+    faults: list[str] = field(default_factory=list)
+    """Durable writes that failed (trading stopped because of them)."""
 
 
 def run_strategies(
@@ -60,6 +64,7 @@ def run_strategies(
     system = services.journal(SYSTEM_FOLDER)
     system.write("RUN", status="started", strategies=list(names), broker=services.broker.kind)
     try:
+        recover_at_start(services)
         services.reconcile("start")
         manager.start(names)
         last_status = 0.0
@@ -67,8 +72,11 @@ def run_strategies(
             stop_event.wait(tick_seconds)
             if on_tick is not None:
                 on_tick(manager)
+            if services.faults:
+                stop_reason.append("a durable write failed")
+                break
             if time.monotonic() - last_status > 1.0:
-                write_status(services, manager, True, "running")
+                _status(services, manager, True, "running")
                 last_status = time.monotonic()
         if not stop_reason:
             clock = services.clock
@@ -87,8 +95,19 @@ def run_strategies(
     detail = f"{stop_reason[0]}; states: {states}"
     if not clean:
         detail += f"; still running after {STOP_TIMEOUT_SECONDS:.0f} s: {manager.alive()}"
-    system.write("RUN", status="stopped", reason=stop_reason[0], detail=detail, clean=clean)
-    write_status(services, manager, False, stop_reason[0])
+    if not services.faults:
+        with contextlib.suppress(JournalWriteError):  # recorded as a fault: the exit code says it
+            system.write("RUN", status="stopped", reason=stop_reason[0], detail=detail, clean=clean)
+    _status(services, manager, False, stop_reason[0])
     if on_tick is not None:
         on_tick(manager)
-    return RunResult(stop_reason[0], clean, states, services.clock.now())
+    return RunResult(stop_reason[0], clean, states, services.clock.now(), list(services.faults))
+
+
+def _status(services: Services, manager: StrategyManager, running: bool, note: str) -> None:
+    """Write the status file; a failure to (disk full) never stops the run."""
+    try:
+        write_status(services, manager, running, note)
+    except OSError as exc:
+        if not services.faults:
+            services.record_fault(f"cannot write the status file: {exc}")

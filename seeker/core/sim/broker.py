@@ -5,17 +5,22 @@ otherwise with a probability that grows from ``fill_probability_at_mid`` at the 
 natural; orders of several units may fill partially. Matching is tried when an order is placed or
 modified and at every market grid step while its listing is open. Every fill carries IBKR-like
 commissions. Random draws are keyed by (seed, order, time), so results never depend on thread
-timing. Cash and positions persist in a small state file, so a later run resumes the same paper
-account at the simulated time where the last one stopped.
+timing.
+
+Durability (:mod:`seeker.core.sim.ledger`): every execution is appended to an fsynced execution
+log before it is booked or reported, cash and positions are snapshot after it, and the simulated
+time and order-id ceiling are snapshot at every clock step; a later run, even after a SIGKILL,
+resumes the same paper account at the simulated time where the last one stopped, with every
+execution (``executions()``) and no order id used twice. Working orders live only as long as the
+process: a killed or stopped run leaves none behind.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import threading
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +31,7 @@ import numpy as np
 from seeker.core.broker import ConnectionState
 from seeker.core.commissions import Commissions
 from seeker.core.fill_model import book, combo_prices, leg_fills, match, match_rng
+from seeker.core.journal import JournalWriteError
 from seeker.core.models import (
     AccountSnapshot,
     Action,
@@ -44,9 +50,18 @@ from seeker.core.models import (
     OrderStatus,
     UnderlyingQuote,
 )
+from seeker.core.sim.ledger import (
+    ID_BLOCK,
+    READABLE_VERSIONS,
+    SimLedger,
+    execution_record,
+    fill_of,
+    id_number,
+    leg_bookings,
+    positions_of,
+    snapshot,
+)
 from seeker.core.sim.market import SimMarket
-
-STATE_VERSION = 1
 
 
 @dataclass
@@ -107,72 +122,138 @@ class SimBroker:
         self._live: dict[str, _Working] = {}
         """Orders that may not be done yet, in placement order (pruned as they finish)."""
         self._next_id = 1
+        self._id_ceiling = 1
         self._cash: dict[str, float] = dict(initial_cash)
         self._positions: dict[OptionContract, tuple[int, float]] = {}
         self._settled: set[date] = set()
         self.settlements: list[dict[str, Any]] = []
+        self._executions: list[Fill] = []
+        self._exec_seq = 0
+        self._ledger = SimLedger(state_path) if state_path is not None else None
+        self._fault: str | None = None
+        self.on_fault: Callable[[str], None] | None = None
+        """Called once when the broker cannot write its durable state (it then stops)."""
 
     # -- persistence -------------------------------------------------------------------------
     def load_state(self) -> datetime | None:
-        """Restore cash, positions and the simulated time of an earlier run; return that time."""
-        if self.state_path is None or not self.state_path.exists():
+        """Restore the account of an earlier run, even a killed one; return its simulated time.
+
+        The snapshot is read, then the executions logged after it are replayed; the time is the
+        latest of the snapshot, the clock file and the last execution; order ids continue above
+        every id an earlier run could have handed out.
+        """
+        if self._ledger is None:
             return None
-        raw = json.loads(self.state_path.read_text())
-        if raw.get("version") != STATE_VERSION:
+        ledger = self._ledger
+        raw = ledger.read_state()
+        clock = ledger.read_clock()
+        rows = ledger.read_executions()
+        if raw is None and clock is None and not rows:
+            return None
+        times: list[datetime] = []
+        with self._lock:
+            applied = 0
+            if raw is not None:
+                self._restore_snapshot(raw)
+                applied = int(raw.get("exec_seq", 0))
+                times.append(datetime.fromisoformat(raw["now"]))
+            for row in rows:
+                fill = fill_of(row)
+                self._executions.append(fill)
+                self._exec_seq = max(self._exec_seq, int(row["seq"]))
+                self._next_id = max(self._next_id, id_number(fill.order_id) + 1)
+                times.append(fill.ts)
+                if int(row["seq"]) > applied:
+                    self._apply_execution(row)
+            if clock is not None:
+                times.append(datetime.fromisoformat(clock["now"]))
+                self._next_id = max(self._next_id, int(clock["id_ceiling"]))
+            self._id_ceiling = self._next_id
+        return max(times) if times else None
+
+    def _restore_snapshot(self, raw: dict[str, Any]) -> None:
+        if raw.get("version") not in READABLE_VERSIONS:
             raise ValueError(f"{self.state_path}: unsupported sim state version")
         if raw["seed"] != self.seed:
             raise ValueError(
                 f"{self.state_path} belongs to a simulation with seed {raw['seed']}, "
                 f"the config says {self.seed}; use another log folder or `seeker reset`"
             )
-        with self._lock:
-            self._cash = {k: float(v) for k, v in raw["cash"].items()}
-            self._next_id = int(raw["next_id"])
-            self._positions = {}
-            for row in raw["positions"]:
-                c = OptionContract(
-                    row["listing_id"],
-                    date.fromisoformat(row["expiry"]),
-                    row["strike"],
-                    row["right"],
-                )
-                self._positions[c] = (int(row["qty"]), float(row["avg_cost"]))
-            self._settled = {date.fromisoformat(d) for d in raw.get("settled", [])}
-            self.settlements = [dict(row) for row in raw.get("settlements", [])]
-        return datetime.fromisoformat(raw["now"])
+        self._cash = {k: float(v) for k, v in raw["cash"].items()}
+        self._next_id = int(raw["next_id"])
+        self._positions = positions_of(raw)
+        self._settled = {date.fromisoformat(d) for d in raw.get("settled", [])}
+        self.settlements = [dict(row) for row in raw.get("settlements", [])]
+
+    def _apply_execution(self, row: dict[str, Any]) -> None:
+        """Book one logged execution (replayed at load when the snapshot predates it)."""
+        for contract, qty, price in leg_bookings(row):
+            book(self._positions, contract, qty, price)
+        self._add_cash({ccy: [float(x) for x in terms] for ccy, terms in row["cash"].items()})
+
+    def _add_cash(self, terms: dict[str, list[float]]) -> None:
+        """Add each currency's amounts to its cash, in order (the same float steps at replay)."""
+        for ccy, amounts in terms.items():
+            value = self._cash.get(ccy, 0.0)
+            for amount in amounts:
+                value += amount
+            self._cash[ccy] = value
 
     def save_state(self) -> None:
-        """Write cash, positions and the simulated time atomically."""
-        if self.state_path is None:
+        """Write cash, positions and the simulated time atomically (stop the broker if it fails)."""
+        if self._ledger is None:
             return
         with self._lock:
-            raw = {
-                "version": STATE_VERSION,
-                "seed": self.seed,
-                "now": self.market.now.isoformat(),
-                "cash": self._cash,
-                "next_id": self._next_id,
-                "positions": [
-                    {
-                        "listing_id": c.listing_id,
-                        "expiry": c.expiry.isoformat(),
-                        "strike": c.strike,
-                        "right": c.right,
-                        "qty": q,
-                        "avg_cost": cost,
-                    }
-                    for c, (q, cost) in sorted(self._positions.items())
-                ],
-                "settled": sorted(d.isoformat() for d in self._settled),
-                "settlements": self.settlements,
-            }
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
-        with tmp.open("w") as fh:
-            json.dump(raw, fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.state_path)
+            raw = snapshot(
+                self.seed,
+                self.market.now,
+                self._cash,
+                self._next_id,
+                self._exec_seq,
+                self._positions,
+                self._settled,
+                self.settlements,
+            )
+            try:
+                self._ledger.write_state(raw)
+            except OSError as exc:
+                self._stop_on_fault(f"cannot write {self.state_path}: {exc}")
+
+    def _save_clock(self) -> None:
+        """Snapshot the simulated time and the order-id ceiling (every clock step)."""
+        if self._ledger is None or self._fault is not None:
+            return
+        try:
+            self._ledger.write_clock(self.market.now, self._id_ceiling)
+        except OSError as exc:
+            self._stop_on_fault(f"cannot write {self._ledger.clock_path}: {exc}")
+
+    def _take_id(self) -> str:
+        """Return the next order id, reserving a new block on disk before handing it out."""
+        oid = f"S{self._next_id}"
+        self._next_id += 1
+        if self._next_id > self._id_ceiling:
+            self._id_ceiling = self._next_id + ID_BLOCK
+            self._save_clock()
+        return oid
+
+    def _stop_on_fault(self, why: str) -> None:
+        """Stop trading: the broker's record can no longer be written."""
+        first = self._fault is None
+        self._fault = why
+        self._state = ConnectionState.DISCONNECTED
+        if first and self.on_fault is not None:
+            self.on_fault(f"simulated broker stopped: {why}")
+
+    def executions(self, since: datetime | None = None) -> list[Fill]:
+        """Return every execution (combo fills and conversions) at or after `since`, oldest first.
+
+        Kept for the life of the log folder (read back from the execution log after a restart).
+        """
+        with self._lock:
+            if since is None:
+                return list(self._executions)
+            return self._executions[bisect_left(self._executions, since, key=_fill_ts) :]
 
     # -- connection --------------------------------------------------------------------------
     def connect(self) -> None:
@@ -185,7 +266,12 @@ class SimBroker:
             for w in self._working():
                 w.status = OrderStatus.CANCELLED
                 w.reason = "cancelled at shutdown"
-            self.save_state()
+            if self._fault is None:
+                self.save_state()
+                self._id_ceiling = self._next_id  # a clean stop: the next run goes on exactly
+                self._save_clock()
+            if self._ledger is not None:
+                self._ledger.close()
             self._state = ConnectionState.DISCONNECTED
 
     def connection_state(self) -> ConnectionState:
@@ -198,7 +284,8 @@ class SimBroker:
 
     def _require_connected(self) -> None:
         if self._state != ConnectionState.CONNECTED:
-            raise BrokerUnavailable("simulated broker not connected")
+            why = f" ({self._fault})" if self._fault else ""
+            raise BrokerUnavailable(f"simulated broker not connected{why}")
 
     # -- time ----------------------------------------------------------------------------------
     def on_time(self, t: datetime) -> None:
@@ -208,6 +295,7 @@ class SimBroker:
             self.market.advance_to(t)
             if self.market.now == before:
                 return
+            self._save_clock()
             self._settle_expiries()
             for w in self._working():
                 if not w.status.is_done:
@@ -321,8 +409,7 @@ class SimBroker:
         """Accept a combo limit order and try to match it at once."""
         with self._lock:
             self._require_connected()
-            oid = f"S{self._next_id}"
-            self._next_id += 1
+            oid = self._take_id()
             w = _Working(order_id=oid, order=order, limit=order.limit_price, ts=self.market.now)
             self._orders[oid] = self._live[oid] = w
             problem = self._order_problem(order)
@@ -376,8 +463,7 @@ class SimBroker:
             if pair != "USD.CAD":
                 raise DataUnavailable(f"cannot trade {pair} in the simulation (only USD.CAD)")
             units = qty
-            oid = f"S{self._next_id}"
-            self._next_id += 1
+            oid = self._take_id()
             quote = self.market.fx_quote()
             w = _Working(
                 order_id=oid,
@@ -399,22 +485,25 @@ class SimBroker:
                 return self._fx_state(w, order_ref)
             commission = max(self.fx_min_commission, units * self.fx_commission_rate)
             sign = 1 if action == "BUY" else -1
-            self._cash["USD"] = self._cash.get("USD", 0.0) + sign * units - commission
-            self._cash["CAD"] = self._cash.get("CAD", 0.0) - sign * units * price
+            cash = {"USD": [sign * units, -commission], "CAD": [-(sign * units * price)]}
+            fill = Fill(
+                fill_id=f"{oid}.1",
+                order_id=oid,
+                order_ref=order_ref,
+                ts=self.market.now,
+                qty=units,
+                price=price,
+                commission=commission,
+                commission_currency="USD",
+            )
+            if not self._log_execution(fill, pair, "fx", cash, []):
+                w.status = OrderStatus.REJECTED
+                w.reason = f"not executed: {self._fault}"
+                return self._fx_state(w, order_ref)
+            self._add_cash(cash)
             w.filled = units
             w.status = OrderStatus.FILLED
-            w.fills.append(
-                Fill(
-                    fill_id=f"{oid}.1",
-                    order_id=oid,
-                    order_ref=order_ref,
-                    ts=self.market.now,
-                    qty=units,
-                    price=price,
-                    commission=commission,
-                    commission_currency="USD",
-                )
-            )
+            w.fills.append(fill)
             self.save_state()
             return self._fx_state(w, order_ref)
 
@@ -514,31 +603,56 @@ class SimBroker:
         sched = self.commissions[listing.currency]
         contracts = sum(leg.ratio for leg in order.legs) * units
         commission = sched.execution(contracts, first_of_order=w.commission_paid == 0.0)
-        w.commission_paid += commission
         fill_id = f"{w.order_id}.{len(w.fills) + 1}"
         fills = leg_fills(order.legs, quotes, price, mid, units, commission, fill_id)
-        for leg, lf in zip(order.legs, fills, strict=True):
-            book(self._positions, leg.contract, leg.sign * leg.ratio * units, lf.price)
         price = round(price, 4)
         ccy = listing.currency
-        self._cash[ccy] = self._cash.get(ccy, 0.0) - price * listing.multiplier * units - commission
+        fill = Fill(
+            fill_id=fill_id,
+            order_id=w.order_id,
+            order_ref=order.order_ref,
+            ts=self.market.now,
+            qty=units,
+            price=price,
+            commission=round(commission, 4),
+            commission_currency=ccy,
+            legs=tuple(fills),
+        )
+        cash = {ccy: [-(price * listing.multiplier * units), -commission]}
+        signed = [leg.sign * leg.ratio * units for leg in order.legs]
+        if not self._log_execution(fill, order.listing_id, "combo", cash, signed):
+            return  # not on record, so it did not happen: the order stays unfilled
+        for leg, lf, qty in zip(order.legs, fills, signed, strict=True):
+            book(self._positions, leg.contract, qty, lf.price)
+        self._add_cash(cash)
+        w.commission_paid += commission
         w.filled += units
         w.ts = self.market.now
-        w.fills.append(
-            Fill(
-                fill_id=fill_id,
-                order_id=w.order_id,
-                order_ref=order.order_ref,
-                ts=self.market.now,
-                qty=units,
-                price=price,
-                commission=round(commission, 4),
-                commission_currency=ccy,
-                legs=tuple(fills),
-            )
-        )
+        w.fills.append(fill)
         w.status = OrderStatus.FILLED if w.filled >= order.qty else OrderStatus.PARTIALLY_FILLED
         self.save_state()
+
+    def _log_execution(
+        self,
+        fill: Fill,
+        listing_id: str,
+        kind: str,
+        cash: dict[str, list[float]],
+        signed: Sequence[int],
+    ) -> bool:
+        """Append an execution to the log before it is booked; False when it cannot be."""
+        if self._fault is not None:
+            return False
+        if self._ledger is not None:
+            record = execution_record(self._exec_seq + 1, fill, listing_id, kind, cash, signed)
+            try:
+                self._ledger.append_execution(record)
+            except JournalWriteError as exc:
+                self._stop_on_fault(f"cannot write its execution log: {exc}")
+                return False
+        self._exec_seq += 1
+        self._executions.append(fill)
+        return True
 
     def _settle_expiries(self) -> None:
         """Settle positions whose expiry session has closed, at intrinsic value of the close."""
@@ -590,3 +704,7 @@ def _convert(amount: float, ccy: str, to: str, usd_cad: float) -> float:
     if ccy == "CAD" and to == "USD":
         return amount / usd_cad
     raise DataUnavailable(f"no conversion from {ccy} to {to}")
+
+
+def _fill_ts(fill: Fill) -> datetime:
+    return fill.ts
