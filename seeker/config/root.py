@@ -109,7 +109,12 @@ class SeekerConfig(StrictModel):
         return self._base_dir
 
     def log_root(self) -> Path:
-        """Return the journal folder; a relative log_dir is relative to the working directory."""
+        """Return the journal folder.
+
+        Unlike the files the config names (resolved against the config file's folder), a relative
+        ``runtime.log_dir`` is relative to the working directory ``seeker`` runs in, like
+        ``--log-dir``: the default ``logs`` is ``./logs`` wherever the config lives.
+        """
         return Path(self.runtime.log_dir).expanduser()
 
 

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from seeker.core.broker import Broker
 from seeker.core.clock import Clock
-from seeker.core.config_base import PositiveFloat, StrictModel
+from seeker.core.config_base import StrictModel
 from seeker.core.journal import Journal
 from seeker.core.models import (
     BrokerUnavailable,
@@ -46,7 +46,7 @@ class ExecutionConfig(StrictModel):
 
     step_fraction: float = Field(gt=0.0, le=1.0)
     max_steps: int = Field(ge=0, le=20)
-    step_interval_seconds: PositiveFloat
+    step_interval_seconds: float = Field(gt=0.0, le=3600.0)
 
 
 def combo_mid(legs: Sequence[Leg], quotes: Sequence[OptionQuote]) -> float:
