@@ -177,6 +177,7 @@ class PositionBook:
         self._fills_seen: set[str] = set()
         self._order_limit: dict[str, float] = {}
         self._order_filled: dict[str, int] = {}
+        self._fill_order: dict[str, str] = {}
         self._roll_spec: dict[str, tuple[tuple[Leg, ...], float, float]] = {}
         self._roll_filled: dict[str, int] = {}
         self._broker_ids: dict[str, str] = {}
@@ -254,6 +255,8 @@ class PositionBook:
         if line.get("kind", "combo") != "combo":
             return None
         oid = line["order_id"]
+        if fill_id is not None:
+            self._fill_order[fill_id] = oid
         pid = self._order_position.get(oid, line.get("position_id"))
         pos = self.positions.get(pid) if pid else None
         if pos is None:
@@ -371,6 +374,10 @@ class PositionBook:
     def fill_ids(self) -> set[str]:
         """Return the ids of every FILL already journaled (combo and legs)."""
         return set(self._fills_seen)
+
+    def order_of_fill(self, fill_id: str) -> str | None:
+        """Return our order id a combo FILL was journaled under."""
+        return self._fill_order.get(fill_id)
 
     def order_filled(self, order_id: str) -> int:
         """Return the units of one of our orders that FILL lines say filled."""

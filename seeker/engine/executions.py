@@ -20,6 +20,7 @@ journals those of its own orders that no FILL line holds yet.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,17 @@ class Recovery:
             out.add(fill.fill_id)
             out.update(lf.exec_id for lf in fill.legs if lf.exec_id)
         return out
+
+
+class _Seen:
+    """The fill ids a journal holds: those on disk when recovery began, and those it wrote."""
+
+    def __init__(self, journaled: AbstractSet[str]) -> None:
+        self.journaled = journaled
+        self.written: set[str] = set()
+
+    def __contains__(self, fill_id: object) -> bool:
+        return fill_id in self.journaled or fill_id in self.written
 
 
 def ours(fill: Fill) -> tuple[str, str, str] | None:
@@ -94,13 +106,23 @@ def recover_fills(
     strategy: str,
     executions: Iterable[Fill],
     now: datetime,
+    journaled: AbstractSet[str],
     shadow: bool = False,
 ) -> Recovery:
-    """Journal the executions of `strategy`'s orders that `book` lacks and apply them to it."""
+    """Journal the executions of `strategy`'s orders that its journal lacks; apply them to `book`.
+
+    `journaled` holds the fill ids (combo and legs) the journal file holds (the book is built
+    from combo lines only).
+    """
     out = Recovery()
+    seen = _Seen(journaled)
     for fill in executions:
         parsed = ours(fill)
-        if parsed is None or parsed[0] != strategy or book.seen_fill(fill.fill_id):
+        if parsed is None or parsed[0] != strategy:
+            continue
+        if fill.fill_id in seen or book.seen_fill(fill.fill_id):
+            if any(lf.exec_id and lf.exec_id not in seen for lf in fill.legs):
+                seen.written |= _recover_legs(journal, book, fill, parsed, seen)  # batch cut short
             continue
         _, pid, intent = parsed
         pos = book.positions.get(pid)
@@ -139,6 +161,7 @@ def recover_fills(
         journal.write_many(lines)
         for line in lines:
             book.apply(line)
+            seen.written.add(str(line.get("fill_id")))
         out.fills.append(fill)
         if pos not in out.touched:
             out.touched.append(pos)
@@ -147,6 +170,37 @@ def recover_fills(
             write_post_trade(journal, strategy, shadow, pos, float("nan"), dte, recovered=True)
             out.closed.append(pos)
     return out
+
+
+def _recover_legs(
+    journal: Journal,
+    book: PositionBook,
+    fill: Fill,
+    parsed: tuple[str, str, str],
+    seen: _Seen,
+) -> set[str]:
+    """Journal the leg FILL lines of an execution whose combo line is journaled without them;
+    return their ids."""
+    _, pid, intent = parsed
+    lines = [
+        line
+        for line in fill_lines(
+            journal,
+            fill,
+            order_id=book.order_of_fill(fill.fill_id) or "",
+            broker_order_id=fill.order_id,
+            position_id=pid,
+            intent=intent,
+            exit_rule=None,
+            recovered=True,
+            exec_ts=fill.ts,
+        )
+        if line["kind"] == "leg" and str(line["fill_id"]) not in seen
+    ]
+    journal.write_many(lines)
+    for line in lines:
+        book.apply(line)
+    return {str(line["fill_id"]) for line in lines}
 
 
 def describe(fill: Fill) -> str:

@@ -63,7 +63,8 @@ def recover_at_start(services: Services) -> int:
         journal = services.journal(name)
         book, _ = load_book(journal.folder)
         books[name] = book
-        rec = recover_fills(journal, book, name, executions, now)
+        seen = services.ledger.view(name).fill_ids
+        rec = recover_fills(journal, book, name, executions, now, seen)
         foreign += rec.unknown
         recovered += len(rec.fills)
         for fill in rec.fills:
@@ -142,7 +143,8 @@ class CatchUp:
         except DataUnavailable:
             return 0  # the next look, or the reconnect, catches up
         self._last = now
-        rec = recover_fills(ctx.journal, ctx.book, ctx.name, executions, now)
+        seen = ctx.services.ledger.view(ctx.name).fill_ids
+        rec = recover_fills(ctx.journal, ctx.book, ctx.name, executions, now, seen)
         ctx.executor.remember_fills(rec.journaled_ids())
         for pos in rec.touched:
             self.settle(pos)
@@ -204,13 +206,17 @@ class ReconcileCycle:
         for name in names:
             seen = services.ledger.view(name).fill_ids
             missing = [
-                f for f in executions if (p := ours(f)) and p[0] == name and f.fill_id not in seen
+                f
+                for f in executions
+                if (p := ours(f))
+                and p[0] == name
+                and not ({f.fill_id} | {lf.exec_id for lf in f.legs if lf.exec_id}) <= seen
             ]
             if not missing:
                 continue
             journal = services.journal(name)
             book, _ = load_book(journal.folder)
-            rec = recover_fills(journal, book, name, missing, now)
+            rec = recover_fills(journal, book, name, missing, now, seen)
             for fill in rec.fills:
                 services.emit(f"{name}: recovered {describe(fill)}")
 
