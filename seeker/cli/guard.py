@@ -33,7 +33,7 @@ def run_exit_code(result: RunResult, faults: Sequence[str]) -> int:
     code = exit_codes.OK
     if not result.stopped_cleanly:
         code = exit_codes.UNREACHABLE
-    if errors:
+    if errors and not faults:
         _warn(f"strategies that failed: {', '.join(errors)} (see their risk_events.jsonl)")
         code = exit_codes.STRATEGY_ERROR
     if faults:

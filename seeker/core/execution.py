@@ -264,7 +264,13 @@ class Executor:
         return ref
 
     def work(self, plan: OrderPlan) -> OrderState | None:
-        """Send the order and walk its ladder; return its final state (None if never sent)."""
+        """Send the order and walk its ladder; return its final state (None if never sent).
+
+        Nothing is sent once the clock stops (Ctrl+C, the end of the run, a failed durable
+        write): a step that was under way finishes without a new order.
+        """
+        if self.clock.stopping:
+            return None
         ref = self._write_order(plan)
         order = ComboOrder(ref, plan.listing_id, plan.legs, plan.qty, plan.ladder[0])
         try:
