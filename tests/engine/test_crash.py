@@ -62,6 +62,7 @@ POINTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase", ["before", "after"])
 @pytest.mark.parametrize(("point", "nth"), POINTS)
 def test_a_kill_at_any_write_loses_nothing_and_sends_nothing_twice(

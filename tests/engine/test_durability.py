@@ -82,6 +82,7 @@ def _limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
 
 
+@pytest.mark.slow
 def test_a_real_write_failure_ends_with_exit_4_and_a_clean_restart(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     proc = subprocess.run(
