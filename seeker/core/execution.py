@@ -21,6 +21,7 @@ from pydantic import Field
 from seeker.core.broker import Broker
 from seeker.core.clock import Clock
 from seeker.core.config_base import StrictModel
+from seeker.core.fill_model import fit_to_combo
 from seeker.core.journal import Journal
 from seeker.core.models import (
     BrokerUnavailable,
@@ -459,17 +460,19 @@ class ShadowExecutor(Executor):
             return []
         ordered = [q for q in got if q is not None]
         shift = (price - combo_natural(plan.legs, ordered)) / sum(leg.ratio for leg in plan.legs)
-        out = []
-        for leg, q in zip(plan.legs, ordered, strict=True):
-            side = q.ask if leg.action == "BUY" else q.bid
-            out.append(
-                {
-                    "right": leg.contract.right,
-                    "strike": leg.contract.strike,
-                    "expiry": leg.contract.expiry.isoformat(),
-                    "action": leg.action,
-                    "qty": leg.ratio * plan.qty,
-                    "price": round(side + leg.sign * shift, 4),
-                }
-            )
-        return out
+        prices = [
+            round((q.ask if leg.action == "BUY" else q.bid) + leg.sign * shift, 4)
+            for leg, q in zip(plan.legs, ordered, strict=True)
+        ]
+        fit_to_combo(plan.legs, prices, price)
+        return [
+            {
+                "right": leg.contract.right,
+                "strike": leg.contract.strike,
+                "expiry": leg.contract.expiry.isoformat(),
+                "action": leg.action,
+                "qty": leg.ratio * plan.qty,
+                "price": leg_price,
+            }
+            for leg, leg_price in zip(plan.legs, prices, strict=True)
+        ]
