@@ -10,6 +10,7 @@ once, through ``on_fault``): an execution that could not be written did not happ
 
 from __future__ import annotations
 
+import logging
 import threading
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -33,6 +34,8 @@ from seeker.core.sim.ledger import (
     snapshot,
 )
 from seeker.core.sim.market import SimMarket
+
+log = logging.getLogger(__name__)
 
 
 class SimAccount:
@@ -80,8 +83,8 @@ class SimAccount:
         if self._ledger is None:
             return None
         ledger = self._ledger
-        raw = ledger.read_state()
-        clock = ledger.read_clock()
+        raw = _readable(ledger.read_state, "account snapshot")
+        clock = _readable(ledger.read_clock, "clock snapshot")
         rows = ledger.read_executions()
         if raw is None and clock is None and not rows:
             return None
@@ -257,3 +260,13 @@ class SimAccount:
 
 def _fill_ts(fill: Fill) -> datetime:
     return fill.ts
+
+
+def _readable(read: Callable[[], dict[str, Any] | None], what: str) -> dict[str, Any] | None:
+    """Return a snapshot, or None (with a warning) when a power cut left it unreadable: the
+    execution log rebuilds the account, the journals bound the time."""
+    try:
+        return read()
+    except ValueError as exc:
+        log.warning("%s ignored: %s; rebuilt from the execution log", what, exc)
+        return None
