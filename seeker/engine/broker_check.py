@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from seeker.core.journal import strategy_folders
 from seeker.core.models import DataUnavailable, Leg, OptionContract
 from seeker.core.positions import Position
 from seeker.engine.context import StrategyContext
@@ -43,7 +42,7 @@ class BrokerCheck:
             executions = services.broker.executions(since)
         except DataUnavailable as exc:
             return f"cannot read the broker's positions ({exc})"
-        views = services.ledger.views(strategy_folders(services.log_root, shadow=False))
+        views = services.ledger.views(services.ledger.strategy_names())
         others = held_by(views, skip=ctx.name)
         pending = in_flight(executions, views, skip=ctx.name)
         mine: dict[OptionContract, int] = {}

@@ -11,7 +11,8 @@ journals those of its own orders that no FILL line holds yet.
 * Recovered FILL lines are those the executor would have written, plus ``recovered: true`` and the
   execution's own time ``exec_ts`` (``ts`` is the time of writing: journals never go back).
 * An order whose recovered fills complete it gets its ``filled`` ORDER_STATUS; a position they
-  close gets its POST_TRADE line (``recovered: true``; MFE/MAE from what was journaled before).
+  close gets its POST_TRADE line (``recovered: true``; MFE/MAE from the CONFIDENCE lines
+  journaled before).
 * An execution whose ``orderRef`` names no strategy, or no position the strategy's journal
   knows, is not ours to journal: it is reported once (RISK ``foreign_execution``) and left alone.
   Currency conversions (intent ``fx``) are journaled by the FX router, not here.
@@ -73,6 +74,11 @@ def ours(fill: Fill) -> tuple[str, str, str] | None:
     if parsed is None or parsed[2] not in ("open", "close", "roll"):
         return None
     return parsed
+
+
+def journaled(fill: Fill, seen: AbstractSet[str]) -> bool:
+    """Return True when a journal holds an execution's combo line and every leg line."""
+    return fill.fill_id in seen and all(lf.exec_id in seen for lf in fill.legs if lf.exec_id)
 
 
 def same_broker_order(a: str | None, b: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +19,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
-from seeker.core.journal import EVENT_FILES
+from seeker.core.journal import EVENT_FILES, strategy_folders
 from seeker.core.models import Fill, OptionContract, parse_order_ref
 from seeker.core.positions import PositionBook
 
@@ -66,6 +67,8 @@ class FolderTail:
 
     def _read_new(self) -> bool:
         try:
+            if os.stat(self.path).st_size == self._offset:
+                return False  # nothing appended (one stat, no open)
             with self.path.open("rb") as fh:
                 fh.seek(self._offset)
                 data = fh.read()
@@ -99,6 +102,24 @@ class JournalLedger:
         self.root = root
         self._tails: dict[str, FolderTail] = {}
         self._lock = threading.Lock()
+        self._names: tuple[int, list[str]] | None = None
+
+    def strategy_names(self) -> list[str]:
+        """Return the real (not shadow) strategy folders, listed again only when the root changed.
+
+        A folder appears when a strategy first journals; the root's mtime says so (one stat).
+        """
+        try:
+            stamp = os.stat(self.root).st_mtime_ns
+        except FileNotFoundError:
+            return []
+        with self._lock:
+            if self._names is not None and self._names[0] == stamp:
+                return list(self._names[1])
+        names = strategy_folders(self.root, shadow=False)
+        with self._lock:
+            self._names = (stamp, names)
+        return list(names)
 
     def view(self, name: str) -> FolderView:
         """Return one strategy's view, read up to date."""

@@ -18,13 +18,14 @@ import contextlib
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seeker.core.journal import SYSTEM_FOLDER, read_events, strategy_folders
 from seeker.core.models import DataUnavailable, Fill, OrderState, parse_order_ref
-from seeker.core.positions import Position, PositionBook, load_book
+from seeker.core.positions import Position, PositionBook
 from seeker.engine.context import StrategyContext
-from seeker.engine.executions import describe, foreign_lines, ours, recover_fills
+from seeker.engine.executions import describe, foreign_lines, journaled, ours, recover_fills
 
 if TYPE_CHECKING:
     from seeker.engine.services import Services
@@ -60,11 +61,13 @@ def recover_at_start(services: Services) -> int:
     foreign: list[Fill] = []
     recovered = 0
     for name in names:
-        journal = services.journal(name)
-        book, _ = load_book(journal.folder)
-        books[name] = book
         seen = services.ledger.view(name).fill_ids
-        rec = recover_fills(journal, book, name, executions, now, seen)
+        missing = [f for f in executions if _names(f, name) and not journaled(f, seen)]
+        if not missing:
+            continue
+        journal = services.journal(name)
+        books[name] = book = rebuilt_book(journal.folder)
+        rec = recover_fills(journal, book, name, missing, now, seen)
         foreign += rec.unknown
         recovered += len(rec.fills)
         for fill in rec.fills:
@@ -73,11 +76,14 @@ def recover_at_start(services: Services) -> int:
         parsed = parse_order_ref(fill.order_ref)
         if parsed is not None and parsed[2] == "fx":
             continue
-        if ours(fill) is None or (parsed is not None and parsed[0] not in books):
+        if ours(fill) is None or (parsed is not None and parsed[0] not in names):
             foreign.append(fill)
     reported = reported_before(services)
     lines = foreign_lines(system, foreign, reported, FOREIGN)
     for order in working:
+        parsed = parse_order_ref(order.order_ref)
+        if parsed is not None and parsed[0] in names and parsed[0] not in books:
+            books[parsed[0]] = rebuilt_book(services.log_root / parsed[0])
         if not _owned(order, books) and f"order:{order.order_id}" not in reported:
             reported.add(f"order:{order.order_id}")
             detail = (
@@ -99,6 +105,20 @@ def recover_at_start(services: Services) -> int:
     for line in lines:
         services.emit(f"RISK {line['rule']}: {line['detail']}")
     return recovered
+
+
+def _names(fill: Fill, strategy: str) -> bool:
+    parsed = ours(fill)
+    return parsed is not None and parsed[0] == strategy
+
+
+def rebuilt_book(folder: Path) -> PositionBook:
+    """Return a strategy's positions as its journal tells them, marks (MFE/MAE) included."""
+    lines = read_events(folder, ["ORDER", "FILL", "ORDER_STATUS", "CONFIDENCE"])
+    lines.sort(key=lambda line: str(line.get("ts")))
+    book = PositionBook()
+    book.apply_all(lines)
+    return book
 
 
 def _owned(order: OrderState, books: dict[str, PositionBook]) -> bool:
@@ -143,6 +163,10 @@ class CatchUp:
         except DataUnavailable:
             return 0  # the next look, or the reconnect, catches up
         self._last = now
+        prefix = f"seeker:{ctx.name}:"
+        executions = [f for f in executions if f.order_ref.startswith(prefix)]
+        if not executions:
+            return 0
         seen = ctx.services.ledger.view(ctx.name).fill_ids
         rec = recover_fills(ctx.journal, ctx.book, ctx.name, executions, now, seen)
         ctx.executor.remember_fills(rec.journaled_ids())
@@ -194,7 +218,7 @@ class ReconcileCycle:
         with self._lock:
             owned = set(self.owners)
             since = self._looked - self.interval - SINCE_MARGIN if self._looked else None
-        names = [n for n in strategy_folders(services.log_root, shadow=False) if n not in owned]
+        names = [n for n in services.ledger.strategy_names() if n not in owned]
         if not names:
             return
         try:
@@ -205,18 +229,11 @@ class ReconcileCycle:
             self._looked = now
         for name in names:
             seen = services.ledger.view(name).fill_ids
-            missing = [
-                f
-                for f in executions
-                if (p := ours(f))
-                and p[0] == name
-                and not ({f.fill_id} | {lf.exec_id for lf in f.legs if lf.exec_id}) <= seen
-            ]
+            missing = [f for f in executions if _names(f, name) and not journaled(f, seen)]
             if not missing:
                 continue
             journal = services.journal(name)
-            book, _ = load_book(journal.folder)
-            rec = recover_fills(journal, book, name, missing, now, seen)
+            rec = recover_fills(journal, rebuilt_book(journal.folder), name, missing, now, seen)
             for fill in rec.fills:
                 services.emit(f"{name}: recovered {describe(fill)}")
 

@@ -20,7 +20,7 @@ from seeker.core.broker import Broker
 from seeker.core.calendar import MarketCalendars
 from seeker.core.clock import Clock, SimClock
 from seeker.core.commissions import Commissions
-from seeker.core.journal import SYSTEM_FOLDER, Journal, JournalWriteError, strategy_folders
+from seeker.core.journal import SYSTEM_FOLDER, Journal, JournalWriteError
 from seeker.core.models import DailyHistory, DataUnavailable, Listing
 from seeker.engine.ledger import JournalLedger
 from seeker.engine.reconcile import mismatches
@@ -203,7 +203,7 @@ class Services:
         unblocked. Return the mismatches as text. Executions of our orders that no journal holds
         yet are looked for from `since` (all when None).
         """
-        names = strategy_folders(self.log_root, shadow=False)
+        names = self.ledger.strategy_names()
         found = mismatches(self.log_root, names, self.broker, self.ledger, since)
         blocked: dict[str, str] = {}
         for m in found:

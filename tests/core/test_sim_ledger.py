@@ -54,14 +54,13 @@ def test_a_dropped_broker_resumes_time_executions_and_ids(tmp_path: Path) -> Non
     assert (tmp_path / "_seeker" / "sim_clock.json").stat().st_size == CLOCK_BYTES
 
 
-def test_an_execution_logged_but_never_booked_is_replayed(tmp_path: Path) -> None:
-    """Killed between the execution log and the snapshot: the log wins."""
+def test_executions_after_the_snapshot_are_replayed_from_the_log(tmp_path: Path) -> None:
+    """Fills are not snapshot one by one: the execution log is the record a new broker reads."""
     first = services(tmp_path)
     first.broker.on_time(datetime(2026, 1, 5, 11, 0, tzinfo=MARKET_TZ))
-    state = tmp_path / SIM_STATE_FILE
-    assert not state.exists()  # no snapshot before the first execution
     trade(first, "seeker:t:p1:open")
-    state.unlink()  # the snapshot as it was before the fill: none
+    trade(first, "seeker:t:p2:open")
+    assert not (tmp_path / SIM_STATE_FILE).exists()  # no snapshot yet: the log holds it all
     again = services(tmp_path)
     assert holdings(again) == holdings(first)
     assert again.broker.account().cash == first.broker.account().cash
@@ -91,7 +90,6 @@ def test_a_torn_execution_line_never_happened(tmp_path: Path) -> None:
     data = log.read_bytes()
     cut = data.rstrip(b"\n").rfind(b"\n") + 1
     log.write_bytes(data[: cut + (len(data) - cut) // 2])  # the second line cut in half
-    (tmp_path / SIM_STATE_FILE).unlink()  # and no snapshot after the first: rebuilt from the log
     again = services(tmp_path)
     assert len(again.broker.executions()) == 1
     assert holdings(again) == held and again.broker.account().cash == cash

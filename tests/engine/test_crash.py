@@ -57,7 +57,7 @@ POINTS = [
     ("FILL:leg", 9),
     ("POST_TRADE", 1),
     ("EXEC", 4),  # the broker booked the closing fill; Seeker has journaled nothing of it
-    ("STATE", 3),
+    ("STATE", 1),  # the snapshot of the clean stop (no settlement in these sessions)
     ("CLOCK", 40),
 ]
 

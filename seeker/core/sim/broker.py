@@ -8,9 +8,10 @@ commissions. Random draws are keyed by (seed, order, time), so results never dep
 timing.
 
 Durability (:mod:`seeker.core.sim.account`, :mod:`seeker.core.sim.ledger`): every execution is
-appended to an fsynced execution log before it is booked or reported, cash and positions are
-snapshot after it, and the simulated time and order-id ceiling at every clock step; a later run,
-even after a SIGKILL,
+appended to an fsynced execution log before it is booked or reported, the simulated time and
+order-id ceiling are written at every clock step, and cash and positions are snapshot at
+settlements and at a clean stop (a later run replays the executions after the snapshot); a later
+run, even after a SIGKILL,
 resumes the same paper account at the simulated time where the last one stopped, with every
 execution (``executions()``) and no order id used twice. Working orders live only as long as the
 process: a killed or stopped run leaves none behind.
@@ -364,7 +365,6 @@ class SimBroker(SimAccount):
             w.filled = units
             w.status = OrderStatus.FILLED
             w.fills.append(fill)
-            self.save_state()
             return self._fx_state(w, order_ref)
 
     # -- internals -----------------------------------------------------------------------------
@@ -490,7 +490,6 @@ class SimBroker(SimAccount):
         w.ts = self.market.now
         w.fills.append(fill)
         w.status = OrderStatus.FILLED if w.filled >= order.qty else OrderStatus.PARTIALLY_FILLED
-        self.save_state()
 
 
 def _convert(amount: float, ccy: str, to: str, usd_cad: float) -> float:

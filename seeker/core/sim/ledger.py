@@ -7,8 +7,9 @@ Files, beside each other in the log folder's ``_seeker/``:
   else (write-ahead): this is the broker's record that Seeker's journals are reconciled with;
 * ``sim_state.json`` — cash, positions, settlements and the sequence number of the last
   execution they include, replaced atomically (write, rename; no fsync: the execution log is the
-  durable record) after each execution, settlement and clean stop; executions after that number
-  are replayed at load, and a snapshot a power cut left unreadable is rebuilt from the log;
+  durable record) after each settlement and at a clean stop; executions after that number are
+  replayed at load (a few hundred a simulated year), and a snapshot a power cut left unreadable
+  is rebuilt from the log;
 * ``sim_clock.json`` — the simulated time and the order-id ceiling, overwritten in place at every
   clock step by one small write (a killed process cannot tear it and loses nothing that reached
   the page cache; only a power cut could, and then the journals' own timestamps bound the time).
