@@ -213,7 +213,7 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
         if self.shadow:
             self.adoption.warn_unmanaged_real_positions()
         else:
-            self.services.cycle.register(self.name, self._catch_up_now)
+            self.services.cycle.register(self.name, self.catch_up_now)
 
     def teardown(self) -> None:
         """Flush the journal (working orders were cancelled by Execution when the clock stopped)."""
@@ -226,7 +226,7 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
             self.ctx.risk_line(None, "strategy_error", detail)
         self.services.emit(f"{self.name}: ERROR {detail.strip().splitlines()[-1]}")
 
-    def _catch_up_now(self) -> int:
+    def catch_up_now(self) -> int:
         """Journal the executions this strategy lacks now (from another thread: takes the desk)."""
         with self.ctx.desk:
             return self.catch_up.run(self.services.clock.now())

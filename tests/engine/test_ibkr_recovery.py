@@ -112,7 +112,7 @@ def test_a_fill_made_while_disconnected_is_journaled_once_on_reconnect(world: Wo
     statuses = read_events(world.logs / "iron_condor", ["ORDER_STATUS"])
     assert [s["status"] for s in statuses if s["order_id"] == f"{PID}.2"][-1] == "filled"
     # a later look, and a restart's, find nothing more to journal
-    assert strategy._catch_up_now() == 0
+    assert strategy.catch_up_now() == 0
     assert world.services.reconcile("after") == []
 
 
