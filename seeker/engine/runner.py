@@ -67,7 +67,8 @@ def run_strategies(
         recover_at_start(services)
         services.reconcile("start")
         manager.start(names)
-        last_status = 0.0
+        _status(services, manager, True, "running")  # at once: `seeker status` after a crash
+        last_status = time.monotonic()
         while manager.alive() and not stop_event.is_set():
             stop_event.wait(tick_seconds)
             if on_tick is not None:
