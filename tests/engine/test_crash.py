@@ -69,9 +69,9 @@ def test_a_kill_at_any_write_loses_nothing_and_sends_nothing_twice(
     tmp_path: Path, point: str, nth: int, phase: str
 ) -> None:
     logs = tmp_path / "logs"
-    first = run(logs, 5, crash=f"{point}:{nth}:{phase}")
+    first = run(logs, 3, crash=f"{point}:{nth}:{phase}")
     assert first.returncode == -signal.SIGKILL, (first.returncode, first.stderr[-2000:])
-    second = run(logs, 2)
+    second = run(logs, 1)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-3000:]
     assert consistency_problems(logs, caps()) == []  # type: ignore[arg-type]
     runs = [r for r in read_jsonl(logs / "_seeker" / "runs.jsonl") if r["status"] == "started"]
