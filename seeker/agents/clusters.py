@@ -24,7 +24,7 @@ from seeker.core.models import DailyHistory, DataUnavailable
 class ClustersConfig(StrictModel):
     """Correlation clustering of the universe (the ``[clusters]`` table)."""
 
-    window_sessions: int = Field(ge=20)
+    window_sessions: int = Field(ge=20, le=1000)
     distance_threshold: float = Field(gt=0.0, le=2.0)
     linkage: Literal["average", "complete", "single"]
 

@@ -67,7 +67,7 @@ class ConfidenceConfig(StrictModel):
     delta_limit: float = Field(gt=0.0, le=1.0)
     distance_full_atr: float = Field(gt=0.0)
     dte_cap: int = Field(ge=1)
-    event_horizon_sessions: int = Field(ge=1)
+    event_horizon_sessions: int = Field(ge=1, le=252)
     gamma_alarm: float = Field(gt=0.0, le=1.0)
     badge_delta_max: float = Field(gt=0.0, le=1.0)
     badge_distance_min_atr: float = Field(gt=0.0)

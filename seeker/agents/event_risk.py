@@ -57,8 +57,8 @@ class EventsConfig(StrictModel):
     macro_file: Path
     earnings_file: Path
     macro_kinds: list[MacroKind] = Field(min_length=1)
-    macro_buffer_days: int = Field(ge=0)
-    earnings_buffer_days: int = Field(ge=0)
+    macro_buffer_days: int = Field(ge=0, le=60)
+    earnings_buffer_days: int = Field(ge=0, le=60)
     entry_rule: Literal["avoid", "reduce"]
     reduce_fraction: float = Field(gt=0.0, lt=1.0)
     position_rule: Literal["hold", "reduce", "close"]

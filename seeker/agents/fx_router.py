@@ -48,7 +48,7 @@ class FxConfig(StrictModel):
     cross_listings: list[list[str]]
     commission_rate: float = Field(ge=0.0, le=0.01)
     min_commission: float = Field(ge=0.0)
-    max_quote_age_seconds: float = Field(gt=0.0)
+    max_quote_age_seconds: float = Field(gt=0.0, le=86_400.0)
     conversion_buffer_pct: float = Field(ge=0.0, le=100.0)
 
     @field_validator("cross_listings")

@@ -18,7 +18,7 @@ class LiquidityConfig(StrictModel):
     max_leg_spread: PositiveFloat
     min_open_interest: int = Field(ge=0)
     min_chain_volume: int = Field(ge=0)
-    max_quote_age_seconds: PositiveFloat
+    max_quote_age_seconds: float = Field(gt=0.0, le=86_400.0)
     max_slippage_pct: PositiveFloat
 
 

@@ -16,7 +16,7 @@ for cash is the account's verdict (agent ``account``), with the figures.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,8 +112,13 @@ class ExposureSnapshot:
 class RiskGuard:
     """The shared, thread-safe hard veto on risk."""
 
-    def __init__(self, caps: Caps) -> None:
+    def __init__(
+        self, caps: Caps, between_check_and_reserve: Callable[[], None] | None = None
+    ) -> None:
         self.caps = caps
+        self._between = between_check_and_reserve
+        """A test hook run inside the locked step, after the check and before the reservation
+        (race tests pass ``time.sleep(0)`` to force a thread switch exactly there)."""
         self._lock = threading.Lock()
         self._held: dict[str, Reservation] = {}
         self._clusters: dict[str, str] | None = None
@@ -182,6 +187,8 @@ class RiskGuard:
                 risk = risk_by_qty[qty - 1]
                 over = [name for name in names if risk > headroom[name] + EPS]
                 if not over:
+                    if self._between is not None:
+                        self._between()
                     self._held[position_id] = Reservation(
                         position_id, strategy, listing_id, underlying, sector, risk
                     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +17,8 @@ from seeker.cli.common import (
     load_checked_config,
     log_root,
 )
+from seeker.cli.guard import claim_log_folder, run_exit_code
+from seeker.cli.output import say
 from seeker.strategies import load
 from seeker.ui.choices import unknown_name
 from seeker.ui.names import plural
@@ -107,13 +108,18 @@ def run(
         fail(['--days only applies to the simulated market (broker.kind = "sim")'])
     if speed is not None and cfg.broker.kind != "sim":
         fail(['--speed only applies to the simulated market (broker.kind = "sim")'])
+    if cfg.broker.kind == "ibkr":  # a live port is refused before anything is written
+        from seeker.core.ibkr.safety import live_problem
+
+        refused = live_problem(cfg.broker.port, "", cfg.broker.allow_live, live)
+        if refused:
+            fail([f"IBKR {cfg.broker.host}:{cfg.broker.port}: {refused}"])
     root = log_root(cfg, log_dir)
-    lock = threading.Lock()
+    folder = claim_log_folder(root)
 
     def emit(message: str) -> None:
-        with lock:
-            stamp = services.clock.now().strftime("%Y-%m-%d %H:%M")
-            print(f"{stamp}  {message}", flush=True)
+        stamp = services.clock.now().strftime("%Y-%m-%d %H:%M")
+        say(f"{stamp}  {message}")
 
     if cfg.broker.kind == "ibkr":
         from seeker.core.ibkr.safety import IbkrSetupError
@@ -141,14 +147,11 @@ def run(
             else f"speed ×{speed or cfg.sim.speed:g} until Ctrl+C"
         )
         where = f"the simulated market ({what})"
-    print(
-        f"seeker: running {', '.join(chosen)} on {where}; journals in {root}/",
-        flush=True,
-    )
+    say(f"seeker: running {', '.join(chosen)} on {where}; journals in {root}/")
     if candidate is not None:
         from seeker.cli.candidates import describe
 
-        print(f"seeker: {describe(cand)}", flush=True)
+        say(f"seeker: {describe(cand)}")
     from seeker.ui.progress import run_display  # dashboard, progress bar, or plain lines
 
     display = run_display(services, chosen, days, no_dashboard)
@@ -164,10 +167,8 @@ def run(
         display.stop()
         services.broker.close()
         services.close_journals()
+        folder.release()
     kind = "simulated " if services.clock.simulated else ""
     stamp = f"{kind}{result.sim_time:%Y-%m-%d %H:%M}"
-    print(f"seeker: stopped ({result.reason}) at {stamp}", flush=True)
-    errors = [n for n, s in result.states.items() if s == "error"]
-    if errors:
-        print(f"seeker: strategies that failed: {', '.join(errors)} (see their risk_events.jsonl)")
-    raise typer.Exit(0 if result.stopped_cleanly else 1)
+    say(f"seeker: stopped ({result.reason}) at {stamp}")
+    raise typer.Exit(run_exit_code(result, services.faults))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Annotated, Any
 
 import typer
@@ -25,20 +24,30 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show whether Seeker runs, its broker connection, strategies and committed risk."""
+    from seeker.engine.folder_lock import lock_holder
     from seeker.engine.status import STATUS_FILE
 
     cfg = load_checked_config(config)
-    path = log_root(cfg, log_dir) / STATUS_FILE
+    root = log_root(cfg, log_dir)
+    path = root / STATUS_FILE
     if not path.exists():
         console.print(f"no status yet ({path} does not exist): Seeker has not run here")
         raise typer.Exit(0)
     data = json.loads(path.read_text())
-    alive = data.get("running") and _pid_alive(int(data.get("pid", 0)))
-    data["alive"] = bool(alive)
+    holder = lock_holder(root)  # the folder's lock says it exactly, a PID may have been reused
+    alive = holder is not None
+    crashed = bool(data.get("running")) and not alive
+    data["alive"] = alive
+    data["ended_cleanly"] = None if alive else not crashed
     if as_json:
         print(json.dumps(data, indent=1))
         return
-    state = "[green]running[/]" if alive else f"[yellow]not running[/] ({data.get('note')})"
+    if alive:
+        state = "[green]running[/]"
+    elif crashed:
+        state = "[yellow]not running[/] (last run ended without a clean stop)"
+    else:
+        state = f"[yellow]not running[/] ({data.get('note')})"
     console.print(f"Seeker: {state}; pid {data.get('pid')}; updated {data.get('updated_wall')}")
     console.print(
         f"broker: {data.get('broker')} ({data.get('connection')}, {data.get('market_data')} data); "
@@ -90,13 +99,3 @@ def account_lines(account: dict[str, Any]) -> list[str]:
             who = "every strategy" if name == "*" else name
             out.append(f"[yellow]{what}[/]: {who} by {hold['by']} at {hold['at']}")
     return out
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True

@@ -65,6 +65,11 @@ def _semantic_problems(cfg: SeekerConfig, registry_names: Iterable[str]) -> list
     problems: list[str] = []
     known = set(registry_names)
     universe = cfg.universe
+    if not cfg.strategies.enabled:
+        problems.append(
+            "strategies.enabled: empty: name at least one strategy to run "
+            f"(known: {', '.join(sorted(known))})"
+        )
     for i, name in enumerate(cfg.strategies.enabled):
         if name not in known:
             listed = ", ".join(sorted(known))

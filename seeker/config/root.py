@@ -41,12 +41,15 @@ from seeker.core.universe import ListingConfig, listings_from_config
 
 
 class RuntimeConfig(StrictModel):
-    """Mechanics: where journals go and how DECISION lines are written (defaults allowed)."""
+    """Mechanics (defaults allowed): where journals go, how DECISION lines are written, how often
+    Seeker reconciles."""
 
-    log_dir: str = "logs"
+    log_dir: str = Field(default="logs", min_length=1)
     decision_lines: Literal["compact", "full"] = "compact"
     """``compact``: the regime and the strategy's rule written once and referenced (see
     ``seeker.core.decision_lines``); ``full``: every DECISION line carries them."""
+    reconcile_interval_minutes: float = Field(default=30.0, gt=0.0, le=1440.0)
+    """Clock minutes between two looks at the broker's executions and positions while running."""
 
 
 class StrategiesConfig(StrictModel):
@@ -118,7 +121,12 @@ class SeekerConfig(StrictModel):
         return self._base_dir
 
     def log_root(self) -> Path:
-        """Return the journal folder; a relative log_dir is relative to the working directory."""
+        """Return the journal folder.
+
+        Unlike the files the config names (resolved against the config file's folder), a relative
+        ``runtime.log_dir`` is relative to the working directory ``seeker`` runs in, like
+        ``--log-dir``: the default ``logs`` is ``./logs`` wherever the config lives.
+        """
         return Path(self.runtime.log_dir).expanduser()
 
 

@@ -56,12 +56,12 @@ class StrategyConfig(StrictModel):
     mode: Literal["trade", "shadow"]
     underlyings: list[str] = Field(min_length=1)
     quantity: int = Field(ge=1, le=100)
-    max_entries_per_day: int = Field(ge=1)
-    max_open_positions: int = Field(ge=1)
+    max_entries_per_day: int = Field(ge=1, le=100)
+    max_open_positions: int = Field(ge=1, le=100)
     entry_window_start: time
     entry_window_end: time
-    scan_interval_minutes: float = Field(gt=0.0)
-    poll_interval_minutes: float = Field(default=30.0, gt=0.0)
+    scan_interval_minutes: float = Field(gt=0.0, le=1440.0)
+    poll_interval_minutes: float = Field(default=30.0, gt=0.0, le=1440.0)
     regime: RegimeRule
     """The regime labels this strategy accepts (the ``[strategies.<name>.regime]`` table)."""
 

@@ -9,7 +9,7 @@ returns a guessed value. Prices follow the conventions of :mod:`seeker.core.mode
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal, Protocol, runtime_checkable
 
@@ -23,6 +23,7 @@ from seeker.core.models import (
     Chain,
     ComboOrder,
     DailyHistory,
+    Fill,
     FxQuote,
     OptionContract,
     OptionQuote,
@@ -135,6 +136,18 @@ class Broker(Protocol):
 
     def positions(self) -> list[BrokerPosition]:
         """Return the option positions held at the broker, per contract."""
+        ...
+
+    def executions(self, since: datetime | None = None) -> list[Fill]:
+        """Return the executions the broker keeps, at or after `since` (all when None), oldest
+        first: combo fills with their legs (each leg with its exec id and commission) and
+        currency conversions.
+
+        Each carries the broker's exec id (``fill_id``, stable across sessions), the broker's
+        order id and the order's ``orderRef``: the truth Seeker's journals are reconciled with.
+        An execution whose commission is not known yet is not returned until it is (or until the
+        broker gives up waiting for it; its commission is then NaN).
+        """
         ...
 
     def expiry_settlement(self, contract: OptionContract) -> float | None:

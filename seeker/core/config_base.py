@@ -9,15 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
 
 class StrictModel(BaseModel):
-    """Base of every config model: unknown keys and mistyped values are errors."""
+    """Base of every config model: unknown keys, mistyped values and inf/NaN are errors."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
-Pct = Annotated[float, Field(gt=0.0, le=100.0)]
+Pct = Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)]
 """A percentage in (0, 100] (10 means 10 %)."""
-PositiveFloat = Annotated[float, Field(gt=0.0)]
-"""A float above zero."""
+PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+"""A finite float above zero."""
 
 
 def resolve_path(value: str, info: ValidationInfo) -> Path:

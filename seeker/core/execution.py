@@ -20,12 +20,14 @@ from pydantic import Field
 
 from seeker.core.broker import Broker
 from seeker.core.clock import Clock
-from seeker.core.config_base import PositiveFloat, StrictModel
+from seeker.core.config_base import StrictModel
+from seeker.core.fill_model import fit_to_combo
 from seeker.core.journal import Journal
 from seeker.core.models import (
     BrokerUnavailable,
     ComboOrder,
     DataUnavailable,
+    Fill,
     Intent,
     Leg,
     OptionQuote,
@@ -45,7 +47,7 @@ class ExecutionConfig(StrictModel):
 
     step_fraction: float = Field(gt=0.0, le=1.0)
     max_steps: int = Field(ge=0, le=20)
-    step_interval_seconds: PositiveFloat
+    step_interval_seconds: float = Field(gt=0.0, le=3600.0)
 
 
 def combo_mid(legs: Sequence[Leg], quotes: Sequence[OptionQuote]) -> float:
@@ -110,6 +112,72 @@ class OrderPlan:
 
 
 FillCallback = Callable[[dict[str, Any]], None]
+
+
+def fill_lines(
+    journal: Journal,
+    fill: Fill,
+    *,
+    order_id: str,
+    broker_order_id: str,
+    position_id: str,
+    intent: str,
+    exit_rule: str | None,
+    **extra: Any,
+) -> list[dict[str, Any]]:
+    """Return the FILL lines of one combo execution: the combo's, then one per leg.
+
+    `extra` fields (e.g. ``recovered``) are added to every line.
+    """
+    legs = [
+        {
+            "right": lf.contract.right,
+            "strike": lf.contract.strike,
+            "expiry": lf.contract.expiry.isoformat(),
+            "action": lf.action,
+            "qty": lf.qty,
+            "price": lf.price,
+            "commission": lf.commission,
+            "exec_id": lf.exec_id or None,
+        }
+        for lf in fill.legs
+    ]
+    lines = [
+        journal.record(
+            "FILL",
+            fill_id=fill.fill_id,
+            order_id=order_id,
+            broker_order_id=broker_order_id,
+            position_id=position_id,
+            intent=intent,
+            kind="combo",
+            fill_price=fill.price,
+            qty=fill.qty,
+            commission=fill.commission,
+            currency=fill.commission_currency,
+            exit_rule=exit_rule,
+            legs=legs,
+            **extra,
+        )
+    ]
+    lines.extend(
+        journal.record(
+            "FILL",
+            fill_id=leg["exec_id"] or f"{fill.fill_id}.leg{k}",
+            order_id=order_id,
+            position_id=position_id,
+            intent=intent,
+            kind="leg",
+            combo_fill_id=fill.fill_id,
+            fill_price=leg["price"],
+            currency=fill.commission_currency,
+            **{key: leg[key] for key in ("right", "strike", "expiry", "action", "qty")},
+            commission=leg["commission"],
+            **extra,
+        )
+        for k, leg in enumerate(legs, start=1)
+    )
+    return lines
 
 
 class Executor:
@@ -197,7 +265,13 @@ class Executor:
         return ref
 
     def work(self, plan: OrderPlan) -> OrderState | None:
-        """Send the order and walk its ladder; return its final state (None if never sent)."""
+        """Send the order and walk its ladder; return its final state (None if never sent).
+
+        Nothing is sent once the clock stops (Ctrl+C, the end of the run, a failed durable
+        write): a step that was under way finishes without a new order.
+        """
+        if self.clock.stopping:
+            return None
         ref = self._write_order(plan)
         order = ComboOrder(ref, plan.listing_id, plan.legs, plan.qty, plan.ladder[0])
         try:
@@ -270,51 +344,16 @@ class Executor:
             if fill.fill_id in self._seen_fills:
                 continue
             self._seen_fills.add(fill.fill_id)
-            legs = [
-                {
-                    "right": lf.contract.right,
-                    "strike": lf.contract.strike,
-                    "expiry": lf.contract.expiry.isoformat(),
-                    "action": lf.action,
-                    "qty": lf.qty,
-                    "price": lf.price,
-                    "commission": lf.commission,
-                    "exec_id": lf.exec_id or None,
-                }
-                for lf in fill.legs
-            ]
-            lines.append(
-                self.journal.record(
-                    "FILL",
-                    fill_id=fill.fill_id,
+            lines.extend(
+                fill_lines(
+                    self.journal,
+                    fill,
                     order_id=plan.order_id,
                     broker_order_id=state.order_id,
                     position_id=plan.position_id,
                     intent=plan.intent,
-                    kind="combo",
-                    fill_price=fill.price,
-                    qty=fill.qty,
-                    commission=fill.commission,
-                    currency=fill.commission_currency,
                     exit_rule=plan.fields.get("exit_rule"),
-                    legs=legs,
                 )
-            )
-            lines.extend(
-                self.journal.record(
-                    "FILL",
-                    fill_id=leg["exec_id"] or f"{fill.fill_id}.leg{k}",
-                    order_id=plan.order_id,
-                    position_id=plan.position_id,
-                    intent=plan.intent,
-                    kind="leg",
-                    combo_fill_id=fill.fill_id,
-                    fill_price=leg["price"],
-                    currency=fill.commission_currency,
-                    **{key: leg[key] for key in ("right", "strike", "expiry", "action", "qty")},
-                    commission=leg["commission"],
-                )
-                for k, leg in enumerate(legs, start=1)
             )
         if lines:
             self.journal.write_many(lines)
@@ -421,17 +460,19 @@ class ShadowExecutor(Executor):
             return []
         ordered = [q for q in got if q is not None]
         shift = (price - combo_natural(plan.legs, ordered)) / sum(leg.ratio for leg in plan.legs)
-        out = []
-        for leg, q in zip(plan.legs, ordered, strict=True):
-            side = q.ask if leg.action == "BUY" else q.bid
-            out.append(
-                {
-                    "right": leg.contract.right,
-                    "strike": leg.contract.strike,
-                    "expiry": leg.contract.expiry.isoformat(),
-                    "action": leg.action,
-                    "qty": leg.ratio * plan.qty,
-                    "price": round(side + leg.sign * shift, 4),
-                }
-            )
-        return out
+        prices = [
+            round((q.ask if leg.action == "BUY" else q.bid) + leg.sign * shift, 4)
+            for leg, q in zip(plan.legs, ordered, strict=True)
+        ]
+        fit_to_combo(plan.legs, prices, price)
+        return [
+            {
+                "right": leg.contract.right,
+                "strike": leg.contract.strike,
+                "expiry": leg.contract.expiry.isoformat(),
+                "action": leg.action,
+                "qty": leg.ratio * plan.qty,
+                "price": leg_price,
+            }
+            for leg, leg_price in zip(plan.legs, prices, strict=True)
+        ]

@@ -108,22 +108,41 @@ def leg_fills(
     commission: float,
     fill_id: str,
 ) -> list[LegFill]:
-    """Split one combo execution into leg fills.
+    """Split one combo execution into leg fills whose prices add up exactly to the combo's.
 
     Each leg trades at its own mid shifted by an equal share of the combo's distance from its
-    mid (per contract of ratio); the commission is split by contracts. Prices are rounded to
-    0.0001 $ per share, commission shares to 0.0001 $.
+    mid (per contract of ratio), rounded to 0.0001 $ per share; the rounding remainder goes to one
+    leg (:func:`fit_to_combo`), so Σ sign × ratio × leg price is the combo price rounded to
+    0.0001 $. The commission is split by contracts, each share rounded to 0.0001 $.
     """
     n = sum(leg.ratio for leg in legs)
     shift = (price - mid) / n
+    prices = [round(q.mid + leg.sign * shift, 4) for leg, q in zip(legs, quotes, strict=True)]
+    fit_to_combo(legs, prices, price)
     out = []
-    for k, (leg, q) in enumerate(zip(legs, quotes, strict=True), start=1):
-        leg_price = round(q.mid + leg.sign * shift, 4)
+    for k, (leg, leg_price) in enumerate(zip(legs, prices, strict=True), start=1):
         share = round(commission * leg.ratio / n, 4)  # the combo's fee, split by contracts
         out.append(
             LegFill(leg.contract, leg.action, leg.ratio * units, leg_price, share, f"{fill_id}.{k}")
         )
     return out
+
+
+def fit_to_combo(legs: Sequence[Leg], prices: list[float], combo_price: float) -> None:
+    """Move the rounding remainder onto one leg so the legs add up to the combo price (in place).
+
+    Prices are $ per share on the 0.0001 grid; the combo price is rounded to that grid first.
+    The remainder (a few 0.0001 $) goes to the dearest leg of ratio 1, which a change of that
+    size cannot push below zero.
+    """
+    target = round(combo_price, 4)
+    net = sum(leg.sign * leg.ratio * p for leg, p in zip(legs, prices, strict=True))
+    gap = round(target - net, 4)
+    if gap == 0.0 or not legs:
+        return
+    ones = [i for i, leg in enumerate(legs) if leg.ratio == 1] or list(range(len(legs)))
+    k = max(ones, key=lambda i: prices[i])
+    prices[k] = round(prices[k] + legs[k].sign * gap / legs[k].ratio, 4)
 
 
 def book(

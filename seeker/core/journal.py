@@ -35,6 +35,7 @@ from math import isfinite
 from pathlib import Path
 from typing import Any
 
+from seeker.core import journal_faults
 from seeker.core.decision_lines import REGIMES_FILE, expand_decisions, load_regimes
 
 log = logging.getLogger(__name__)
@@ -145,11 +146,25 @@ def to_json_line(record: Mapping[str, Any]) -> bytes:
     return _ENCODER.encode(to_jsonable(record)).encode() + b"\n"
 
 
-class JsonlWriter:
-    """Append JSON objects to one file, each batch flushed (and fsynced if durable); thread-safe.
+class JournalWriteError(Exception):
+    """Raise when a journal line could not be written (disk full, read-only, I/O error).
 
-    A durable writer fsyncs every batch before returning; another fsyncs at most once per
-    `sync_seconds` (monotonic wall time) and when it closes.
+    The writer refuses every later write (a line cut by the failure must not be glued to the next
+    one); what the broker did meanwhile is recovered from its executions at the next start.
+    """
+
+    def __init__(self, path: Path, cause: OSError | str) -> None:
+        super().__init__(f"{path}: {cause}")
+        self.path = path
+        self.cause = cause
+
+
+class JsonlWriter:
+    """Append JSON objects to one file, each batch written whole; thread-safe.
+
+    Every batch reaches the OS before `write` returns (unbuffered appends). A durable writer
+    also fsyncs every batch; another fsyncs at most once per `sync_seconds` (monotonic wall time)
+    and when it closes.
     """
 
     def __init__(self, path: Path, durable: bool = True, sync_seconds: float = 0.0) -> None:
@@ -158,49 +173,104 @@ class JsonlWriter:
         self.sync_seconds = sync_seconds
         self._synced_at = time_mod.monotonic()
         self._lock = threading.Lock()
+        self._broken: JournalWriteError | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("a+b")
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._isolate_torn_tail()
 
     def _isolate_torn_tail(self) -> None:
         """Start on a fresh line if a crash left the file without a final newline."""
-        self._fh.seek(0, os.SEEK_END)
-        if self._fh.tell() == 0:
+        size = os.fstat(self._fileno()).st_size
+        if size == 0:
             return
-        self._fh.seek(-1, os.SEEK_END)
-        if self._fh.read(1) != b"\n":
+        with self.path.open("rb") as fh:
+            fh.seek(size - 1)
+            last = fh.read(1)
+        if last != b"\n":
             log.warning("%s: last line was torn by an earlier crash; it will be skipped", self.path)
-            self._fh.seek(0, os.SEEK_END)
-            self._fh.write(b"\n")
-            self._sync()
+            self._write_all(b"\n")
+            os.fsync(self._fileno())
 
-    def _sync(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+    def _fileno(self) -> int:
+        if self._fd is None:
+            raise JournalWriteError(self.path, "the journal file is closed")
+        return self._fd
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        fd = self._fileno()
+        while view:
+            view = view[os.write(fd, view) :]
+
+    def _fail(self, exc: OSError) -> JournalWriteError:
+        self._broken = JournalWriteError(self.path, exc)
+        log.error("journal write failed: %s", self._broken)
+        return self._broken
+
+    def _sync_due(self) -> bool:
+        """Return True when this write must be fsynced (always, for a durable writer)."""
+        if self.durable:
+            return True
+        now = time_mod.monotonic()
+        if now - self._synced_at >= self.sync_seconds:
+            self._synced_at = now
+            return True
+        return False
 
     def write(self, records: Iterable[Mapping[str, Any]]) -> None:
-        """Append records, one per line; return once the OS has them (and the disk, if durable)."""
+        """Append records, one per line; return once the OS has them (and the disk, if durable).
+
+        Raise JournalWriteError when they cannot be written (and for every write after that).
+        """
+        if journal_faults.ARMED:
+            self._write_hooked(list(records))
+            return
         data = b"".join(map(to_json_line, records))
         if not data:
             return
         with self._lock:
-            self._fh.seek(0, os.SEEK_END)
-            self._fh.write(data)
-            if self.durable:
-                self._sync()
-                return
-            self._fh.flush()
-            now = time_mod.monotonic()
-            if now - self._synced_at >= self.sync_seconds:
-                os.fsync(self._fh.fileno())
-                self._synced_at = now
+            if self._broken is not None:
+                raise self._broken
+            try:
+                self._write_all(data)
+                if self._sync_due():
+                    os.fsync(self._fileno())
+            except OSError as exc:
+                raise self._fail(exc) from exc
+
+    def _write_hooked(self, records: list[Mapping[str, Any]]) -> None:
+        """Write line by line through the test hooks (:mod:`seeker.core.journal_faults`)."""
+        with self._lock:
+            for record in records:
+                if self._broken is not None:
+                    raise self._broken
+                point = journal_faults.point_of(record)
+                data = to_json_line(record)
+                try:
+                    fault = journal_faults.before(point)
+                    if fault is not None:
+                        if fault == "torn":
+                            self._write_all(data[: len(data) // 2])
+                        raise journal_faults.disk_full_error(self.path)
+                    self._write_all(data)
+                    os.fsync(self._fileno())
+                except OSError as exc:
+                    raise self._fail(exc) from exc
+                journal_faults.after(point)
 
     def close(self) -> None:
-        """Flush and close the file."""
+        """Sync and close the file (quietly when an earlier write already failed)."""
         with self._lock:
-            if not self._fh.closed:
-                self._sync()
-                self._fh.close()
+            if self._fd is None:
+                return
+            fd, self._fd = self._fd, None
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                if self._broken is None:
+                    log.warning("%s: final sync failed: %s", self.path, exc)
+            finally:
+                os.close(fd)
 
 
 class Journal:
@@ -212,11 +282,13 @@ class Journal:
         name: str,
         now: Callable[[], datetime],
         listener: Callable[[str, Mapping[str, Any]], None] | None = None,
+        on_fault: Callable[[JournalWriteError], None] | None = None,
     ) -> None:
         self.folder = root / name
         self.name = name
         self._now = now
         self._listener = listener
+        self._on_fault = on_fault
         self._writers: dict[str, JsonlWriter] = {}
         self._lock = threading.Lock()
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -234,6 +306,20 @@ class Journal:
                 self._writers[filename] = writer
             return writer
 
+    def _write(self, filename: str, lines: list[Mapping[str, Any]]) -> None:
+        """Write lines to one file; tell the fault listener (then re-raise) when it fails."""
+        try:
+            self._writer(filename).write(lines)
+        except JournalWriteError as exc:
+            if self._on_fault is not None:
+                self._on_fault(exc)
+            raise
+        except OSError as exc:  # the file could not even be opened
+            err = JournalWriteError(self.folder / filename, exc)
+            if self._on_fault is not None:
+                self._on_fault(err)
+            raise err from exc
+
     def record(self, event: str, **fields: Any) -> dict[str, Any]:
         """Return a journal line (not yet written) with event and ts set."""
         if event not in EVENT_FILES:
@@ -245,7 +331,7 @@ class Journal:
     def write(self, event: str, **fields: Any) -> dict[str, Any]:
         """Write one line and return it once written (see the module's durability rule)."""
         line = self.record(event, **fields)
-        self._writer(EVENT_FILES[event]).write([line])
+        self._write(EVENT_FILES[event], [line])
         if self._listener is not None:
             self._listener(self.name, line)
         return line
@@ -256,7 +342,7 @@ class Journal:
         for line in lines:
             by_file.setdefault(EVENT_FILES[line["event"]], []).append(line)
         for filename, batch in by_file.items():
-            self._writer(filename).write(batch)
+            self._write(filename, batch)
             if self._listener is not None:
                 for line in batch:
                     self._listener(self.name, line)

@@ -176,6 +176,8 @@ class PositionBook:
         self._order_done: set[str] = set()
         self._fills_seen: set[str] = set()
         self._order_limit: dict[str, float] = {}
+        self._order_filled: dict[str, int] = {}
+        self._fill_order: dict[str, str] = {}
         self._roll_spec: dict[str, tuple[tuple[Leg, ...], float, float]] = {}
         self._roll_filled: dict[str, int] = {}
         self._broker_ids: dict[str, str] = {}
@@ -253,6 +255,8 @@ class PositionBook:
         if line.get("kind", "combo") != "combo":
             return None
         oid = line["order_id"]
+        if fill_id is not None:
+            self._fill_order[fill_id] = oid
         pid = self._order_position.get(oid, line.get("position_id"))
         pos = self.positions.get(pid) if pid else None
         if pos is None:
@@ -260,6 +264,7 @@ class PositionBook:
         qty = int(line["qty"])
         price = float(line["fill_price"])
         cash = price * pos.multiplier * qty
+        self._order_filled[oid] = self._order_filled.get(oid, 0) + qty
         pos.commissions += float(line.get("commission") or 0.0)
         first_limit = self._order_limit.get(oid)
         if first_limit is not None:
@@ -369,6 +374,14 @@ class PositionBook:
     def fill_ids(self) -> set[str]:
         """Return the ids of every FILL already journaled (combo and legs)."""
         return set(self._fills_seen)
+
+    def order_of_fill(self, fill_id: str) -> str | None:
+        """Return our order id a combo FILL was journaled under."""
+        return self._fill_order.get(fill_id)
+
+    def order_filled(self, order_id: str) -> int:
+        """Return the units of one of our orders that FILL lines say filled."""
+        return self._order_filled.get(order_id, 0)
 
     def working_orders(self) -> list[str]:
         """Return our order ids that were sent and are not known to be done."""

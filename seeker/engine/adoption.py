@@ -4,7 +4,10 @@ Open positions are rebuilt from the strategy's ORDER, FILL and ORDER_STATUS line
 held again in the Risk Guard. An order an earlier run left working is re-attached, never re-sent:
 fills made while Seeker was away are journaled (deduplicated by fill id); an order the broker still
 works is adopted and cancelled at the first poll, after which the strategy's rules decide afresh;
-an order the broker does not know is journaled as cancelled.
+an order the broker does not know is journaled as cancelled. A broker order is adopted only when
+its orderRef names this strategy and the position the journal gave it: one found under the
+journal's broker id with another orderRef (an id reused, another strategy's order) is a RISK line
+(``adoption_refused``) and is left alone — never followed, never cancelled.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 from seeker.agents.risk_guard import Reservation
 from seeker.core.execution import OrderPlan
 from seeker.core.journal import read_events
-from seeker.core.models import DataUnavailable, order_ref
+from seeker.core.models import DataUnavailable, OrderState, order_ref
 from seeker.core.positions import Position, PositionBook, leg_from_json
 from seeker.engine.context import StrategyContext
 from seeker.engine.ids import IdSequence
+from seeker.engine.resume import last_day_ids
 from seeker.engine.sizing import risk_of
 
 
@@ -37,6 +41,9 @@ class Adoption:
         lines.sort(key=lambda line: str(line.get("ts")))
         ctx.book.apply_all(lines)
         self.ids.resume(ctx.book.positions)
+        decisions, named = last_day_ids(ctx.journal.folder)
+        self.ids.resume(named)
+        self.ids.resume_decisions(decisions)
         for pos in ctx.book.open_positions():
             ctx.guard.restore(
                 Reservation(
@@ -93,9 +100,9 @@ class Adoption:
             fields={"exit_rule": line.get("exit_rule")},
         )
         broker_id = ctx.book.broker_order_id(oid)
-        state = ctx.executor.follow(plan, broker_id) if broker_id else None
+        ref = order_ref(ctx.name, pos.position_id, line["intent"])
+        state = self._follow_own(plan, str(broker_id), ref) if broker_id else None
         if state is None:
-            ref = order_ref(ctx.name, pos.position_id, line["intent"])
             try:
                 known = [o for o in ctx.services.broker.open_orders() if o.order_ref == ref]
             except DataUnavailable:
@@ -138,6 +145,23 @@ class Adoption:
                 )
             self.adopted[oid] = (plan, str(broker_id))
         self.settle_risk(pos)
+
+    def _follow_own(self, plan: OrderPlan, broker_id: str, ref: str) -> OrderState | None:
+        """Follow the broker's order `broker_id` only if its orderRef is `ref`; else say why."""
+        ctx = self.ctx
+        try:
+            seen = ctx.services.broker.order_state(broker_id)
+        except DataUnavailable:
+            return None
+        if seen.order_ref != ref:
+            ctx.risk_line(
+                plan.position_id,
+                "adoption_refused",
+                f"broker order {broker_id} carries orderRef {seen.order_ref or '(none)'!r}, not "
+                f"{ref!r} of order {plan.order_id}: not ours, left alone",
+            )
+            return None
+        return ctx.executor.follow(plan, broker_id)
 
     def follow_adopted(self) -> None:
         """Cancel orders adopted at start (journaling any fill) and settle their positions' risk."""

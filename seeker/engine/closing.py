@@ -12,6 +12,7 @@ from typing import Any
 from seeker.core.execution import OrderPlan, price_ladder
 from seeker.core.models import DataUnavailable
 from seeker.core.positions import Position
+from seeker.engine.broker_check import BrokerCheck
 from seeker.engine.checklist import checked
 from seeker.engine.context import StrategyContext
 from seeker.engine.post_trade import post_trade
@@ -25,6 +26,7 @@ class Closer:
 
     def __init__(self, ctx: StrategyContext) -> None:
         self.ctx = ctx
+        self.broker_check = BrokerCheck(ctx)
 
     def close(self, pos: Position, view: PositionView, signal: ExitSignal, now: datetime) -> None:
         """Send the close an exit signal asks for; release or shrink the risk after its fills."""
@@ -71,6 +73,8 @@ class Closer:
             risk_reserved=True,
             what="close",
         ):
+            return
+        if self.broker_check.refuses(pos, closing, qty, "close"):
             return
         ctx.executor.work(plan)
         if pos.open_qty == 0:

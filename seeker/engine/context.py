@@ -9,8 +9,9 @@ that reads and writes the same state.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -107,6 +108,9 @@ class StrategyContext:
     executor: Executor
     hooks: StrategyHooks
     stop_requested: Callable[[], bool]
+    desk: threading.RLock = field(default_factory=threading.RLock)
+    """Held while the strategy's thread works (a poll, its setup): another thread that must
+    touch this strategy's book or journal (catching up after a reconnect) takes it too."""
 
     @property
     def settings(self) -> SeekerConfig:

@@ -17,6 +17,7 @@ ever guessed.
 
 from __future__ import annotations
 
+import contextlib
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -29,7 +30,7 @@ from seeker.agents.selection import select
 from seeker.agents.verdict import Verdict
 from seeker.config.strategy import StrategyConfig
 from seeker.core.execution import Executor, OrderPlan, ShadowExecutor
-from seeker.core.journal import SHADOW_SUFFIX, Journal
+from seeker.core.journal import SHADOW_SUFFIX, Journal, JournalWriteError
 from seeker.core.models import Chain, Leg, Listing, OptionContract, OptionQuote
 from seeker.core.payoff import worst_loss_at_expiry
 from seeker.core.positions import PositionBook
@@ -46,6 +47,7 @@ from seeker.engine.manage import PositionManager
 from seeker.engine.marks import Marks
 from seeker.engine.pipeline import EntryPipeline
 from seeker.engine.published import PublishedPosition, StrategyView
+from seeker.engine.recovery import CatchUp
 from seeker.engine.roll import Roller
 from seeker.engine.settlement import Settlement
 from seeker.engine.signals import ExitSignal, PositionView
@@ -114,6 +116,7 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
         self.pipeline = EntryPipeline(self.ctx, self.decisions, self.ids)
         self.scanner = EntryScanner(self.ctx, self.pipeline, self.decisions)
         self.interventions = Interventions(self.ctx, self.marks, self.closer)
+        self.catch_up = CatchUp(self.ctx, self.adoption.settle_risk, services.cycle.interval)
         self.published: StrategyView | None = None
 
     @property
@@ -205,25 +208,43 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
     def setup(self) -> None:
         """Rebuild positions from the journal and hold their risk in the Risk Guard."""
         self.decisions.announce()
-        opened = self.adoption.rebuild()
-        self.publish()
+        with self.ctx.desk:
+            opened = self.adoption.rebuild()
+            self.catch_up.run(self.services.clock.now())
+            self.publish()
         self.services.emit(f"{self.name}: started, {opened} open position(s) from the journal")
         if self.shadow:
             self.adoption.warn_unmanaged_real_positions()
+        else:
+            self.services.cycle.register(self.name, self.catch_up_now)
 
     def teardown(self) -> None:
         """Flush the journal (working orders were cancelled by Execution when the clock stopped)."""
+        self.services.cycle.unregister(self.name)
         self.services.emit(f"{self.name}: stopped")
 
     def on_error(self, detail: str) -> None:
-        """Journal a fatal error with its traceback."""
-        self.ctx.risk_line(None, "strategy_error", detail)
+        """Journal a fatal error with its traceback (only say it when the journal cannot)."""
+        with contextlib.suppress(JournalWriteError):
+            self.ctx.risk_line(None, "strategy_error", detail)
         self.services.emit(f"{self.name}: ERROR {detail.strip().splitlines()[-1]}")
 
+    def catch_up_now(self) -> int:
+        """Journal the executions this strategy lacks now (from another thread: takes the desk)."""
+        with self.ctx.desk:
+            return self.catch_up.run(self.services.clock.now())
+
     def poll_once(self) -> None:
-        """Measure the account, manage open positions, act on what the account or a person asks
-        (close, flatten), then consider entries unless they are stopped; publish the result."""
-        now = self.services.clock.now()
+        """Catch up with the broker, measure the account, manage open positions, act on what the
+        account or a person asks (close, flatten), then consider entries unless they are stopped;
+        publish the result."""
+        with self.ctx.desk:
+            self._poll(self.services.clock.now())
+
+    def _poll(self, now: datetime) -> None:
+        if self.catch_up.due(now):
+            self.catch_up.run(now)
+            self.services.cycle.maybe(self.services, now)
         try:
             self.services.account.check(now)
             if self.adoption.adopted:

@@ -1,4 +1,9 @@
-"""Position and decision ids: ``<prefix>-<YYYYMMDD>-<nnn>`` and ``<prefix>-<YYYYMMDD>-d<nnn>``."""
+"""Position and decision ids: ``<prefix>-<YYYYMMDD>-<nnn>`` and ``<prefix>-<YYYYMMDD>-d<nnn>``.
+
+Numbers count per day and resume after those a journal already holds (positions from the trade
+journal, decisions and the positions they named from the end of the decision journal), so an id
+is never used twice, even after a SIGKILL (:mod:`seeker.engine.resume`).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,14 @@ class IdSequence:
             key = day.rpartition("-")[2]
             if num.isdigit():
                 self._positions[key] = max(self._positions.get(key, 0), int(num))
+
+    def resume_decisions(self, decision_ids: Iterable[str]) -> None:
+        """Continue after the highest decision number of each day among `decision_ids`."""
+        for did in decision_ids:
+            day, _, num = did.rpartition("-")
+            key = day.rpartition("-")[2]
+            if num.startswith("d") and num[1:].isdigit():
+                self._decisions[key] = max(self._decisions.get(key, 0), int(num[1:]))
 
     def position_id(self, now: datetime, commit: bool) -> str:
         """Return the next position id of `now`'s day; take it only when `commit`."""

@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
+from seeker.core.journal import Journal
 from seeker.core.positions import Position
 from seeker.engine.context import StrategyContext
 
 
 def post_trade(ctx: StrategyContext, pos: Position, pnl_unit: float, dte: int) -> None:
     """Journal the analyst's line for a position that just closed (P&L after commissions, $)."""
+    write_post_trade(ctx.journal, ctx.name, ctx.shadow, pos, pnl_unit, dte)
+
+
+def write_post_trade(
+    journal: Journal,
+    strategy: str,
+    shadow: bool,
+    pos: Position,
+    pnl_unit: float,
+    dte: int,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Write (and return) the POST_TRADE line of a closed position; NaN `pnl_unit` if unknown."""
     pos.mark(pnl_unit)
     scale = pos.multiplier * pos.opened_qty
     held = (pos.closed_at - pos.opened_at) if pos.closed_at and pos.opened_at else None
     pnl = pos.realized_pnl()
-    ctx.journal.write(
+    return journal.write(
         "POST_TRADE",
-        strategy=ctx.name,
+        strategy=strategy,
         position_id=pos.position_id,
         underlying=pos.listing_id,
         currency=pos.currency,
@@ -34,5 +49,6 @@ def post_trade(ctx: StrategyContext, pos: Position, pnl_unit: float, dte: int) -
         dte_at_exit=dte,
         dte_at_entry=pos.meta.get("dte"),
         regime_at_entry=pos.meta.get("regime"),
-        shadow=ctx.shadow,
+        shadow=shadow,
+        **extra,
     )

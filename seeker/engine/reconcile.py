@@ -1,9 +1,11 @@
 """Reconciliation: the positions the journals say we hold against the broker's positions.
 
-Run at start and after every reconnect. Per option contract, the open quantity implied by every
-strategy's journal (its open positions' legs) must equal what the broker holds. A difference is
-written as a RISK line in each strategy that trades that underlying, and the underlying takes no
-new entry until a later reconciliation finds it clean.
+Run at start, after every reconnect and on a regular cycle while running. Per option contract, the
+open quantity implied by every strategy's journal (its open positions' legs), plus the executions
+of our own orders on known positions that no journal holds yet (a fill being journaled right now,
+or one the strategy's recovery will journal), must equal what the broker holds. A difference is
+written as a RISK line, and the underlying takes no new entry until a later reconciliation finds
+it clean.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from seeker.core.broker import Broker
 from seeker.core.models import OptionContract
 from seeker.core.positions import load_book
+from seeker.engine.ledger import JournalLedger, held_by, in_flight
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,22 @@ def journal_positions(root: Path, names: Iterable[str]) -> dict[OptionContract, 
     return {c: q for c, q in held.items() if q != 0}
 
 
-def mismatches(root: Path, names: Iterable[str], broker: Broker) -> list[Mismatch]:
-    """Return the contracts whose journal and broker quantities differ, sorted."""
-    ours = journal_positions(root, names)
+def mismatches(
+    root: Path,
+    names: Iterable[str],
+    broker: Broker,
+    ledger: JournalLedger | None = None,
+    since: datetime | None = None,
+) -> list[Mismatch]:
+    """Return the contracts whose journal and broker quantities differ, sorted.
+
+    `ledger` keeps the journals read between calls (else they are read whole); executions not
+    journaled yet are looked for from `since` (all when None).
+    """
+    views = (ledger or JournalLedger(root)).views(names)
+    ours = held_by(views)
+    for contract, qty in in_flight(broker.executions(since), views).items():
+        ours[contract] = ours.get(contract, 0) + qty
     theirs = {p.contract: p.qty for p in broker.positions() if p.qty != 0}
     out = [
         Mismatch(c, ours.get(c, 0), theirs.get(c, 0))

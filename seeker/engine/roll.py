@@ -130,6 +130,8 @@ class Roller:
             what="roll",
         ):
             return
+        if self.closer.broker_check.refuses(pos, closing, qty, "roll"):
+            return
         rolls = pos.rolls
         ctx.executor.work(plan)
         if pos.pending_legs is not None:

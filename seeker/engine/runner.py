@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import FrameType
 from typing import Any
 
-from seeker.core.journal import SYSTEM_FOLDER
+from seeker.core.journal import SYSTEM_FOLDER, JournalWriteError
 from seeker.engine.alerting import start_alerts
 from seeker.engine.control import start_control
 from seeker.engine.lifecycle import Strategy
 from seeker.engine.manager import StrategyManager
+from seeker.engine.recovery import recover_at_start
 from seeker.engine.services import Services
 from seeker.engine.status import write_status
 
@@ -33,6 +35,8 @@ class RunResult:
     stopped_cleanly: bool
     states: dict[str, str]
     sim_time: datetime
+    faults: list[str] = field(default_factory=list)
+    """Durable writes that failed (trading stopped because of them)."""
 
 
 def run_strategies(
@@ -66,16 +70,21 @@ def run_strategies(
     alerts = start_alerts(services)
     control = None
     try:
+        recover_at_start(services)
         services.reconcile("start")
         manager.start(names)
         control = start_control(services, manager)
-        last_status = 0.0
+        _status(services, manager, True, "running")  # at once: `seeker status` after a crash
+        last_status = time.monotonic()
         while manager.alive() and not stop_event.is_set():
             stop_event.wait(tick_seconds)
             if on_tick is not None:
                 on_tick(manager)
+            if services.faults:
+                stop_reason.append("a durable write failed")
+                break
             if time.monotonic() - last_status > 1.0:
-                write_status(services, manager, True, "running")
+                _status(services, manager, True, "running")
                 last_status = time.monotonic()
         if not stop_reason:
             clock = services.clock
@@ -97,10 +106,21 @@ def run_strategies(
     detail = f"{stop_reason[0]}; states: {states}"
     if not clean:
         detail += f"; still running after {STOP_TIMEOUT_SECONDS:.0f} s: {manager.alive()}"
-    system.write("RUN", status="stopped", reason=stop_reason[0], detail=detail, clean=clean)
-    write_status(services, manager, False, stop_reason[0])
+    if not services.faults:
+        with contextlib.suppress(JournalWriteError):  # recorded as a fault: the exit code says it
+            system.write("RUN", status="stopped", reason=stop_reason[0], detail=detail, clean=clean)
+    _status(services, manager, False, stop_reason[0])
     if on_tick is not None:
         on_tick(manager)
     if alerts is not None:
         alerts.close(ALERTS_CLOSE_SECONDS)
-    return RunResult(stop_reason[0], clean, states, services.clock.now())
+    return RunResult(stop_reason[0], clean, states, services.clock.now(), list(services.faults))
+
+
+def _status(services: Services, manager: StrategyManager, running: bool, note: str) -> None:
+    """Write the status file; a failure to (disk full) never stops the run."""
+    try:
+        write_status(services, manager, running, note)
+    except OSError as exc:
+        if not services.faults:
+            services.record_fault(f"cannot write the status file: {exc}")

@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +22,19 @@ from seeker.core.calendar import MarketCalendars
 from seeker.core.clock import Clock, SimClock
 from seeker.core.commissions import Commissions
 from seeker.core.decision_lines import REGIME_EVENT, regime_ref
-from seeker.core.journal import SYSTEM_FOLDER, Journal, regimes_of, strategy_folders, to_jsonable
+from seeker.core.journal import (
+    SYSTEM_FOLDER,
+    Journal,
+    JournalWriteError,
+    regimes_of,
+    to_jsonable,
+)
 from seeker.core.models import DailyHistory, DataUnavailable, Listing
 from seeker.engine.account_watch import AccountWatch
+from seeker.engine.ledger import JournalLedger
 from seeker.engine.order_log import OrderLog
 from seeker.engine.reconcile import mismatches
+from seeker.engine.recovery import ReconcileCycle
 
 if TYPE_CHECKING:
     from seeker.config.root import SeekerConfig
@@ -73,6 +81,12 @@ class Services:
     event_risk: EventRisk = field(init=False)
     fx_router: FxRouter = field(init=False)
     account: AccountWatch = field(init=False)
+    ledger: JournalLedger = field(init=False)
+    """Every strategy's journal, read incrementally (reconciliation, checks before a close)."""
+    cycle: ReconcileCycle = field(init=False)
+    """The regular reconciliation cycle and the running strategies that own their journals."""
+    faults: list[str] = field(default_factory=list)
+    """Durable writes that failed (journal, broker state): trading stopped because of them."""
 
     def __post_init__(self) -> None:
         c = self.config.clusters
@@ -84,6 +98,24 @@ class Services:
         self.fx_router = FxRouter(self.config.fx, self.config.account.capital_currency, self.broker)
         self.account = AccountWatch(self)
         self.observers.append(self.account.note_line)
+        self.ledger = JournalLedger(self.log_root)
+        every = timedelta(minutes=self.config.runtime.reconcile_interval_minutes)
+        self.cycle = ReconcileCycle(every)
+
+    def record_fault(self, message: str) -> None:
+        """Stop trading after a durable write failed: no new order, every strategy winds down.
+
+        Strategies stop at their next sleep (working entries are cancelled then); the run ends
+        with a non-zero exit code; what the broker did meanwhile is recovered at the next start.
+        """
+        with self._lock:
+            first = not self.faults
+            self.faults.append(message)
+        if first:
+            self.clock.stop()
+
+    def _journal_fault(self, exc: JournalWriteError) -> None:
+        self.record_fault(f"journal write failed: {exc}")
 
     def currency_exposure(self) -> dict[str, float]:
         """Return committed risk by the currency of the listings that carry it ($ capital ccy)."""
@@ -195,7 +227,9 @@ class Services:
         with self._lock:
             j = self._journals.get(name)
             if j is None:
-                j = Journal(self.log_root, name, self.clock.now, self._remember)
+                j = Journal(
+                    self.log_root, name, self.clock.now, self._remember, self._journal_fault
+                )
                 self._journals[name] = j
             return j
 
@@ -219,16 +253,15 @@ class Services:
             return amount * q.mid
         raise DataUnavailable(f"no conversion from {currency} to {target}")
 
-    def reconcile(self, reason: str) -> list[str]:
+    def reconcile(self, reason: str, since: datetime | None = None) -> list[str]:
         """Compare journal positions with the broker's; block underlyings that differ.
 
         Every mismatch is a RISK line in the process journal; underlyings found clean are
-        unblocked. Return the mismatches as text.
+        unblocked. Return the mismatches as text. Executions of our orders that no journal holds
+        yet are looked for from `since` (all when None).
         """
-
-        found = mismatches(
-            self.log_root, strategy_folders(self.log_root, shadow=False), self.broker
-        )
+        names = self.ledger.strategy_names()
+        found = mismatches(self.log_root, names, self.broker, self.ledger, since)
         blocked: dict[str, str] = {}
         for m in found:
             symbol = (

@@ -12,6 +12,7 @@ from seeker.agents.risk_guard import RiskGuard
 from seeker.core.calendar import MARKET_TZ, MarketCalendars
 from seeker.core.clock import Clock, SimClock
 from seeker.core.journal import SYSTEM_FOLDER
+from seeker.engine.resume import latest_journal_time
 from seeker.engine.services import Services
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ def build_sim_services(
     )
     resumed = broker.load_state()
     start = resumed if resumed is not None else market.start_time
+    written = latest_journal_time(log_root)
+    if written is not None and written > start:  # the clock file was lost: never go back
+        start = written
     market.advance_to(start)
     end = session_end(calendars, start, days) if days is not None else None
     clock = SimClock(
@@ -90,6 +94,7 @@ def build_sim_services(
         emit=emit,
         shadow=shadow,
     )
+    broker.on_fault = services.record_fault
     return services
 
 
@@ -152,7 +157,7 @@ def build_ibkr_services(
         emit=emit,
         shadow=shadow,
     )
-    broker.add_reconnect_listener(lambda epoch: services.reconcile(f"reconnect #{epoch}"))
+    broker.add_reconnect_listener(lambda epoch: services.cycle.after_reconnect(services, epoch))
     return services
 
 

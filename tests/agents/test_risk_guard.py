@@ -1,10 +1,20 @@
-"""Risk Guard: the five caps, check-and-reserve under racing threads (hypothesis + real threads)."""
+"""Risk Guard: the five caps, check-and-reserve under racing threads (hypothesis + real threads).
+
+The race tests force thread switches inside the check-and-reserve step: the interpreter switches
+threads every microsecond (``sys.setswitchinterval``) and the guard's test hook yields the GIL
+between the check and the reservation (``time.sleep(0)``). With the guard's lock removed they
+fail (see the README's figures); with it they cannot.
+"""
 
 from __future__ import annotations
 
 import random
+import sys
 import threading
+import time
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,10 +36,26 @@ LISTINGS = {
 }
 
 
-def guard(caps: Caps = SPEC_CAPS) -> RiskGuard:
-    g = RiskGuard(caps)
+def guard(caps: Caps = SPEC_CAPS, racing: bool = False) -> RiskGuard:
+    g = RiskGuard(caps, between_check_and_reserve=yield_gil if racing else None)
     g.set_clusters({lid: c for lid, (_, _, c) in LISTINGS.items()})
     return g
+
+
+def yield_gil() -> None:
+    """Let another thread run right between the check and the reservation."""
+    time.sleep(0)
+
+
+@pytest.fixture
+def fast_switches() -> Iterator[None]:
+    """Make the interpreter switch threads every microsecond (instead of every 5 ms)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def reserve(g: RiskGuard, pid: str, lid: str, risks: list[float]) -> int:
@@ -110,13 +136,14 @@ ops = st.lists(
 )
 
 
+@pytest.mark.usefixtures("fast_switches")
 @settings(max_examples=60, deadline=None)
 @given(ops, st.integers(2, 6))
 def test_racing_threads_never_pass_a_cap(
     plan: list[tuple[str, float, str]], n_threads: int
 ) -> None:
     """Real threads reserve, shrink and release concurrently; no cap is ever exceeded."""
-    g = guard()
+    g = guard(racing=True)
     barrier = threading.Barrier(n_threads)
     errors: list[BaseException] = []
     observed: list[float] = []
@@ -148,9 +175,11 @@ def test_racing_threads_never_pass_a_cap(
     assert max(observed) <= g.caps.portfolio + EPS
 
 
+@pytest.mark.usefixtures("fast_switches")
 def test_many_threads_racing_for_the_last_dollars() -> None:
     """Sixteen threads try to take the same last 50 $; exactly the caps' worth is granted."""
-    g = guard(Caps(per_trade=100, portfolio=250, sector=250, cluster=250, underlying=250))
+    caps = Caps(per_trade=100, portfolio=250, sector=250, cluster=250, underlying=250)
+    g = guard(caps, racing=True)
     granted: list[int] = []
     lock = threading.Lock()
     barrier = threading.Barrier(16)

@@ -64,20 +64,26 @@ def test_combo_prices_need_both_sides_of_every_leg() -> None:
     bids=st.lists(st.floats(0.0, 50.0), min_size=1, max_size=4),
     spread=st.floats(0.0, 2.0),
     side=st.lists(st.booleans(), min_size=4, max_size=4),
+    ratio=st.lists(st.sampled_from([1, 2]), min_size=4, max_size=4),
     at=st.floats(0.0, 1.0),
     units=st.integers(1, 5),
 )
-def test_leg_fills_add_up_to_the_combo_price(
-    bids: list[float], spread: float, side: list[bool], at: float, units: int
+def test_leg_fills_add_up_exactly_to_the_combo_price(
+    bids: list[float], spread: float, side: list[bool], ratio: list[int], at: float, units: int
 ) -> None:
     quotes = [_quote(100 + i, b, b + spread) for i, b in enumerate(bids)]
-    legs = tuple(Leg(q.contract, "BUY" if side[i] else "SELL") for i, q in enumerate(quotes))
+    ratios = [1, *ratio[1 : len(quotes)]]  # every structure has a leg of ratio 1
+    legs = tuple(
+        Leg(q.contract, "BUY" if side[i] else "SELL", ratios[i]) for i, q in enumerate(quotes)
+    )
     prices = combo_prices(legs, quotes)
     assert prices is not None
     price = prices.mid + at * (prices.natural - prices.mid)
     fills = leg_fills(legs, quotes, price, prices.mid, units, 2.6, "R1.1")
     net = sum((1 if f.action == "BUY" else -1) * f.price * f.qty for f in fills) / units
-    assert net == pytest.approx(price, abs=1e-4 * len(legs))
+    assert net == pytest.approx(round(price, 4), abs=1e-9)  # exactly, to the 0.0001 $ grid
+    assert all(f.price == round(f.price, 4) for f in fills)
+    assert all(f.price >= 0.0 for f, q in zip(fills, quotes, strict=True) if q.bid > 0.001)
     assert sum(f.commission for f in fills) == pytest.approx(2.6, abs=1e-4 * len(legs))
     assert [f.exec_id for f in fills] == [f"R1.1.{k}" for k in range(1, len(legs) + 1)]
 

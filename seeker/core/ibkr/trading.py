@@ -228,6 +228,17 @@ class OrderBook:
             if self._order_id_of(trade) or trade.order.permId:
                 self.adopt(trade)
 
+    def known(self, perm_id: int, client_id: int, order_id: int) -> OrderInfo | None:
+        """Return the order an execution belongs to, when this book knows it."""
+        hit = self._by_perm.get(perm_id) if perm_id else None
+        if hit is None and client_id == self.client_id and order_id:
+            hit = self._by_oid.get(order_id)
+        return hit
+
+    def age(self, exec_id: str) -> float:
+        """Return the seconds since an execution was first seen (its commission wait)."""
+        return self._age(exec_id)
+
     # ---------------------------------------------------------------- states
     def _age(self, exec_id: str) -> float:
         now = time.monotonic()

@@ -32,6 +32,7 @@ from seeker.core.models import (
     ComboOrder,
     DailyHistory,
     DataUnavailable,
+    Fill,
     FxQuote,
     OptionContract,
     OptionQuote,
@@ -335,6 +336,11 @@ class ReplayBroker:
         with self._lock:
             self._require_connected()
             return self.orders.working()
+
+    def executions(self, since: datetime | None = None) -> list[Fill]:
+        """Return the executions of this replay process at or after `since`, oldest first."""
+        with self._lock:
+            return self.orders.fills(since)
 
     def place_fx_order(
         self, pair: str, action: Action, qty: int, limit_price: float, order_ref: str

@@ -125,6 +125,14 @@ class ReplayOrders:
             w.status, w.reason, w.ts = OrderStatus.CANCELLED, reason, self.market.now
         return w.state()
 
+    def fills(self, since: datetime | None) -> list[Fill]:
+        """Return the fills of every order of this replay at or after `since`, oldest first."""
+        every = [f for w in self._orders.values() for f in w.fills]
+        every += [f for st in self._fx.values() for f in st.fills]
+        return sorted(
+            (f for f in every if since is None or f.ts >= since), key=lambda f: (f.ts, f.fill_id)
+        )
+
     def state(self, order_id: str) -> OrderState:
         """Return one order's state (combo or conversion)."""
         fx = self._fx.get(order_id)

@@ -5,15 +5,21 @@ otherwise with a probability that grows from ``fill_probability_at_mid`` at the 
 natural; orders of several units may fill partially. Matching is tried when an order is placed or
 modified and at every market grid step while its listing is open. Every fill carries IBKR-like
 commissions. Random draws are keyed by (seed, order, time), so results never depend on thread
-timing. Cash and positions persist in a small state file, so a later run resumes the same paper
-account at the simulated time where the last one stopped.
+timing.
+
+Durability (:mod:`seeker.core.sim.account`, :mod:`seeker.core.sim.ledger`): every execution is
+appended to an fsynced execution log before it is booked or reported, the simulated time and
+order-id ceiling are written at every clock step, and cash and positions are snapshot at
+settlements and at a clean stop (a later run replays the executions after the snapshot); a later
+run, even after a SIGKILL,
+resumes the same paper account at the simulated time where the last one stopped, with every
+execution (``executions()``) and no order id used twice. Working orders live only as long as the
+process: a killed or stopped run leaves none behind.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -44,9 +50,8 @@ from seeker.core.models import (
     OrderStatus,
     UnderlyingQuote,
 )
+from seeker.core.sim.account import SimAccount
 from seeker.core.sim.market import SimMarket
-
-STATE_VERSION = 1
 
 
 @dataclass
@@ -72,7 +77,7 @@ class _Working:
         return self.order.qty
 
 
-class SimBroker:
+class SimBroker(SimAccount):
     """The Broker protocol over the simulated market; thread-safe."""
 
     kind = "sim"
@@ -106,73 +111,7 @@ class SimBroker:
         """The last account snapshot and what it was marked from (time, cash, positions)."""
         self._live: dict[str, _Working] = {}
         """Orders that may not be done yet, in placement order (pruned as they finish)."""
-        self._next_id = 1
-        self._cash: dict[str, float] = dict(initial_cash)
-        self._positions: dict[OptionContract, tuple[int, float]] = {}
-        self._settled: set[date] = set()
-        self.settlements: list[dict[str, Any]] = []
-
-    # -- persistence -------------------------------------------------------------------------
-    def load_state(self) -> datetime | None:
-        """Restore cash, positions and the simulated time of an earlier run; return that time."""
-        if self.state_path is None or not self.state_path.exists():
-            return None
-        raw = json.loads(self.state_path.read_text())
-        if raw.get("version") != STATE_VERSION:
-            raise ValueError(f"{self.state_path}: unsupported sim state version")
-        if raw["seed"] != self.seed:
-            raise ValueError(
-                f"{self.state_path} belongs to a simulation with seed {raw['seed']}, "
-                f"the config says {self.seed}; use another log folder or `seeker reset`"
-            )
-        with self._lock:
-            self._cash = {k: float(v) for k, v in raw["cash"].items()}
-            self._next_id = int(raw["next_id"])
-            self._positions = {}
-            for row in raw["positions"]:
-                c = OptionContract(
-                    row["listing_id"],
-                    date.fromisoformat(row["expiry"]),
-                    row["strike"],
-                    row["right"],
-                )
-                self._positions[c] = (int(row["qty"]), float(row["avg_cost"]))
-            self._settled = {date.fromisoformat(d) for d in raw.get("settled", [])}
-            self.settlements = [dict(row) for row in raw.get("settlements", [])]
-        return datetime.fromisoformat(raw["now"])
-
-    def save_state(self) -> None:
-        """Write cash, positions and the simulated time atomically."""
-        if self.state_path is None:
-            return
-        with self._lock:
-            raw = {
-                "version": STATE_VERSION,
-                "seed": self.seed,
-                "now": self.market.now.isoformat(),
-                "cash": self._cash,
-                "next_id": self._next_id,
-                "positions": [
-                    {
-                        "listing_id": c.listing_id,
-                        "expiry": c.expiry.isoformat(),
-                        "strike": c.strike,
-                        "right": c.right,
-                        "qty": q,
-                        "avg_cost": cost,
-                    }
-                    for c, (q, cost) in sorted(self._positions.items())
-                ],
-                "settled": sorted(d.isoformat() for d in self._settled),
-                "settlements": self.settlements,
-            }
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
-        with tmp.open("w") as fh:
-            json.dump(raw, fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.state_path)
+        self._init_account(initial_cash, state_path)
 
     # -- connection --------------------------------------------------------------------------
     def connect(self) -> None:
@@ -185,7 +124,12 @@ class SimBroker:
             for w in self._working():
                 w.status = OrderStatus.CANCELLED
                 w.reason = "cancelled at shutdown"
-            self.save_state()
+            if self._fault is None:
+                self.save_state()
+                self._id_ceiling = self._next_id  # a clean stop: the next run goes on exactly
+                self._save_clock()
+            if self._ledger is not None:
+                self._ledger.close()
             self._state = ConnectionState.DISCONNECTED
 
     def connection_state(self) -> ConnectionState:
@@ -198,7 +142,8 @@ class SimBroker:
 
     def _require_connected(self) -> None:
         if self._state != ConnectionState.CONNECTED:
-            raise BrokerUnavailable("simulated broker not connected")
+            why = f" ({self._fault})" if self._fault else ""
+            raise BrokerUnavailable(f"simulated broker not connected{why}")
 
     # -- time ----------------------------------------------------------------------------------
     def on_time(self, t: datetime) -> None:
@@ -208,10 +153,23 @@ class SimBroker:
             self.market.advance_to(t)
             if self.market.now == before:
                 return
+            self._save_clock()
             self._settle_expiries()
+            self._cancel_expired_orders()
             for w in self._working():
                 if not w.status.is_done:
                     self._try_match(w)
+
+    def _cancel_expired_orders(self) -> None:
+        """Cancel working orders with a leg whose expiry has passed."""
+        today = self.market.now.date()
+        for w in self._working():
+            expired = w.order is not None and any(
+                leg.contract.expiry < today for leg in w.order.legs
+            )
+            if expired:
+                w.status = OrderStatus.CANCELLED
+                w.reason = "a leg expired"
 
     # -- market data ---------------------------------------------------------------------------
     def underlying_quote(self, listing_id: str) -> UnderlyingQuote:
@@ -307,22 +265,12 @@ class SimBroker:
             self._require_connected()
             return [BrokerPosition(c, q, cost) for c, (q, cost) in sorted(self._positions.items())]
 
-    def expiry_settlement(self, contract: OptionContract) -> float | None:
-        """Return the price per share an expired contract was settled at (its intrinsic value at
-        the expiry close), None while it is not settled."""
-        with self._lock:
-            for row in reversed(self.settlements):
-                if row["contract"] == contract.key:
-                    return float(row["intrinsic"])
-            return None
-
     # -- orders --------------------------------------------------------------------------------
     def place_order(self, order: ComboOrder) -> OrderState:
         """Accept a combo limit order and try to match it at once."""
         with self._lock:
             self._require_connected()
-            oid = f"S{self._next_id}"
-            self._next_id += 1
+            oid = self._take_id()
             w = _Working(order_id=oid, order=order, limit=order.limit_price, ts=self.market.now)
             self._orders[oid] = self._live[oid] = w
             problem = self._order_problem(order)
@@ -376,8 +324,7 @@ class SimBroker:
             if pair != "USD.CAD":
                 raise DataUnavailable(f"cannot trade {pair} in the simulation (only USD.CAD)")
             units = qty
-            oid = f"S{self._next_id}"
-            self._next_id += 1
+            oid = self._take_id()
             quote = self.market.fx_quote()
             w = _Working(
                 order_id=oid,
@@ -399,23 +346,25 @@ class SimBroker:
                 return self._fx_state(w, order_ref)
             commission = max(self.fx_min_commission, units * self.fx_commission_rate)
             sign = 1 if action == "BUY" else -1
-            self._cash["USD"] = self._cash.get("USD", 0.0) + sign * units - commission
-            self._cash["CAD"] = self._cash.get("CAD", 0.0) - sign * units * price
+            cash = {"USD": [sign * units, -commission], "CAD": [-(sign * units * price)]}
+            fill = Fill(
+                fill_id=f"{oid}.1",
+                order_id=oid,
+                order_ref=order_ref,
+                ts=self.market.now,
+                qty=units,
+                price=price,
+                commission=commission,
+                commission_currency="USD",
+            )
+            if not self._log_execution(fill, pair, "fx", cash, []):
+                w.status = OrderStatus.REJECTED
+                w.reason = f"not executed: {self._fault}"
+                return self._fx_state(w, order_ref)
+            self._add_cash(cash)
             w.filled = units
             w.status = OrderStatus.FILLED
-            w.fills.append(
-                Fill(
-                    fill_id=f"{oid}.1",
-                    order_id=oid,
-                    order_ref=order_ref,
-                    ts=self.market.now,
-                    qty=units,
-                    price=price,
-                    commission=commission,
-                    commission_currency="USD",
-                )
-            )
-            self.save_state()
+            w.fills.append(fill)
             return self._fx_state(w, order_ref)
 
     # -- internals -----------------------------------------------------------------------------
@@ -514,72 +463,33 @@ class SimBroker:
         sched = self.commissions[listing.currency]
         contracts = sum(leg.ratio for leg in order.legs) * units
         commission = sched.execution(contracts, first_of_order=w.commission_paid == 0.0)
-        w.commission_paid += commission
         fill_id = f"{w.order_id}.{len(w.fills) + 1}"
         fills = leg_fills(order.legs, quotes, price, mid, units, commission, fill_id)
-        for leg, lf in zip(order.legs, fills, strict=True):
-            book(self._positions, leg.contract, leg.sign * leg.ratio * units, lf.price)
         price = round(price, 4)
         ccy = listing.currency
-        self._cash[ccy] = self._cash.get(ccy, 0.0) - price * listing.multiplier * units - commission
+        fill = Fill(
+            fill_id=fill_id,
+            order_id=w.order_id,
+            order_ref=order.order_ref,
+            ts=self.market.now,
+            qty=units,
+            price=price,
+            commission=round(commission, 4),
+            commission_currency=ccy,
+            legs=tuple(fills),
+        )
+        cash = {ccy: [-(price * listing.multiplier * units), -commission]}
+        signed = [leg.sign * leg.ratio * units for leg in order.legs]
+        if not self._log_execution(fill, order.listing_id, "combo", cash, signed):
+            return  # not on record, so it did not happen: the order stays unfilled
+        for leg, lf, qty in zip(order.legs, fills, signed, strict=True):
+            book(self._positions, leg.contract, qty, lf.price)
+        self._add_cash(cash)
+        w.commission_paid += commission
         w.filled += units
         w.ts = self.market.now
-        w.fills.append(
-            Fill(
-                fill_id=fill_id,
-                order_id=w.order_id,
-                order_ref=order.order_ref,
-                ts=self.market.now,
-                qty=units,
-                price=price,
-                commission=round(commission, 4),
-                commission_currency=ccy,
-                legs=tuple(fills),
-            )
-        )
+        w.fills.append(fill)
         w.status = OrderStatus.FILLED if w.filled >= order.qty else OrderStatus.PARTIALLY_FILLED
-        self.save_state()
-
-    def _settle_expiries(self) -> None:
-        """Settle positions whose expiry session has closed, at intrinsic value of the close."""
-        now = self.market.now
-        due = sorted({c.expiry for c in self._positions if c.expiry < now.date()})
-        for day in due:
-            if day in self._settled:
-                continue
-            for c in [c for c in self._positions if c.expiry == day]:
-                qty, _ = self._positions.pop(c)
-                listing = self.listings[c.listing_id]
-                try:
-                    close = self.market.close_price(c.listing_id, day)
-                except DataUnavailable:
-                    close = self.market.spot(c.listing_id)
-                intrinsic = (
-                    max(close - c.strike, 0.0) if c.right == "C" else max(c.strike - close, 0.0)
-                )
-                amount = qty * intrinsic * listing.multiplier
-                self._cash[listing.currency] = self._cash.get(listing.currency, 0.0) + amount
-                self.settlements.append(
-                    {
-                        "contract": c.key,
-                        "qty": qty,
-                        "close": close,
-                        "intrinsic": intrinsic,
-                        "cash": amount,
-                        "day": day.isoformat(),
-                    }
-                )
-            self._settled.add(day)
-        today = now.date()
-        for w in self._working():
-            expired = w.order is not None and any(
-                leg.contract.expiry < today for leg in w.order.legs
-            )
-            if expired:
-                w.status = OrderStatus.CANCELLED
-                w.reason = "a leg expired"
-        if due:
-            self.save_state()
 
 
 def _convert(amount: float, ccy: str, to: str, usd_cad: float) -> float:

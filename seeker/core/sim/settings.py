@@ -20,9 +20,9 @@ FOLLOWER_SPOT_TOLERANCE = 0.03
 
 
 class SimModel(BaseModel):
-    """Base of every sim settings model: unknown keys and mistyped values are errors."""
+    """Base of every sim settings model: unknown keys, mistyped values and inf/NaN are errors."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class SimRegimeSettings(SimModel):

@@ -1,0 +1,50 @@
+"""What ``seeker run`` checks before it starts and says when it ends: the folder, the exit code."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from seeker.cli import exit_codes
+from seeker.cli.common import err, fail
+from seeker.engine.folder_lock import FolderLock, FolderLocked, writable_problem
+from seeker.engine.runner import RunResult
+
+
+def claim_log_folder(root: Path) -> FolderLock:
+    """Check the log folder is writable and take its lock; fail with exit 2 otherwise."""
+    problem = writable_problem(root)
+    if problem:
+        fail([problem])
+    lock = FolderLock(root)
+    try:
+        lock.acquire()
+    except FolderLocked as exc:
+        fail([f"{exc}; stop it first, or use another --log-dir"])
+    except OSError as exc:
+        fail([f"cannot lock the log folder {root}: {exc}"])
+    return lock
+
+
+def run_exit_code(result: RunResult, faults: Sequence[str]) -> int:
+    """Say on stderr what went wrong, and return the exit code of a run that ended."""
+    errors = [n for n, s in result.states.items() if s == "error"]
+    code = exit_codes.OK
+    if not result.stopped_cleanly:
+        code = exit_codes.UNREACHABLE
+    if errors and not faults:
+        _warn(f"strategies that failed: {', '.join(errors)} (see their risk_events.jsonl)")
+        code = exit_codes.STRATEGY_ERROR
+    if faults:
+        _warn(
+            f"trading stopped: {faults[0]}; no new order was sent after it and working entries "
+            "were cancelled; the next start journals what the broker did meanwhile"
+        )
+        code = exit_codes.WRITE_FAILED
+    return code
+
+
+def _warn(text: str) -> None:
+    with contextlib.suppress(OSError):
+        err.print(f"[bold red]seeker[/]: {text}", highlight=False, soft_wrap=True)
