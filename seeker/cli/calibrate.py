@@ -11,7 +11,6 @@ from rich.table import Table
 
 from seeker.cli.common import DEFAULT_CONFIG, console, fail, load_checked_config
 from seeker.cli.replay import REPLAY_CONFIG
-from seeker.core.journal import to_jsonable
 
 VERDICT_STYLE = {"close": "green", "sim higher": "yellow", "sim lower": "yellow"}
 
@@ -65,6 +64,8 @@ def calibrate(
     files = save_plots([result.real, result.sim], out)
     if as_json:
         rows = [r.as_dict() for r in result.rows]
+        from seeker.core.journal import to_jsonable
+
         print(json.dumps(to_jsonable({"rows": rows, "plots": [str(f) for f in files]}), indent=1))
         return
     table = Table(title=f"{result.real.name} against the {result.sim.name}", title_justify="left")

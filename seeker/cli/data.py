@@ -11,8 +11,7 @@ from typing import Annotated
 import typer
 
 from seeker.cli.common import console, fail
-from seeker.core.journal import to_jsonable
-from seeker.core.replay.importers import CONSTANT_COLUMNS, FORMATS, Progress
+from seeker.core.replay.formats import CONSTANT_COLUMNS, FORMATS, Progress
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Import and inspect recorded market data."
@@ -149,6 +148,8 @@ def import_command(
     except (ChainFormatError, FileNotFoundError, ValueError) as exc:
         fail([str(exc)])
     if as_json:
+        from seeker.core.journal import to_jsonable
+
         print(json.dumps(to_jsonable(report.as_dict()), indent=1))
         return
     console.print(report.as_text(), highlight=False, soft_wrap=True)

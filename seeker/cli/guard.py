@@ -5,15 +5,20 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seeker.cli import exit_codes
 from seeker.cli.common import err, fail
-from seeker.engine.folder_lock import FolderLock, FolderLocked, writable_problem
-from seeker.engine.runner import RunResult
+
+if TYPE_CHECKING:
+    from seeker.engine.folder_lock import FolderLock
+    from seeker.engine.runner import RunResult
 
 
 def claim_log_folder(root: Path) -> FolderLock:
     """Check the log folder is writable and take its lock; fail with exit 2 otherwise."""
+    from seeker.engine.folder_lock import FolderLock, FolderLocked, writable_problem
+
     problem = writable_problem(root)
     if problem:
         fail([problem])

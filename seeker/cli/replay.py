@@ -6,14 +6,16 @@ import gc
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from seeker.cli.common import LogDirOption, fail, load_checked_config, log_root
-from seeker.config.root import SeekerConfig
 from seeker.strategies import load
 from seeker.ui.names import plural
+
+if TYPE_CHECKING:
+    from seeker.config.root import SeekerConfig
 
 REPLAY_CONFIG = Path("config/replay-spx.toml")
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,20 +23,14 @@ import pyarrow.parquet as pq
 from seeker.core.calendar import MarketCalendars
 from seeker.core.replay.cboe import read_cboe_delayed
 from seeker.core.replay.columns import ChainFormatError, Normalized
+from seeker.core.replay.formats import CONSTANT_COLUMNS, FORMATS, ChainFormat, Progress
 from seeker.core.replay.normalized import read_normalized
 from seeker.core.replay.optionsdx import read_optionsdx
 from seeker.core.replay.report import ImportReport, Skipped
 from seeker.core.replay.schema import BY_NAME, PARTITION, SCHEMA_VERSION
 from seeker.core.replay.validate import check_vocabulary, clean
 
-ChainFormat = Literal["cboe-delayed", "optionsdx", "normalized"]
-FORMATS: tuple[ChainFormat, ...] = ("cboe-delayed", "optionsdx", "normalized")
 PART_FILE = "part-0.parquet"
-CONSTANT_COLUMNS = ("root", "style", "settlement", "multiplier")
-"""Optional columns a caller may declare for a whole import when the files lack them."""
-
-Progress = Callable[[int, int, str], None]
-"""Called after each file with (files done, files in all, the file's name)."""
 
 
 def partition_dir(dest: Path, day: date) -> Path:
