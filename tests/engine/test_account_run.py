@@ -18,13 +18,13 @@ from seeker.engine.runner import RunResult, run_strategies
 from seeker.engine.wiring import build_sim_services
 from seeker.reports.account import caps_in_force
 from seeker.reports.audit import cap_violations
-from tests.support import ROOT, shipped, small, strategy_config_models
+from tests.support import ROOT, shipped, strategy_config_models
 
 NAMES = ["broken_wing_butterfly", "iron_fly"]
 
 
 def config(**limits: Any) -> SeekerConfig:
-    data = small(shipped())
+    data = shipped()  # the whole universe: the butterflies find their skew
     data["limits"].update(limits)
     return validate_config(data, strategy_config_models(), ROOT / "config")
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 
 from seeker.cli.app import app
 from seeker.core.calendar import MarketCalendars, expiry_close, years_between
-from seeker.core.journal import read_jsonl
+from seeker.core.journal import read_events, read_jsonl
 from seeker.core.pricing import bs_price_greeks
 from tests.core.replay.test_replay_config import replay_spx
 from tests.support import write_config
@@ -160,7 +160,7 @@ def replay(
 def replay_without(tmp: Path, left_out: tuple[str, ...]) -> list[dict[str, Any]]:
     """Write the file without some optional columns, import it, replay it; return DECISIONs."""
     logs = replay(tmp, [n for n in ALL if n not in left_out], rows())
-    return list(read_jsonl(logs / "iron_condor" / "decisions.jsonl"))
+    return read_events(logs / "iron_condor", ["DECISION"])  # in the full shape
 
 
 def test_the_whole_file_replays_to_an_order(tmp_path: Path) -> None:

@@ -73,7 +73,12 @@ def test_positions_open_and_close_and_every_refusal_says_why(replayed: dict[str,
     assert {f["intent"] for f in fills if f["kind"] == "combo"} == {"open", "close"}
     assert any(f["intent"] == "open" for f in _lines(logs, "broken_wing_butterfly", "trades.jsonl"))
     agents = set(get_args(BlockedBy)) | {"generator"}
-    decisions = [d for s in STRATEGIES for d in _lines(logs, s, "decisions.jsonl")]
+    decisions = [
+        d
+        for s in STRATEGIES
+        for d in _lines(logs, s, "decisions.jsonl")
+        if d["event"] == "DECISION"
+    ]
     assert decisions
     for d in decisions:
         if d["outcome"] == "no_trade":
