@@ -19,7 +19,7 @@ from seeker.engine.runner import run_strategies
 from seeker.engine.wiring import build_sim_services
 from seeker.strategies.broken_wing_butterfly.strategy import BrokenWingButterfly
 from seeker.strategies.iron_fly.strategy import IronFly
-from tests.support import ROOT, shipped, small, strategy_config_models
+from tests.support import ROOT, shipped, strategy_config_models
 
 
 class FailingFly(IronFly):
@@ -82,7 +82,7 @@ def dead_url() -> str:
 
 
 def run(logs: Path, urls: list[str]) -> list[str]:
-    data = small(shipped())
+    data = shipped()  # the whole universe: the butterflies find their skew
     data["limits"].update(max_drawdown_pct=1.0, daily_loss_pct=100.0)
     data["alerts"].update(urls=urls, timeout_seconds=2.0)
     cfg = validate_config(data, strategy_config_models(), ROOT / "config")

@@ -121,12 +121,19 @@ def test_all_five_strategies_side_by_side(tmp_path: Path) -> None:
 
     On the market fitted to SPX's skew, a trend with a high IV rank and a put vertical worth 10 %
     of its risk first meet around the 72nd session: the credit spread's first trade closes then.
+    The shipped drawdown limit (25 %) stops entries at the 67th session of this market, so the
+    account's limits are lifted here (they are tested in tests/engine/test_account_run.py).
     """
     logs = tmp_path / "logs"
-    res = seeker("run", "--days", "90", "--log-dir", str(logs), cwd=ROOT)
+    data = shipped()
+    data["limits"].update(max_drawdown_pct=100.0, daily_loss_pct=100.0)
+    cfg = write_config(tmp_path, data)
+    res = seeker("run", "--days", "90", "--config", str(cfg), "--log-dir", str(logs), cwd=ROOT)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     names = ["broken_wing_butterfly", "credit_spread", "diagonal", "iron_condor", "iron_fly"]
-    report = json.loads(seeker("summary", "--json", "--log-dir", str(logs), cwd=ROOT).stdout)
+    report = json.loads(
+        seeker("summary", "--json", "--config", str(cfg), "--log-dir", str(logs), cwd=ROOT).stdout
+    )
     rows = {r["strategy"]: r for r in report["rows"]}
     assert sorted(rows) == names
     for name in names:
