@@ -101,7 +101,8 @@ def run_strategies(
         if in_main:
             for sig, handler in old.items():
                 signal.signal(sig, handler)
-    services.account.flush()
+    with contextlib.suppress(JournalWriteError):  # a failed write is a fault: the exit code says it
+        services.account.flush()
     states = {name: s.value for name, s in manager.states().items()}
     detail = f"{stop_reason[0]}; states: {states}"
     if not clean:
