@@ -7,7 +7,6 @@ journals against: its execution log (``_seeker/executions.jsonl``) and account s
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from seeker.agents.risk_guard import Caps
 from seeker.core.journal import SYSTEM_FOLDER, read_events, read_jsonl, strategy_folders
 from seeker.core.models import OptionContract, parse_order_ref
 from seeker.core.positions import PositionBook
+from seeker.core.sim.ledger import SimLedger, leg_bookings, positions_of
 from seeker.engine.reconcile import journal_positions
 from seeker.reports.audit import cap_violations
 
@@ -28,19 +28,17 @@ def broker_executions(root: Path) -> list[dict[str, Any]]:
 
 
 def broker_positions(root: Path) -> dict[OptionContract, int]:
-    """Return the positions of the simulated broker's last account snapshot."""
-    raw = json.loads((root / SYSTEM_FOLDER / "sim_state.json").read_text())
-    out = {}
-    for row in raw["positions"]:
-        c = OptionContract(
-            row["listing_id"],
-            datetime.fromisoformat(row["expiry"]).date(),
-            float(row["strike"]),
-            row["right"],
-        )
-        if int(row["qty"]):
-            out[c] = int(row["qty"])
-    return out
+    """Return the simulated broker's positions now: its last account snapshot plus the
+    executions logged after it (the snapshot is rewritten only at settlements and clean stops)."""
+    ledger = SimLedger(root / SYSTEM_FOLDER / "sim_state.json")
+    raw = ledger.read_state()
+    out = {c: q for c, (q, _) in positions_of(raw).items()} if raw is not None else {}
+    applied = int(raw.get("exec_seq", 0)) if raw is not None else 0
+    for row in ledger.read_executions():
+        if int(row["seq"]) > applied:
+            for contract, qty, _ in leg_bookings(row):
+                out[contract] = out.get(contract, 0) + qty
+    return {c: q for c, q in out.items() if q}
 
 
 def monotonic_problems(root: Path) -> list[str]:

@@ -10,8 +10,7 @@ re-implements the engine.
   opened in the tail belongs to no graded session).
 * `ReplaySource` — the chain store at `data` replayed from `first` to `last` (quote dates),
   then `tail` more quote dates. It builds its services with
-  ``seeker.engine.wiring.build_replay_services`` (the ``seeker replay`` wiring); on a code base
-  without it, building says so plainly.
+  ``seeker.engine.wiring.build_replay_services`` (the ``seeker replay`` wiring).
 """
 
 from __future__ import annotations
@@ -111,10 +110,6 @@ class SimSource(StrictModel):
         return build_sim_services(config, log_root, days=self.sessions + self.tail, emit=emit)
 
 
-class ReplayUnavailable(RuntimeError):
-    """Raise when replay windows are asked of a code base without the replay wiring."""
-
-
 class ReplaySource(StrictModel):
     """A replay of the chain store at `data`, quote dates `first` to `last`, then `tail` more."""
 
@@ -158,18 +153,11 @@ class ReplaySource(StrictModel):
         self, config: SeekerConfig, log_root: Path, emit: Callable[[str], None] = _quiet
     ) -> Services:
         """Return replay services from ``build_replay_services`` (the ``seeker replay`` wiring)."""
-        from seeker.engine import wiring
+        from seeker.engine.wiring import build_replay_services
 
-        builder = getattr(wiring, "build_replay_services", None)
-        if builder is None:
-            raise ReplayUnavailable(
-                "replay windows need seeker.engine.wiring.build_replay_services (the `seeker "
-                "replay` wiring), which this installation does not have yet"
-            )
-        services: Services = builder(
+        return build_replay_services(
             config, log_root, Path(self.data), self.first, self.run_last(), emit=emit
         )
-        return services
 
 
 Source = Annotated[SimSource | ReplaySource, Field(discriminator="kind")]

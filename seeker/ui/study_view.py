@@ -109,8 +109,10 @@ def print_evaluation(
         "OOS P&L $",
         "OOS trades",
     ):
+        dates = col in ("in sample", "out of sample")
+        # dates and names are never cut: at 80 columns they wrap at the arrow instead
         folds.add_column(
-            col, justify="right" if col not in ("in sample", "out of sample") else "left"
+            col, justify="left" if dates else "right", min_width=10 if dates else None
         )
     for f in ev.folds:
         folds.add_row(
@@ -135,7 +137,10 @@ def print_evaluation(
     card = Table(title="grade card")
     for col in ("criterion", "raw", "score", "weight", "points", "rule", "note"):
         card.add_column(
-            col, justify="right" if col in ("raw", "score", "weight", "points") else "left"
+            col,
+            justify="right" if col in ("raw", "score", "weight", "points") else "left",
+            no_wrap=col == "criterion",
+            min_width=len("oos_is_ratio") if col == "criterion" else None,
         )
     for c in ev.card.criteria:
         card.add_row(

@@ -113,6 +113,8 @@ ALL_PATHS = [
     if p[0] != "runtime" and p[-1] != "poll_interval_minutes" and p[-1] != "follows"
 ]
 MODELS = strategy_config_models()
+OPTIONAL_SECTIONS = {("alerts",), ("replay",)}
+"""Mechanics a user may leave out: no ``[alerts]`` means no alerts, no ``[replay]`` no replay."""
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -125,6 +127,10 @@ def test_config_fuzzing_every_problem_names_its_key(path: tuple[str, ...], how: 
     leaf = path[-1]
     if how == "delete":
         del node[leaf]
+        if path in OPTIONAL_SECTIONS:  # absent means off: valid, and off
+            cfg = validate_config(data, MODELS, ROOT / "config")
+            assert getattr(cfg, leaf) is None
+            return
     elif how == "string":
         node[leaf] = "oops" if not isinstance(node[leaf], str) else 12345
     elif how == "list":

@@ -19,6 +19,7 @@ import pytest
 
 from seeker.core.journal import SYSTEM_FOLDER, read_events
 from seeker.core.positions import load_book
+from tests.crash_support import broker_positions
 from tests.support import ROOT, seeker, shipped, write_config
 
 NAMES = ["broken_wing_butterfly", "iron_fly"]
@@ -190,8 +191,7 @@ def test_pause_close_resume_flatten_a_running_seeker(
     assert flat["command"] == "flatten" and flat["args"]["strategy"] is None
 
     def broker_flat() -> bool:
-        state = json.loads((logs / SYSTEM_FOLDER / "sim_state.json").read_text())
-        return not state["positions"] and not any(open_positions(logs, n) for n in NAMES)
+        return not broker_positions(logs) and not any(open_positions(logs, n) for n in NAMES)
 
     wait_for("every position closed and the broker flat", broker_flat)
     for name in NAMES:

@@ -10,7 +10,7 @@ import pytest
 from seeker.config.loading import load_config, read_toml, validate_config
 from seeker.config.root import SeekerConfig
 from seeker.engine import wiring
-from seeker.research.sources import ReplaySource, ReplayUnavailable, SimSource
+from seeker.research.sources import ReplaySource, SimSource
 from tests.support import SHIPPED, strategy_config_models
 
 
@@ -55,13 +55,3 @@ def test_a_replay_source_lists_its_stores_quote_dates(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="seeker data import"):
         missing.graded_sessions(cfg)
-
-
-@pytest.mark.skipif(
-    hasattr(wiring, "build_replay_services"), reason="the replay wiring is here: the seam is used"
-)
-def test_without_the_replay_wiring_a_replay_source_says_what_is_missing(tmp_path: Path) -> None:
-    cfg = load_config(SHIPPED, strategy_config_models())
-    source = ReplaySource(data=str(tmp_path), first=date(2019, 1, 1), last=date(2019, 2, 1))
-    with pytest.raises(ReplayUnavailable, match="build_replay_services"):
-        source.build(cfg, tmp_path)
