@@ -27,8 +27,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DAYS = 30
 
 
@@ -103,15 +111,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="seeker-shots-") as tmp:
         logs = Path(tmp) / "logs"
         config = ROOT / "config" / "seeker.toml"
-        run = seeker("run", "--days", str(DAYS), "--no-dashboard", "--config", str(config),
-                     "--log-dir", str(logs))
+        run = seeker(
+            "run",
+            "--days",
+            str(DAYS),
+            "--no-dashboard",
+            "--config",
+            str(config),
+            "--log-dir",
+            str(logs),
+        )
         subprocess.run(run, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k != "SEEKER_WEB_TOKEN"}
         server = subprocess.Popen(
-            seeker("serve", "--config", str(config), "--log-dir", str(logs), "--port", str(port),
-                   "--edits-dir", tmp),
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            seeker(
+                "serve",
+                "--config",
+                str(config),
+                "--log-dir",
+                str(logs),
+                "--port",
+                str(port),
+                "--edits-dir",
+                tmp,
+            ),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             base = f"http://127.0.0.1:{port}"

@@ -111,9 +111,7 @@ def print_evaluation(
     ):
         dates = col in ("in sample", "out of sample")
         # dates and names are never cut: at 80 columns they wrap at the arrow instead
-        folds.add_column(
-            col, justify="left" if dates else "right", min_width=10 if dates else None
-        )
+        folds.add_column(col, justify="left" if dates else "right", min_width=10 if dates else None)
     for f in ev.folds:
         folds.add_row(
             str(f.index),
