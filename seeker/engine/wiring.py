@@ -3,15 +3,18 @@ a replay of historical option chains."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seeker.agents.risk_guard import RiskGuard
+from seeker.core.broker import Broker
 from seeker.core.calendar import MARKET_TZ, MarketCalendars
 from seeker.core.clock import Clock, SimClock
+from seeker.core.commissions import Commissions
 from seeker.core.journal import SYSTEM_FOLDER
+from seeker.core.models import Listing
 from seeker.engine.resume import latest_journal_time
 from seeker.engine.services import Services
 
@@ -31,6 +34,33 @@ def session_end(calendars: MarketCalendars, start: datetime, sessions: int) -> d
     span = calendars.union_session(days[sessions - 1])
     assert span is not None
     return span[1]
+
+
+def _services(
+    config: SeekerConfig,
+    listings: Mapping[str, Listing],
+    calendars: MarketCalendars,
+    clock: Clock,
+    broker: Broker,
+    commissions: Commissions,
+    log_root: Path,
+    emit: Callable[[str], None],
+    shadow: bool,
+) -> Services:
+    """Return the services of one run: a Risk Guard for real trades, another for shadow ones."""
+    return Services(
+        config=config,
+        listings=listings,
+        calendars=calendars,
+        clock=clock,
+        broker=broker,
+        risk_guard=RiskGuard(config.caps()),
+        shadow_guard=RiskGuard(config.caps()),
+        commissions=commissions,
+        log_root=log_root,
+        emit=emit,
+        shadow=shadow,
+    )
 
 
 def build_sim_services(
@@ -80,19 +110,8 @@ def build_sim_services(
         on_advance=broker.on_time,
     )
     broker.connect()
-    guard = RiskGuard(config.caps())
-    services = Services(
-        config=config,
-        listings=listings,
-        calendars=calendars,
-        clock=clock,
-        broker=broker,
-        risk_guard=guard,
-        shadow_guard=RiskGuard(config.caps()),
-        commissions=commissions,
-        log_root=log_root,
-        emit=emit,
-        shadow=shadow,
+    services = _services(
+        config, listings, calendars, clock, broker, commissions, log_root, emit, shadow
     )
     broker.on_fault = services.record_fault
     return services
@@ -144,18 +163,16 @@ def build_ibkr_services(
         today - timedelta(days=int(config.regime.sessions_needed * 1.6) + 60),
         today + timedelta(days=400),
     )
-    services = Services(
-        config=config,
-        listings=listings,
-        calendars=calendars,
-        clock=clock,
-        broker=broker,
-        risk_guard=RiskGuard(config.caps()),
-        shadow_guard=RiskGuard(config.caps()),
-        commissions=config.commission_schedules(),
-        log_root=log_root,
-        emit=emit,
-        shadow=shadow,
+    services = _services(
+        config,
+        listings,
+        calendars,
+        clock,
+        broker,
+        config.commission_schedules(),
+        log_root,
+        emit,
+        shadow,
     )
     broker.add_reconnect_listener(lambda epoch: services.cycle.after_reconnect(services, epoch))
     return services
@@ -190,7 +207,7 @@ def build_replay_services(
     (no [replay] table, no store, no quote date in the window, a history file too short, a
     replay that already reached `last`).
     """
-    from seeker.core.commissions import Commissions, CommissionSchedule
+    from seeker.core.commissions import CommissionSchedule
     from seeker.core.replay.broker import FixedFx, ReplayBroker
     from seeker.core.replay.history import load_index_history, read_daily_csv
     from seeker.core.replay.market import ReplayListing, latest_quote_time
@@ -283,19 +300,8 @@ def build_replay_services(
     }
     clock = ReplayClock(start, calendars, on_advance=broker.on_time)
     broker.connect()
-    guard = RiskGuard(config.caps())
-    services = Services(
-        config=config,
-        listings=listings,
-        calendars=calendars,
-        clock=clock,
-        broker=broker,
-        risk_guard=guard,
-        shadow_guard=RiskGuard(config.caps()),
-        commissions=commissions,
-        log_root=log_root,
-        emit=emit,
-        shadow=shadow,
+    services = _services(
+        config, listings, calendars, clock, broker, commissions, log_root, emit, shadow
     )
     notes = ReplayJournal(
         lambda: services.journal(SYSTEM_FOLDER), broker, rules, checks, config.regime

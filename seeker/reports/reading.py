@@ -117,17 +117,25 @@ def line_ts(raw: bytes, obj: dict[str, Any] | None = None) -> datetime:
     return EARLIEST if ts is None else aware(ts)
 
 
+def _top_value_start(raw: bytes, key: str) -> int | None:
+    """Return where the value of top-level `key` starts in a line's bytes, None when the key is
+    absent before any nested object opens."""
+    pattern = b'"' + key.encode() + b'":'
+    i = raw.find(pattern)
+    if i < 0 or raw.find(b"{", 1, i) >= 0:
+        return None
+    return i + len(pattern)
+
+
 def top_string(raw: bytes, key: str) -> tuple[bool, str | None]:
     """Return (found, value) of a top-level string-or-null field read from a line's bytes.
 
     ``found`` is False when the key is absent before any nested object opens, or its value is
     not a plain string or null — then parse the line instead.
     """
-    pattern = b'"' + key.encode() + b'":'
-    i = raw.find(pattern)
-    if i < 0 or raw.find(b"{", 1, i) >= 0:
+    start = _top_value_start(raw, key)
+    if start is None:
         return False, None
-    start = i + len(pattern)
     if raw.startswith(b"null", start):
         return True, None
     if raw[start : start + 1] != b'"':
@@ -145,11 +153,9 @@ def top_number(raw: bytes, key: str) -> tuple[bool, float | None]:
     ``found`` is False when the key is absent before any nested object opens, or its value is
     not a plain number or null — then parse the line instead.
     """
-    pattern = b'"' + key.encode() + b'":'
-    i = raw.find(pattern)
-    if i < 0 or raw.find(b"{", 1, i) >= 0:
+    start = _top_value_start(raw, key)
+    if start is None:
         return False, None
-    start = i + len(pattern)
     if raw.startswith(b"null", start):
         return True, None
     end = start

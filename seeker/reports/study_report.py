@@ -26,7 +26,7 @@ import optuna
 from matplotlib.figure import Figure
 from optuna.trial import FrozenTrial
 
-from seeker.research.evidence import Evaluation
+from seeker.research.evidence import REGIME_COLUMNS, Evaluation
 from seeker.research.settings import StudySettings
 from seeker.research.study import completed
 
@@ -350,17 +350,7 @@ def write_report(study: optuna.Study, settings: StudySettings, ev: Evaluation) -
         parts.append("<h2>Parameters by regime at entry</h2>")
         parts.append(
             _table(
-                [
-                    "regime",
-                    "trial",
-                    "parameters",
-                    "IS trades",
-                    "IS Sharpe",
-                    "IS P&L $",
-                    "OOS trades",
-                    "OOS P&L $",
-                    "note",
-                ],
+                list(REGIME_COLUMNS),
                 [
                     [
                         c.regime,

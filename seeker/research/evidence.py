@@ -102,6 +102,20 @@ class StabilityResult(Record):
     note: str
 
 
+REGIME_COLUMNS = (
+    "regime",
+    "trial",
+    "parameters",
+    "IS trades",
+    "IS Sharpe",
+    "IS P&L $",
+    "OOS trades",
+    "OOS P&L $",
+    "note",
+)
+"""The columns a table of `RegimeCell`s shows, in order (terminal and HTML report alike)."""
+
+
 class RegimeCell(Record):
     """The parameters that did best in one regime at entry, with each cell's trade counts."""
 

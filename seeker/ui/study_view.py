@@ -18,7 +18,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from seeker.research.evidence import Evaluation
+from seeker.research.evidence import REGIME_COLUMNS, Evaluation
 
 PHASES = {"search": "trials", "evaluate": "grading runs"}
 
@@ -183,17 +183,7 @@ def print_evaluation(
     console.print(f"stability: {ev.stability.note}", highlight=False, markup=False)
     if ev.regimes:
         reg = Table(title="parameters by regime at entry (selection window, in-sample sources)")
-        for col in (
-            "regime",
-            "trial",
-            "parameters",
-            "IS trades",
-            "IS Sharpe",
-            "IS P&L $",
-            "OOS trades",
-            "OOS P&L $",
-            "note",
-        ):
+        for col in REGIME_COLUMNS:
             reg.add_column(col)
         for cell in ev.regimes:
             params = ", ".join(f"{k}={_fmt(v)}" for k, v in (cell.point or {}).items())
