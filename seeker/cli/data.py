@@ -14,7 +14,9 @@ from seeker.cli.common import console, fail
 from seeker.core.replay.formats import CONSTANT_COLUMNS, FORMATS, Progress
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Import and inspect recorded market data."
+    add_completion=False,
+    no_args_is_help=True,
+    help="Import recorded option chains into a chain store (for replay).",
 )
 
 CHAIN_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".gz")

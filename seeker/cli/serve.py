@@ -23,10 +23,12 @@ from typing import Annotated
 
 import typer
 
+from seeker.cli.common import CONFIG_ENV as SEEKER_CONFIG_ENV
 from seeker.cli.common import DEFAULT_CONFIG, LogDirOption, err, fail, load_checked_config, log_root
 from seeker.strategies import load
 
 CONFIG_ENV = "CONFIG_PATH"
+"""The container's config variable (Dockerfile); ``$SEEKER_CONFIG`` works too, as elsewhere."""
 RUNNER_STOP_SECONDS = 20.0
 
 
@@ -94,7 +96,10 @@ def serve(
     config: Annotated[
         Path,
         typer.Option(
-            "--config", "-c", envvar=CONFIG_ENV, help="Config file (TOML); or $CONFIG_PATH."
+            "--config",
+            "-c",
+            envvar=[CONFIG_ENV, SEEKER_CONFIG_ENV],
+            help="Config file (TOML); or $CONFIG_PATH, else $SEEKER_CONFIG.",
         ),
     ] = DEFAULT_CONFIG,
     host: Annotated[

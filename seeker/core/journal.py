@@ -2,7 +2,7 @@
 
 Files under ``<log_dir>/<strategy>/``: ``trades.jsonl`` (ORDER, FILL, ORDER_STATUS),
 ``risk_events.jsonl`` (RISK), ``decisions.jsonl`` (DECISION) and ``analysis.jsonl`` (CONFIDENCE,
-POST_TRADE, SHADOW); the process itself writes RUN lines to ``_seeker/runs.jsonl``, the account's
+POST_TRADE); the process itself writes RUN lines to ``_seeker/runs.jsonl``, the account's
 EQUITY and LIMIT lines to ``_seeker/account.jsonl``, a person's commands (CONTROL) to
 ``_seeker/control.jsonl`` and each listing's regime of the day (REGIME) to
 ``_seeker/regimes.jsonl``. Every line is one JSON object with ``event`` and ``ts`` (ISO 8601 with
@@ -50,7 +50,6 @@ EVENT_FILES: dict[str, str] = {
     "STRATEGY": "decisions.jsonl",
     "CONFIDENCE": "analysis.jsonl",
     "POST_TRADE": "analysis.jsonl",
-    "SHADOW": "analysis.jsonl",
     "RUN": "runs.jsonl",
     "EQUITY": "account.jsonl",
     "LIMIT": "account.jsonl",

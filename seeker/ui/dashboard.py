@@ -1,8 +1,9 @@
 """The live terminal dashboard of `seeker run` (rich, dark theme), laid out for its terminal.
 
-80×24 first: a two-line header (clock, session, capital and committed risk), one line per
-open position, the strategies' states, the decision tail, and the footer; with room (from
-:data:`BOXED_MIN`), panels and one card per position. See :func:`plan_layout`.
+80×24 first: a three-line header (clock and session; equity, cash and committed risk; the
+distances to the account's limits), one line per open position, the strategies' states, the
+decision tail, and the footer; with room (from :data:`BOXED_MIN`), panels and one card per
+position. See :func:`plan_layout`.
 
 Wiring (``seeker run``)::
 

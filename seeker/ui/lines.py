@@ -24,7 +24,6 @@ EVENT_STYLES: dict[str, str] = {
     "RISK": "red",
     "CONFIDENCE": "grey62",
     "POST_TRADE": "magenta",
-    "SHADOW": "grey62",
     "RUN": "bold white",
     "EQUITY": "white",
     "LIMIT": "bold red",
