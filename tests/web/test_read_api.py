@@ -12,6 +12,7 @@ from seeker.core.journal import read_events, strategy_folders, to_jsonable
 from seeker.core.positions import PositionBook
 from seeker.reports.summary import build_report
 from seeker.ui.journal_view import JournalFilter, select
+from tests.support import seeker, shipped, small, write_config
 from tests.web.support import TOKEN, client_for, settings_for
 
 
@@ -129,3 +130,39 @@ def test_a_foreign_host_header_is_refused_on_loopback(client: Any) -> None:
     # DNS rebinding: a page of another site that resolves to 127.0.0.1 cannot read Seeker
     assert client.get("/health", headers={"Host": "evil.example"}).status_code == 400
     assert client.get("/health", headers={"Host": "localhost:8001"}).status_code == 200
+
+
+def test_the_overview_shows_the_account_as_the_status_file_has_it(
+    client: Any, journals: tuple[Path, Path]
+) -> None:
+    account = json.loads((journals[1] / "_seeker" / "status.json").read_text())["account"]
+    figures = account["figures"]
+    page = client.get("/").text
+    assert f"equity <b>{figures['equity']:.2f}</b> {figures['currency']}" in page
+    assert f"drawdown <b>{figures['drawdown_pct']:.1f} %</b>" in page
+    assert f"(limit {account['limits']['max_drawdown_pct']:.0f} %)" in page
+    assert "limit tripped" not in page  # nothing tripped in this short run
+
+
+def test_a_tripped_limit_is_on_the_overview(tmp_path: Path) -> None:
+    data = small(shipped())
+    data["limits"]["max_drawdown_pct"] = 0.5  # 5 $ below the peak stops entries
+    config = write_config(tmp_path, data)
+    logs = tmp_path / "logs"
+    res = seeker(
+        "run",
+        "--days",
+        "6",
+        "--no-dashboard",
+        "--config",
+        str(config),
+        "--log-dir",
+        str(logs),
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    trips = [x for x in read_events(logs / "_seeker", ("LIMIT",)) if x["change"] == "trip"]
+    assert trips, "the run tripped no limit: the test would prove nothing"
+    with client_for(settings_for(config, logs)) as c:
+        page = c.get("/").text
+    assert "⚠ drawdown limit tripped: " + trips[0]["reason"] in page
