@@ -13,9 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-import exchange_calendars as xcals
-import pandas as pd
-
 from seeker.core.tz import MARKET_TZ  # the zone Seeker shows times in (re-exported here)
 
 EXCHANGE_CALENDAR = {
@@ -57,6 +54,11 @@ class MarketCalendars:
         self._union_days = union
 
     def _load(self, code: str) -> None:
+        # heavy (pandas): imported when sessions are first loaded, so that commands which only
+        # read journals (summary, journal, show) never pay for it
+        import exchange_calendars as xcals
+        import pandas as pd
+
         with warnings.catch_warnings():
             # exchange_calendars 4.x reads Series.values, deprecated by pandas 3.1; harmless here.
             warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
