@@ -2,18 +2,34 @@
 
 US listings follow XNYS, Canadian listings XTSE. Sessions are read once for a bounded range and kept
 as plain Python datetimes, so the hot path (``is_open``) is a dictionary lookup.
+
+exchange_calendars brings pandas (0.7 s and about 90 MB to import), so the sessions it gives are
+kept in a small cache file per calendar, range and exchange_calendars version (under
+``$SEEKER_CACHE_DIR``, else ``$XDG_CACHE_HOME/seeker``, else ``~/.cache/seeker``; an empty
+``SEEKER_CACHE_DIR`` turns the cache off). A process that finds its calendars there never imports
+pandas. A cache that cannot be read or written is ignored: the sessions are computed again.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import json
+import logging
+import os
 import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from seeker.core.tz import MARKET_TZ  # the zone Seeker shows times in (re-exported here)
+
+log = logging.getLogger(__name__)
+CACHE_ENV = "SEEKER_CACHE_DIR"
+CACHE_VERSION = 1
+"""Format of the cached session files (bump when it changes)."""
 
 EXCHANGE_CALENDAR = {
     "NYSE": "XNYS",
@@ -54,8 +70,18 @@ class MarketCalendars:
         self._union_days = union
 
     def _load(self, code: str) -> None:
-        # heavy (pandas): imported when sessions are first loaded, so that commands which only
-        # read journals (summary, journal, show) never pay for it
+        path = _cache_file(code, self.start, self.end)
+        sessions = _read_cache(path) if path is not None else None
+        if sessions is None:
+            sessions = self._compute(code)
+            if path is not None:
+                _write_cache(path, sessions)
+        self._sessions[code] = sessions
+        self._days[code] = sorted(sessions)
+
+    def _compute(self, code: str) -> dict[date, Session]:
+        """Return the sessions of `code` over the range, from exchange_calendars."""
+        # heavy (pandas): imported only when the sessions are not cached
         import exchange_calendars as xcals
         import pandas as pd
 
@@ -77,8 +103,7 @@ class MarketCalendars:
                 close=close_ts.to_pydatetime(),
                 half_day=day in early,
             )
-        self._sessions[code] = sessions
-        self._days[code] = sorted(sessions)
+        return sessions
 
     def _require(self, code: str) -> dict[date, Session]:
         try:
@@ -189,3 +214,64 @@ def expiry_close(expiry: date) -> datetime:
 def years_between(start: datetime, end: datetime) -> float:
     """Return (end − start) in years of 365 calendar days."""
     return (end - start).total_seconds() / YEAR_SECONDS
+
+
+def _cache_file(code: str, start: date, end: date) -> Path | None:
+    """Return the cache file of one calendar and range, None when the cache is off."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    root = os.environ.get(CACHE_ENV)
+    if root == "":
+        return None
+    if root is None:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = str(Path(base) / "seeker")
+    try:
+        xcals_version = version("exchange_calendars")
+    except PackageNotFoundError:
+        return None
+    name = f"{code}_{start}_{end}_xcals-{xcals_version}_v{CACHE_VERSION}.json"
+    return Path(root) / "calendars" / name
+
+
+def _read_cache(path: Path) -> dict[date, Session] | None:
+    """Return the cached sessions at `path`, None when absent or unreadable."""
+    try:
+        rows = json.loads(path.read_bytes())
+        sessions = {}
+        for day_s, open_s, close_s, half in rows:
+            day = date.fromisoformat(day_s)
+            sessions[day] = Session(
+                day=day,
+                open=datetime.fromisoformat(open_s).replace(tzinfo=MARKET_TZ),
+                close=datetime.fromisoformat(close_s).replace(tzinfo=MARKET_TZ),
+                half_day=bool(half),
+            )
+        return sessions
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("%s: unreadable calendar cache, computing the sessions again (%s)", path, exc)
+        return None
+
+
+def _write_cache(path: Path, sessions: dict[date, Session]) -> None:
+    """Write the sessions to `path` atomically (write, rename); give up quietly on failure."""
+    rows = [
+        [
+            s.day.isoformat(),
+            s.open.astimezone(MARKET_TZ).replace(tzinfo=None).isoformat(),
+            s.close.astimezone(MARKET_TZ).replace(tzinfo=None).isoformat(),
+            s.half_day,
+        ]
+        for s in sessions.values()
+    ]
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(rows, separators=(",", ":")))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.debug("%s: calendar cache not written (%s)", path, exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
