@@ -3,7 +3,8 @@
 The config file is never edited: the candidate's ``[strategies.<name>]`` values replace the
 config's in memory for this run only, and the whole config is validated again as ``seeker run``
 validates it (a bad value exits 2 naming the key). On a broker the candidate runs only in shadow
-mode: it is watched, not adopted.
+mode: it is watched, not adopted. ``seeker replay --candidate FILE`` overlays it the same way (a
+replay's fills are simulated on recorded quotes: no order reaches a broker).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def check_candidate_run(
             f"the candidate {candidate.path} is for {candidate.strategy}, which this run does not "
             f"start (it starts {', '.join(chosen)})"
         )
-    if broker_kind != "sim" and not shadow:
+    if broker_kind not in ("sim", "replay") and not shadow:
         problems.append(
             "on a broker a candidate runs in shadow mode only, until a human adopts it: "
             "add --shadow"

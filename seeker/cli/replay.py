@@ -79,20 +79,39 @@ def replay(
         bool,
         typer.Option("--no-dashboard", help="Plain log lines instead of the live dashboard."),
     ] = False,
+    candidate: Annotated[
+        Path | None,
+        typer.Option(
+            "--candidate",
+            help="Overlay a candidate (seeker optimize --export) on its strategy's table.",
+        ),
+    ] = None,
 ) -> None:
     """Replay recorded option chains, one decision time per quote date, through the strategies.
 
     Same strategies, agents, vetoes and journals as `run`; the same data and config give
     byte-identical journals. `summary`, `show` and `journal` read them (same --config/--log-dir).
     """
+    from seeker.cli.guard import claim_log_folder, run_exit_code
     from seeker.core.replay.store import ChainStore
     from seeker.engine.runner import run_strategies
     from seeker.engine.wiring import build_replay_services
 
-    cfg = load_checked_config(config)
+    if candidate is None:
+        cfg = load_checked_config(config)
+    else:
+        from seeker.cli.candidates import load_candidate_config
+
+        cfg, cand = load_candidate_config(config, candidate)
     if cfg.broker.kind != "replay" or cfg.replay is None:
         fail([f'{config}: a replay needs broker.kind = "replay" and a [replay] table'])
     chosen = chosen_strategies(cfg, names, config)
+    if candidate is not None:
+        from seeker.cli.candidates import check_candidate_run
+
+        problems = check_candidate_run(cand, chosen, cfg.broker.kind, shadow)
+        if problems:
+            fail(problems)
     store_dir = data if data is not None else cfg.replay.data_dir
     if store_dir is None:
         fail(["no chain store: pass --data DIR or set replay.data_dir"])
@@ -105,6 +124,7 @@ def replay(
     day_from = parse_day(first, "--from") or held[0]
     day_to = parse_day(last, "--to") or held[-1]
     root = log_root(cfg, log_dir)
+    folder = claim_log_folder(root)
     lock = threading.Lock()
 
     def emit(message: str) -> None:
@@ -117,6 +137,7 @@ def replay(
             cfg, root, store_dir, day_from, day_to, emit=emit, shadow=shadow
         )
     except ValueError as exc:
+        folder.release()
         fail([str(exc)])
     n_days = sum(day_from <= d <= day_to for d in held)
     print(
@@ -124,6 +145,10 @@ def replay(
         f"({day_from} → {day_to}); journals in {root}/",
         flush=True,
     )
+    if candidate is not None:
+        from seeker.cli.candidates import describe
+
+        print(f"seeker: {describe(cand)}", flush=True)
     from seeker.ui.dashboard import Dashboard, dashboard_enabled
 
     dash = Dashboard(services, chosen) if dashboard_enabled(no_dashboard) else None
@@ -142,8 +167,6 @@ def replay(
             dash.stop()
         services.broker.close()
         services.close_journals()
+        folder.release()
     print(f"seeker: stopped ({result.reason}) at {result.sim_time:%Y-%m-%d %H:%M}", flush=True)
-    errors = [n for n, s in result.states.items() if s == "error"]
-    if errors:
-        print(f"seeker: strategies that failed: {', '.join(errors)} (see their risk_events.jsonl)")
-    raise typer.Exit(0 if result.stopped_cleanly else 1)
+    raise typer.Exit(run_exit_code(result, services.faults))

@@ -146,3 +146,47 @@ def test_a_replay_that_reached_its_end_is_not_run_again(replayed: dict[str, Any]
     )  # fmt: skip
     assert again.exit_code == 2
     assert "already reached 2019-06-05 16:00" in again.output
+
+
+def test_a_candidate_overlays_its_strategy_in_a_replay(
+    replayed: dict[str, Any], tmp_path: Path
+) -> None:
+    """`seeker replay --candidate FILE` (what `seeker optimize --export` writes) replays the
+    candidate's rules: here a regime rule that also takes a medium IV rank."""
+    import tomli_w
+
+    rule = {
+        "trend": ["up", "down"],
+        "structure": ["range", "breakout_up", "breakout_down", "neutral"],
+        "ivr": ["high", "mid"],
+        "term": ["contango", "backwardation", "flat"],
+        "skew": ["marked", "normal"],
+    }
+    candidate = tmp_path / "credit_spread-test.toml"
+    candidate.write_text(
+        tomli_w.dumps(
+            {
+                "candidate": {"strategy": "credit_spread", "study": "test", "grade": "F"},
+                "strategies": {"credit_spread": {"regime": rule}},
+            }
+        )
+    )
+    tmp, config = replayed["tmp"], replayed["config"]
+    common = ["--config", str(config), "--data", str(tmp / "store"), "--no-dashboard"]
+    res = seeker(
+        "replay", "credit_spread", "--candidate", str(candidate), *common,
+        "--log-dir", str(tmp_path / "logs"), cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "overlays strategies.credit_spread: regime.trend=" in res.stdout
+    heads = [x for x in _lines(tmp_path / "logs", "credit_spread", "decisions.jsonl")]
+    assert heads[0]["event"] == "STRATEGY" and heads[0]["regime_rule"] == rule
+    shipped_rule = _lines(tmp / "logs", "credit_spread", "decisions.jsonl")[0]["regime_rule"]
+    assert shipped_rule["ivr"] == ["high"]  # the config's own rule, untouched by the candidate
+
+    other = seeker(
+        "replay", "broken_wing_butterfly", "--candidate", str(candidate), *common,
+        "--log-dir", str(tmp_path / "other"), cwd=tmp_path,
+    )  # fmt: skip
+    assert other.returncode == 2
+    assert "is for credit_spread, which this run does not start" in other.stderr
