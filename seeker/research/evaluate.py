@@ -194,6 +194,12 @@ def evaluate(
     cells = regime_cells(plans, cache, test_sources, windows, s.folds.n_folds)
     best = max(completed(study), key=lambda t: (t.value or 0.0, -t.number))
     notes = []
+    if not any(run.trades or run.open_at_end for t in pool for run in t.runs.values()):
+        notes.append(
+            f"none of the {len(pool)} trials opened a position: the space may not fit this "
+            "market (wing widths, deltas or the DTE window that find no setup here) — read the "
+            "DECISION lines of one run (`seeker journal --blocked-by generator`)"
+        )
     if open_end:
         notes.append(
             f"{open_end} position(s) were still open when the last fold's out-of-sample runs "

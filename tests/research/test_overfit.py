@@ -2,7 +2,7 @@
 
 Sixteen grid points of the butterfly (take profit × upper body delta) are ranked on the first 3
 sessions of seed 3 (two to four trades each); one of them wins those sessions by luck (an annual
-Sharpe above 10). It is judged on the next 9 sessions of seeds 1 and 2: it loses. The Deflated
+Sharpe of 9). It is judged on the next 9 sessions of seeds 1 and 2: it loses. The Deflated
 Sharpe Ratio sees through the selection (3 sessions cannot tell 16 trials apart) and the grade is
 F.
 """
@@ -60,3 +60,27 @@ def test_many_trials_on_one_short_window_grade_f(tmp_path: Path) -> None:
     assert ev.card.grade == "F"
     assert ev.card.score < DEFAULT_POLICY.cutoffs.d  # F on the score too, not only by the rule
     assert {c.name: c.score for c in ev.card.criteria}["dsr"] < 1.0
+    assert not [n for n in ev.notes if "opened a position" in n]  # its trials did trade
+
+
+NO_WINGS = """\
+strategy = "broken_wing_butterfly"
+
+[params.narrow_wing_widths]
+choices = [[5.0], [10.0]]
+
+[params.broken_wing_widths]
+choices = [[15.0], [20.0]]
+"""
+"""Index-sized wings on equity listings whose strikes are 0.5–1 $ apart: no setup ever."""
+
+
+def test_a_study_whose_trials_never_trade_says_so(tmp_path: Path) -> None:
+    setup = prepare(
+        request(write_space(tmp_path, NO_WINGS), sessions=4, n_folds=1, stability=False)
+    )
+    study = open_study(tmp_path / "logs", "no-wings", setup.settings)
+    search(study, setup, 2, SerialExecutor(), RUNNER)
+    ev = evaluate(study, setup, SerialExecutor(), RUNNER)
+    assert ev.trials_completed == 2 and ev.oos_trades == 0 and ev.card.grade == "F"
+    assert [n for n in ev.notes if n.startswith("none of the 2 trials opened a position")]
