@@ -106,11 +106,17 @@ def candidate_document(
 def write_candidate(path: Path, doc: Mapping[str, Any]) -> Path:
     """Write the candidate file at `path` (atomically) and return it."""
     cand = doc["candidate"]
+    sources = cand.get("provenance", {}).get("sources", [])
+    if sources and all(str(k).startswith("replay ") for k in sources):
+        config = cand["provenance"].get("config_file", "CONFIG")
+        watch = f"seeker replay {cand['strategy']} --candidate {path.name} --config {config}"
+    else:
+        watch = f"seeker run {cand['strategy']} --shadow --candidate {path.name}"
     header = (
         f"# Candidate parameters for {cand['strategy']} from study {cand['study']!r}: grade "
         f"{cand['grade']}.\n"
         "# NOT adopted: nothing reads this file unless asked. Watch it with\n"
-        f"#   seeker run {cand['strategy']} --shadow --candidate {path.name}\n"
+        f"#   {watch}\n"
         f"# and copy the [strategies.{cand['strategy']}] values into your config only if you "
         "decide to adopt them.\n\n"
     )
