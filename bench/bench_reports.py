@@ -11,7 +11,7 @@ commands:
 * ``summary`` — every report of every strategy, one pass over the journals;
 * ``journal -n 3`` — the last three lines of every journal (the tail reader);
 * ``journal`` (all lines, printed plain to a pipe) — every line streamed in time order;
-* ``journal --json`` (all lines) — every line passed through unchanged;
+* ``journal --json`` (all lines) — every line as JSON, DECISION lines in the full shape;
 * ``list`` and ``--help`` — start-up (the heavy libraries are imported by the commands that
   need them only).
 

@@ -210,7 +210,10 @@ def journal(
     config: ConfigOption = DEFAULT_CONFIG,
     log_dir: LogDirOption = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Pass the lines through unchanged, one per line.")
+        bool,
+        typer.Option(
+            "--json", help="Print the lines as JSON, one per line (DECISION lines in full shape)."
+        ),
     ] = False,
     as_csv: CsvOption = False,
 ) -> None:
@@ -234,9 +237,16 @@ def journal(
         fail(problems)
     entries = tail_entries(root, flt, tail) if tail else stream(root, flt)
     if as_json:
+        from seeker.core.journal import to_json_line
+        from seeker.reports.expand import DecisionExpander
+
         out = sys.stdout
+        expander = DecisionExpander(root)
         for e in entries:
-            out.write(e.raw + "\n")
+            if e.line.get("event") == "DECISION" and "regime_ref" in e.line:
+                out.write(to_json_line(expander.expand(e.source, e.line)).decode())
+            else:
+                out.write(e.raw + "\n")
         out.flush()
         return
     pairs = ((e.source, e.line) for e in entries)

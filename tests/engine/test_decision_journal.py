@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from seeker.cli.app import app
 from seeker.config.loading import validate_config
 from seeker.core.decision_lines import expand_decisions
 from seeker.core.journal import read_events, read_jsonl, regimes_of, to_json_line
@@ -29,8 +33,15 @@ def _run(tmp_path: Path, detail: str) -> Path:
     return logs
 
 
-def test_every_compact_decision_rebuilds_to_the_full_line(tmp_path: Path) -> None:
-    full, compact = _run(tmp_path, "full"), _run(tmp_path, "compact")
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same 12 sessions journaled in full and compact: (full, compact) log roots."""
+    tmp = tmp_path_factory.mktemp("decisions")
+    return _run(tmp, "full"), _run(tmp, "compact")
+
+
+def test_every_compact_decision_rebuilds_to_the_full_line(runs: tuple[Path, Path]) -> None:
+    full, compact = runs
     assert not (full / "_seeker" / "regimes.jsonl").exists()
     regimes = regimes_of(compact)
     assert regimes, "the compact run journaled no regime"
@@ -52,3 +63,22 @@ def test_every_compact_decision_rebuilds_to_the_full_line(tmp_path: Path) -> Non
     size = sum(p.stat().st_size for p in compact.rglob("*.jsonl"))
     size_full = sum(p.stat().st_size for p in full.rglob("*.jsonl"))
     assert size < size_full
+
+
+def _journal_json(root: Path, *args: str) -> list[str]:
+    res = CliRunner().invoke(
+        app, ["journal", "--json", "-e", "DECISION", "--log-dir", str(root), *args]
+    )
+    assert res.exit_code == 0, res.output
+    return res.output.splitlines()
+
+
+def test_journal_json_prints_compact_decisions_in_the_full_shape(runs: tuple[Path, Path]) -> None:
+    """`seeker journal --json` of the compact run is the full run's, streamed and tailed."""
+    full, compact = runs
+    want = _journal_json(full)
+    assert len(want) > 40 and all('"regime":' in x for x in want)
+    assert _journal_json(compact) == want
+    assert _journal_json(compact, "-n", "7") == _journal_json(full, "-n", "7")
+    one = ["-s", NAMES[1], "-n", "3"]
+    assert _journal_json(compact, *one) == _journal_json(full, *one)
