@@ -199,8 +199,14 @@ def test_pause_close_resume_flatten_a_running_seeker(
         assert not [o for o in orders if o["intent"] == "open" and ts(o) > ts(flat)]
         flattening = [o for o in orders if o.get("exit_rule") == "flatten"]
         assert all(o["ladder"][0] == o["limit_price"] for o in flattening)
-    status = json.loads((logs / SYSTEM_FOLDER / "status.json").read_text())
-    assert status["account"]["flatten"]["*"]["reason"] == "going fishing"
+
+    def flatten_hold() -> dict[str, Any] | None:  # the status file is rewritten every poll
+        status = json.loads((logs / SYSTEM_FOLDER / "status.json").read_text())
+        hold: dict[str, Any] | None = status["account"]["flatten"].get("*")
+        return hold
+
+    hold = wait_for("the flatten hold in the status file", flatten_hold)
+    assert hold["reason"] == "going fishing"
 
     # Ctrl+C: a clean stop, the socket gone, a command then finds nobody
     proc.send_signal(signal.SIGINT)

@@ -194,14 +194,14 @@ def test_sigterm_stops_a_study_cleanly_and_the_same_command_resumes_it(tmp_path:
 
 
 @pytest.mark.parametrize(
-    "strategy", sorted(p.stem for p in (ROOT / "config" / "search").glob("*.toml"))
+    "name", sorted(p.stem for p in (ROOT / "config" / "search").glob("*.toml"))
 )
-def test_every_shipped_space_checks_against_its_strategy(strategy: str) -> None:
+def test_every_shipped_space_checks_against_its_strategy(name: str) -> None:
+    """`<strategy>.toml` for the simulated market, `<strategy>-<market>.toml` for another."""
     from seeker.engine.registry import config_models
     from seeker.research.searchable import load_space
     from seeker.strategies import load
 
-    space = load_space(
-        ROOT / "config" / "search" / f"{strategy}.toml", config_models(load())[strategy]
-    )
+    strategy = name.split("-")[0]
+    space = load_space(ROOT / "config" / "search" / f"{name}.toml", config_models(load())[strategy])
     assert space.strategy == strategy and len(space.params) >= 5
