@@ -39,6 +39,13 @@ LogDirOption = Annotated[
     Path | None,
     typer.Option("--log-dir", metavar="DIR", help="Journal folder (default: runtime.log_dir)."),
 ]
+CandidateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--candidate",
+        help="Overlay a candidate (seeker optimize --export) on its strategy's table.",
+    ),
+]
 
 
 def complete_strategy(incomplete: str) -> list[str]:

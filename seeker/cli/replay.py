@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seeker.cli.common import LogDirOption, fail, load_checked_config, log_root
+from seeker.cli.common import (
+    CandidateOption,
+    LogDirOption,
+    fail,
+    load_checked_config,
+    log_root,
+)
 from seeker.strategies import load
 from seeker.ui.names import plural
 
@@ -79,13 +85,7 @@ def replay(
         bool,
         typer.Option("--no-dashboard", help="Plain log lines instead of the live dashboard."),
     ] = False,
-    candidate: Annotated[
-        Path | None,
-        typer.Option(
-            "--candidate",
-            help="Overlay a candidate (seeker optimize --export) on its strategy's table.",
-        ),
-    ] = None,
+    candidate: CandidateOption = None,
 ) -> None:
     """Replay recorded option chains, one decision time per quote date, through the strategies.
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import gc
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from seeker.cli.common import (
     DEFAULT_CONFIG,
+    CandidateOption,
     ConfigOption,
     LogDirOption,
     complete_strategy,
@@ -66,13 +66,7 @@ def run(
         bool,
         typer.Option("--no-dashboard", help="Plain log lines instead of the live dashboard."),
     ] = False,
-    candidate: Annotated[
-        Path | None,
-        typer.Option(
-            "--candidate",
-            help="Overlay a candidate (seeker optimize --export) on its strategy's table.",
-        ),
-    ] = None,
+    candidate: CandidateOption = None,
 ) -> None:
     """Run strategies, each in its own thread, until Ctrl+C (or N simulated sessions)."""
     from seeker.engine.runner import run_strategies
