@@ -65,9 +65,20 @@ class SerialExecutor:
         """Nothing to release."""
 
 
+POOL_WORKER = False
+"""True in a worker process of `ProcessExecutor` (set by its initializer)."""
+
+
 def _worker_init() -> None:
     """Leave Ctrl+C to the parent: it stops the study and terminates the workers."""
+    global POOL_WORKER
+    POOL_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def in_pool_worker() -> bool:
+    """Return True in a worker process of `ProcessExecutor`."""
+    return POOL_WORKER
 
 
 class ProcessExecutor:

@@ -87,6 +87,10 @@ def run_job(job: TrialJob, reader: TradeReader) -> RunResult:
             services.broker.close()
             services.close_journals()
         if result.reason in ("SIGINT", "SIGTERM"):
+            from seeker.research.executors import in_pool_worker
+
+            if in_pool_worker():  # the parent is terminating the pool: end quietly
+                raise SystemExit(0)
             raise RunInterrupted(f"run stopped by {result.reason}")
         trades, still_open = reader(root / job.strategy, job.strategy)
         error = None

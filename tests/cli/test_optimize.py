@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -191,6 +192,29 @@ def test_sigterm_stops_a_study_cleanly_and_the_same_command_resumes_it(tmp_path:
     assert done.returncode == 0, done.stderr
     assert "trials 3/3" in done.stdout
     assert "study stop · broken_wing_butterfly · 3 trials completed" in done.stdout
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_study_on_worker_processes_without_a_traceback(tmp_path: Path) -> None:
+    """`kill PID` while both workers are inside a run: the parent stops the study and terminates
+    the workers, which end quietly (they used to print a traceback each)."""
+    space = write_space(tmp_path, SPACE)
+    args = [sys.executable, "-m", "seeker", "optimize", STRATEGY, "--space", str(space)]
+    args += ["--trials", "4", *TINY, "--sessions", "40", "--workers", "2", "--no-stability"]
+    args += ["--study", "term", "--log-dir", str(tmp_path / "logs")]
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # bounded by the study's own end
+        if line.startswith("trials 0/4"):
+            time.sleep(4.0)  # the workers have started and are inside their 40-session runs
+            proc.send_signal(signal.SIGTERM)
+            break
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=60) == 0, rest
+    assert "study term interrupted; its completed trials are stored" in rest
+    assert "Traceback" not in rest, rest
 
 
 @pytest.mark.parametrize(
