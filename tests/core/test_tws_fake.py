@@ -74,7 +74,7 @@ def ib(tws: FakeTWS) -> Iterator[IB]:
 # ------------------------------------------------------------------------------------------------
 
 
-def wait_until(ib: IB, cond: Callable[[], bool], timeout: float = 3.0) -> None:
+def wait_until(ib: IB, cond: Callable[[], bool], timeout: float = 10.0) -> None:
     """Run ib_async's loop until `cond()` holds; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not cond():
@@ -648,7 +648,8 @@ def test_tws_cancel_order(ib: IB, sim: SimBroker, tws: FakeTWS) -> None:
     wait_until(ib, lambda: trade.orderStatus.status == "Submitted")
     ib.cancelOrder(trade.order)
     wait_until(ib, lambda: trade.orderStatus.status == "Cancelled")
-    assert 202 in errors.codes(trade.order.orderId)
+    # the status and the error are two messages: the client may read them in two passes
+    wait_until(ib, lambda: 202 in errors.codes(trade.order.orderId))
     [seg] = tws.backend_order_ids(1, trade.order.orderId)
     assert sim.order_state(seg).status == OrderStatus.CANCELLED
     ib.client.cancelOrder(trade.order.orderId)
@@ -702,7 +703,7 @@ def test_tws_backend_changes_reach_the_client(ib: IB, sim: SimBroker, tws: FakeT
     [seg] = tws.backend_order_ids(1, other.order.orderId)
     sim.cancel_order(seg)
     wait_until(ib, lambda: other.orderStatus.status == "Cancelled")
-    assert 202 in errors.codes(other.order.orderId)
+    wait_until(ib, lambda: 202 in errors.codes(other.order.orderId))
 
 
 def test_tws_fx_conversion_on_idealpro(ib: IB, sim: SimBroker, tws: FakeTWS) -> None:
