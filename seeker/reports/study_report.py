@@ -198,7 +198,8 @@ def write_report(study: optuna.Study, settings: StudySettings, ev: Evaluation) -
         f"<title>Seeker study {html.escape(ev.study)}</title><style>{CSS}</style></head><body>",
         f"<h1>Study {html.escape(ev.study)} · {html.escape(ev.strategy)}</h1>",
         f"<div class='sub'>{ev.trials_completed} trials completed ({ev.trials_pruned} refused by "
-        f"the config model, {ev.trials_failed} failed), sampler {settings.sampler} (seed "
+        f"the config model, {ev.trials_failed} failed, {ev.trials_interrupted} interrupted), "
+        f"sampler {settings.sampler} (seed "
         f"{settings.seed}); in sample: {html.escape(', '.join(s.key for s in settings.sources))};"
         f" out of sample: {html.escape(', '.join(s.key for s in settings.test_sources()))}; "
         f"{settings.folds.scheme} walk-forward, {settings.folds.n_folds} folds of "

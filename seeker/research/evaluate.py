@@ -50,6 +50,7 @@ from seeker.research.regimes import plan_regimes, regime_cells
 from seeker.research.runs import annual_sharpe, session_sharpe
 from seeker.research.space import ParamValue
 from seeker.research.study import (
+    ERROR_ATTR,
     Progress,
     Runner,
     StudyError,
@@ -205,13 +206,19 @@ def evaluate(
             f"{open_end} position(s) were still open when the last fold's out-of-sample runs "
             "ended: their P&L is not counted (a longer --tail lets them close)"
         )
-    states = [t.state for t in study.get_trials(deepcopy=False)]
+    all_trials = study.get_trials(deepcopy=False)
+    states = [t.state for t in all_trials]
     evaluation = Evaluation(
         study=study.study_name,
         strategy=s.strategy,
         trials_completed=len(pool),
         trials_pruned=states.count(TrialState.PRUNED),
-        trials_failed=states.count(TrialState.FAIL),
+        trials_failed=sum(
+            t.state == TrialState.FAIL and ERROR_ATTR in t.user_attrs for t in all_trials
+        ),
+        trials_interrupted=sum(
+            t.state == TrialState.FAIL and ERROR_ATTR not in t.user_attrs for t in all_trials
+        ),
         candidate_trial=candidate.number,
         candidate_point=point_json(candidate.point),
         search_best_trial=best.number,

@@ -138,6 +138,8 @@ class Evaluation(Record):
     trials_completed: int
     trials_pruned: int
     trials_failed: int
+    trials_interrupted: int = 0
+    """Trials a stopped search left running: failed, and their points run again on resume."""
     candidate_trial: int
     candidate_point: dict[str, Any]
     search_best_trial: int

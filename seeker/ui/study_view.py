@@ -91,7 +91,13 @@ def print_evaluation(
     """
     console.print(
         f"study {ev.study} · {ev.strategy} · {ev.trials_completed} trials completed, "
-        f"{ev.trials_pruned} refused by the config model, {ev.trials_failed} failed · {sources}",
+        f"{ev.trials_pruned} refused by the config model, {ev.trials_failed} failed"
+        + (
+            f", {ev.trials_interrupted} interrupted (their points run again)"
+            if ev.trials_interrupted
+            else ""
+        )
+        + f" · {sources}",
         highlight=False,
         markup=False,
     )
