@@ -237,14 +237,13 @@ def journal(
         fail(problems)
     entries = tail_entries(root, flt, tail) if tail else stream(root, flt)
     if as_json:
-        from seeker.core.journal import to_json_line
         from seeker.reports.expand import DecisionExpander
 
         out = sys.stdout
         expander = DecisionExpander(root)
         for e in entries:
             if e.line.get("event") == "DECISION" and "regime_ref" in e.line:
-                out.write(to_json_line(expander.expand(e.source, e.line)).decode())
+                out.write(expander.expand_raw(e.source, e.raw.encode(), e.line).decode())
             else:
                 out.write(e.raw + "\n")
         out.flush()

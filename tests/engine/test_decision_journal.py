@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from seeker.core.decision_lines import expand_decisions
 from seeker.core.journal import read_events, read_jsonl, regimes_of, to_json_line
 from seeker.engine.runner import run_strategies
 from seeker.engine.wiring import build_sim_services
+from seeker.reports.expand import DecisionExpander
 from tests.support import ROOT, shipped, small, strategy_config_models
 
 NAMES = ["iron_condor", "broken_wing_butterfly"]
@@ -82,3 +84,24 @@ def test_journal_json_prints_compact_decisions_in_the_full_shape(runs: tuple[Pat
     assert _journal_json(compact, "-n", "7") == _journal_json(full, "-n", "7")
     one = ["-s", NAMES[1], "-n", "3"]
     assert _journal_json(compact, *one) == _journal_json(full, *one)
+
+
+def test_the_byte_splice_gives_the_rebuilt_line_for_every_decision(
+    runs: tuple[Path, Path],
+) -> None:
+    """`journal --json` splices the regime into a DECISION line's bytes; on every line of the run
+    the splice applies and gives exactly the line rebuilt from its parsed form."""
+    full, compact = runs
+    expander = DecisionExpander(compact)
+    for name in NAMES:
+        want = (full / name / "decisions.jsonl").read_bytes().splitlines(keepends=True)
+        got = []
+        for raw in (compact / name / "decisions.jsonl").read_bytes().splitlines():
+            line = json.loads(raw)
+            if line["event"] != "DECISION":
+                continue
+            spliced = expander._splice(name, raw, line)
+            assert spliced is not None, raw[:200]
+            assert spliced == to_json_line(expander.expand(name, line))
+            got.append(expander.expand_raw(name, raw, line))
+        assert got == want
