@@ -33,7 +33,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from seeker.agents.verdict import Verdict
 from seeker.core.calendar import MARKET_TZ, MarketCalendars
-from seeker.core.config_base import StrictModel, resolve_path
+from seeker.core.config_base import StrictModel, existing_file
 from seeker.core.models import DataUnavailable, Listing
 
 AGENT = "event_risk"
@@ -68,12 +68,7 @@ class EventsConfig(StrictModel):
     @field_validator("macro_file", "earnings_file", mode="before")
     @classmethod
     def _existing_file(cls, value: Any, info: ValidationInfo) -> Path:
-        if not isinstance(value, str):
-            raise ValueError("expected a file path (string)")
-        path = resolve_path(value, info)
-        if not path.is_file():
-            raise ValueError(f"{str(path)!r} is not a file")
-        return path
+        return existing_file(value, info)
 
     @field_validator("macro_kinds")
     @classmethod

@@ -29,3 +29,13 @@ def resolve_path(value: str, info: ValidationInfo) -> Path:
     if not path.exists():
         raise ValueError(f"file {str(path)!r} does not exist")
     return path
+
+
+def existing_file(value: object, info: ValidationInfo) -> Path:
+    """Return a config path (a string) resolved as `resolve_path` does, and require a file."""
+    if not isinstance(value, str):
+        raise ValueError("expected a file path (string)")
+    path = resolve_path(value, info)
+    if not path.is_file():
+        raise ValueError(f"{str(path)!r} is not a file")
+    return path

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from seeker.core.config_base import StrictModel, resolve_path
+from seeker.core.config_base import StrictModel, existing_file
 from seeker.core.models import Currency
 
 PAIR_CURRENCIES = ("USD", "CAD")
@@ -38,12 +38,7 @@ class ReplayHistoryConfig(StrictModel):
     @field_validator("bars_file", "iv_file", "iv_3m_file", mode="before")
     @classmethod
     def _existing_file(cls, value: Any, info: ValidationInfo) -> Path:
-        if not isinstance(value, str):
-            raise ValueError("expected a file path (string)")
-        path = resolve_path(value, info)
-        if not path.is_file():
-            raise ValueError(f"{str(path)!r} is not a file")
-        return path
+        return existing_file(value, info)
 
 
 class ReplayListingConfig(StrictModel):
