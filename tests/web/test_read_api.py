@@ -141,6 +141,8 @@ def test_the_overview_shows_the_account_as_the_status_file_has_it(
     assert f"equity <b>{figures['equity']:.2f}</b> {figures['currency']}" in page
     assert f"drawdown <b>{figures['drawdown_pct']:.1f} %</b>" in page
     assert f"(limit {account['limits']['max_drawdown_pct']:.0f} %)" in page
+    daily = account["limits"]["daily_loss_pct"] * figures["session_open"] / 100  # not the capital
+    assert f"(limit −{daily:.2f}: " in page and figures["session_open"] != account["basis"]
     assert "limit tripped" not in page  # nothing tripped in this short run
 
 
