@@ -293,6 +293,8 @@ class Executor:
                 state = self.broker.modify_order(state.order_id, price)
             except (BrokerUnavailable, DataUnavailable) as exc:
                 self._risk(plan, f"could not reprice order {plan.order_id}: {exc}")
+                if plan.cancel_when_done:  # never leave it working at a stale limit, unfollowed
+                    return self._cancel(plan, state, f"cancelled: could not reprice ({exc})")
                 return state
             self._status(plan, "modified", limit_price=price)
             self._observe(plan, state)

@@ -31,6 +31,15 @@ class Closer:
     def close(self, pos: Position, view: PositionView, signal: ExitSignal, now: datetime) -> None:
         """Send the close an exit signal asks for; release or shrink the risk after its fills."""
         ctx = self.ctx
+        working = self.working_order(pos)
+        if working is not None:
+            ctx.risk_line(
+                pos.position_id,
+                signal.rule,
+                f"close not sent: order {working} of this position may still work at the broker "
+                "(its cancel was not confirmed); a second close could fill twice",
+            )
+            return
         execution = ctx.settings.execution
         qty = max(1, min(signal.qty, pos.open_qty))
         closing = pos.closing_legs()
@@ -111,6 +120,14 @@ class Closer:
             "spot": round(view.spot, 4),
             "dte": view.dte,
         }
+
+    def working_order(self, pos: Position) -> str | None:
+        """Return an order of `pos` not known to be done (filled, cancelled or rejected)."""
+        book = self.ctx.book
+        for oid in book.working_orders():
+            if book.position_of_order(oid) is pos:
+                return oid
+        return None
 
     def close_stranded(self, pos: Position) -> None:
         """Close the units a partly filled roll left on the old legs (at once, urgently)."""

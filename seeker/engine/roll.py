@@ -130,6 +130,15 @@ class Roller:
             what="roll",
         ):
             return
+        working = self.closer.working_order(pos)
+        if working is not None:
+            ctx.risk_line(
+                pos.position_id,
+                signal.rule,
+                f"roll not sent: order {working} of this position may still work at the broker "
+                "(its cancel was not confirmed)",
+            )
+            return
         if self.closer.broker_check.refuses(pos, closing, qty, "roll"):
             return
         rolls = pos.rolls
