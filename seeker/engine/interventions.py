@@ -38,6 +38,8 @@ class Interventions:
         self.marks = marks
         self.closer = closer
         self._stopped: str | None = None
+        self._waiting: set[str] = set()
+        """Positions whose close request was put back (said once in the journal)."""
 
     def entries_allowed(self) -> bool:
         """Return True when the strategy may open positions; journal when that changes.
@@ -73,7 +75,22 @@ class Interventions:
                 )
                 continue
             why = f"closed by {request.by}" + (f": {request.reason}" if request.reason else "")
-            self.close(pos, ExitSignal(MANUAL_RULE, pos.open_qty, why), now)
+            if self.close(pos, ExitSignal(MANUAL_RULE, pos.open_qty, why), now):
+                self._waiting.discard(pos.position_id)
+                continue
+            if ctx.stop_requested():
+                return  # the process stops: a request lives in memory only, like the command
+            # not sent now (its market is closed, or it cannot be priced): asked again next poll
+            account.request_close(ctx.name, pos.position_id, request.reason, request.by)
+            if pos.position_id not in self._waiting:
+                self._waiting.add(pos.position_id)
+                ctx.risk_line(
+                    pos.position_id,
+                    MANUAL_RULE,
+                    f"close asked by {request.by} waits: not sendable now "
+                    f"({'market closed' if not ctx.in_rth(pos.listing_id) else 'not priced'}); "
+                    "tried again at every poll",
+                )
         reason = account.flatten_reason(ctx.name, ctx.shadow)
         if reason is None:
             return
@@ -86,17 +103,19 @@ class Interventions:
                 continue  # expired legs are settled, never closed
             self.close(pos, ExitSignal(FLATTEN_RULE, pos.open_qty, reason), now)
 
-    def close(self, pos: Position, signal: ExitSignal, now: datetime) -> None:
-        """Close a position's units through the execution ladder (priced now)."""
+    def close(self, pos: Position, signal: ExitSignal, now: datetime) -> bool:
+        """Close a position's units through the execution ladder (priced now); return False when
+        nothing could be handed to the closer (stopping, its market closed, no price)."""
         ctx = self.ctx
         if ctx.stop_requested() or not ctx.in_rth(pos.listing_id):
-            return
+            return False
         view = self.marks.views.get(pos.position_id)
         if view is None or view.now != now:
             view = self._priced(pos, now)
             if view is None:
-                return
+                return False
         self.closer.close(pos, view, signal, now)
+        return True
 
     def _priced(self, pos: Position, now: datetime) -> PositionView | None:
         try:
