@@ -27,6 +27,28 @@ _DETAILS = b'"details":'
 _AGENT = b'{"agent":'
 
 
+_VERDICT_KEYS = ["agent", "allowed", "reason", "score", "details"]
+"""A verdict's keys in the order Seeker writes them (``Verdict.as_dict``)."""
+
+
+def _as_written(line: Mapping[str, Any]) -> bool:
+    """Return True when a compact line has the shape the splice relies on: at most one regime
+    verdict, every verdict's keys as Seeker writes them, the regime verdict's details without
+    the strategy and rule (a line edited by hand or written otherwise is rebuilt instead)."""
+    verdicts = line.get("verdicts")
+    if not isinstance(verdicts, list):
+        return False
+    regime = [v for v in verdicts if isinstance(v, dict) and v.get("agent") == REGIME_AGENT]
+    if len(regime) > 1 or any(
+        not isinstance(v, dict) or list(v) != _VERDICT_KEYS for v in verdicts
+    ):
+        return False
+    details = regime[0]["details"] if regime else None
+    return details is None or (
+        isinstance(details, dict) and "strategy" not in details and "rule" not in details
+    )
+
+
 def _json(value: Any) -> bytes:
     """Return `value` as the journal writes it (compact JSON, no newline)."""
     return to_json_line({"v": value})[5:-2]
@@ -68,6 +90,8 @@ class DecisionExpander:
         """Return the expanded line from its bytes, None when its shape is not the expected one."""
         if self._regimes is None:
             self._regimes = regimes_of(self.root)
+        if not _as_written(line):
+            return None
         ref = line["regime_ref"]
         at = raw.find(_REF)
         if at < 0 or raw.find(_REF, at + 1) >= 0:
