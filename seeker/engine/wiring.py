@@ -236,7 +236,8 @@ def build_replay_services(
     (code,) = codes
     warmup = replay_warmup_sessions(config)
     lo = held[0] - timedelta(days=int(warmup * 1.6) + 60)
-    hi = last + timedelta(days=CALENDAR_DAYS_AFTER)
+    # every held date is placed on the calendar, even past the window's last (a part of a store)
+    hi = max(last, held[-1]) + timedelta(days=CALENDAR_DAYS_AFTER)
     snaps = snapshot_times(MarketCalendars(codes, lo, hi), code, held, rp.snapshot_time)
     histories = {}
     for lid, rl in rp.listings.items():
