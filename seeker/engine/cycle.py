@@ -208,6 +208,10 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
     def setup(self) -> None:
         """Rebuild positions from the journal and hold their risk in the Risk Guard."""
         self.decisions.announce()
+        if not self.shadow:
+            # owned from the start: another thread's reconciliation must not write this journal
+            # while it is rebuilt (it calls catch_up_now, which waits for the desk)
+            self.services.cycle.register(self.name, self.catch_up_now)
         with self.ctx.desk:
             opened = self.adoption.rebuild()
             self.catch_up.run(self.services.clock.now())
@@ -215,8 +219,6 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
         self.services.emit(f"{self.name}: started, {opened} open position(s) from the journal")
         if self.shadow:
             self.adoption.warn_unmanaged_real_positions()
-        else:
-            self.services.cycle.register(self.name, self.catch_up_now)
 
     def teardown(self) -> None:
         """Flush the journal (working orders were cancelled by Execution when the clock stopped)."""
