@@ -1,9 +1,10 @@
-"""What ``seeker run`` checks before it starts and says when it ends: the folder, the exit code."""
+"""What ``seeker run`` and ``seeker replay`` check before they start and say when they end: the
+strategies chosen, the folder, the exit code."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,8 +12,30 @@ from seeker.cli import exit_codes
 from seeker.cli.common import err, fail
 
 if TYPE_CHECKING:
+    from seeker.config.root import SeekerConfig
     from seeker.engine.folder_lock import FolderLock
     from seeker.engine.runner import RunResult
+
+
+def chosen_strategies(
+    cfg: SeekerConfig, names: Sequence[str] | None, config: Path, registry: Mapping[str, object]
+) -> tuple[list[str], list[str]]:
+    """Return the strategies to start (default: ``strategies.enabled``) and why each bad one
+    cannot start (unknown, not enabled, no table)."""
+    from seeker.ui.choices import unknown_name
+
+    chosen = list(dict.fromkeys(names or cfg.strategies.enabled))
+    problems = []
+    for name in chosen:
+        if name not in registry:
+            problems.append(unknown_name("strategy", name, registry))
+        elif name not in cfg.strategies.enabled:
+            problems.append(f"strategy {name!r} is not in strategies.enabled of {config}")
+        elif cfg.strategies.table(name) is None:
+            problems.append(f"strategies.{name}: required key is missing in {config}")
+    if not chosen:
+        problems.append("no strategy to run (strategies.enabled is empty)")
+    return chosen, problems
 
 
 def claim_log_folder(root: Path) -> FolderLock:

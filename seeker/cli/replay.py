@@ -21,7 +21,7 @@ from seeker.strategies import load
 from seeker.ui.names import plural
 
 if TYPE_CHECKING:
-    from seeker.config.root import SeekerConfig
+    pass
 
 REPLAY_CONFIG = Path("config/replay-spx.toml")
 
@@ -34,23 +34,6 @@ def parse_day(text: str | None, option: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         fail([f"{option} {text!r}: expected a date YYYY-MM-DD"])
-
-
-def chosen_strategies(cfg: SeekerConfig, names: list[str] | None, config: Path) -> list[str]:
-    """Return the strategies to start (default: strategies.enabled); fail naming a bad one."""
-    reg = load()
-    chosen = list(dict.fromkeys(names or cfg.strategies.enabled))
-    problems = []
-    for name in chosen:
-        if name not in reg:
-            problems.append(f"unknown strategy {name!r} (known: {', '.join(sorted(reg))})")
-        elif name not in cfg.strategies.enabled:
-            problems.append(f"strategy {name!r} is not in strategies.enabled of {config}")
-    if not chosen:
-        problems.append("no strategy to run (strategies.enabled is empty)")
-    if problems:
-        fail(problems)
-    return chosen
 
 
 def replay(
@@ -92,7 +75,7 @@ def replay(
     Same strategies, agents, vetoes and journals as `run`; the same data and config give
     byte-identical journals. `summary`, `show` and `journal` read them (same --config/--log-dir).
     """
-    from seeker.cli.guard import claim_log_folder, run_exit_code
+    from seeker.cli.guard import chosen_strategies, claim_log_folder, run_exit_code
     from seeker.core.replay.store import ChainStore
     from seeker.engine.runner import run_strategies
     from seeker.engine.wiring import build_replay_services
@@ -105,13 +88,13 @@ def replay(
         cfg, cand = load_candidate_config(config, candidate)
     if cfg.broker.kind != "replay" or cfg.replay is None:
         fail([f'{config}: a replay needs broker.kind = "replay" and a [replay] table'])
-    chosen = chosen_strategies(cfg, names, config)
+    chosen, problems = chosen_strategies(cfg, names, config, load())
     if candidate is not None:
         from seeker.cli.candidates import check_candidate_run
 
-        problems = check_candidate_run(cand, chosen, cfg.broker.kind, shadow)
-        if problems:
-            fail(problems)
+        problems += check_candidate_run(cand, chosen, cfg.broker.kind, shadow)
+    if problems:
+        fail(problems)
     store_dir = data if data is not None else cfg.replay.data_dir
     if store_dir is None:
         fail(["no chain store: pass --data DIR or set replay.data_dir"])

@@ -17,10 +17,9 @@ from seeker.cli.common import (
     load_checked_config,
     log_root,
 )
-from seeker.cli.guard import claim_log_folder, run_exit_code
+from seeker.cli.guard import chosen_strategies, claim_log_folder, run_exit_code
 from seeker.cli.output import say
 from seeker.strategies import load
-from seeker.ui.choices import unknown_name
 from seeker.ui.names import plural
 
 
@@ -79,17 +78,7 @@ def run(
         from seeker.cli.candidates import load_candidate_config
 
         cfg, cand = load_candidate_config(config, candidate)
-    chosen = list(dict.fromkeys(names or cfg.strategies.enabled))
-    problems = []
-    for name in chosen:
-        if name not in reg:
-            problems.append(unknown_name("strategy", name, reg))
-        elif name not in cfg.strategies.enabled:
-            problems.append(f"strategy {name!r} is not in strategies.enabled of {config}")
-        elif cfg.strategies.table(name) is None:
-            problems.append(f"strategies.{name}: required key is missing in {config}")
-    if not chosen:
-        problems.append("no strategy to run (strategies.enabled is empty)")
+    chosen, problems = chosen_strategies(cfg, names, config, reg)
     if candidate is not None:
         from seeker.cli.candidates import check_candidate_run
 
