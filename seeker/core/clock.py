@@ -113,7 +113,11 @@ class SimClock:
         self._speed = speed
         self._end = end
         self._listeners: list[Callable[[datetime], None]] = [on_advance] if on_advance else []
-        self._cv = threading.Condition()
+        self._lock = threading.RLock()
+        self._cv = threading.Condition(self._lock)
+        """Woken at every change a pacing wait must see (its only waiter paces real time)."""
+        self._turn_cvs: dict[str, threading.Condition] = {}
+        """One condition per participant, on the same lock: a new turn wakes only its holder."""
         self._order: list[str] = []
         self._expected: set[str] = set()
         self._threads: dict[int, str] = {}
@@ -155,6 +159,7 @@ class SimClock:
                 self._order.append(name)
             self._expected.add(name)
             self._threads[threading.get_ident()] = name
+            self._turn_cvs.setdefault(name, threading.Condition(self._lock))
             self._wake[name] = self._now
             if self._turn is None:
                 self._schedule()
@@ -199,13 +204,20 @@ class SimClock:
         """Stop: every sleeper wakes with False; the thread that runs finishes its step."""
         with self._cv:
             self._stopping = True
-            self._cv.notify_all()
+            self._wake_everyone()
 
     # -- internals (called with the condition held) -------------------------------------------
     def _wait_turn(self, name: str) -> bool:
+        cv = self._turn_cvs[name]
         while not self._stopping and self._turn != name:
-            self._cv.wait()
+            cv.wait()
         return not self._stopping
+
+    def _wake_everyone(self) -> None:
+        """Wake every waiting participant and the pacing wait (stop, end of the run)."""
+        self._cv.notify_all()
+        for cv in self._turn_cvs.values():
+            cv.notify_all()
 
     def _advance_alone(self, t: datetime) -> bool:
         if self._stopping:
@@ -215,7 +227,7 @@ class SimClock:
                 self._set_time(self._end)
                 self.reached_end = True
                 self._stopping = True
-                self._cv.notify_all()
+                self._wake_everyone()
                 return False
             self._pace(t)
             if self._stopping:
@@ -238,7 +250,7 @@ class SimClock:
                     self._set_time(self._end)
                     self.reached_end = True
                     self._stopping = True
-                    self._cv.notify_all()
+                    self._wake_everyone()
                     return
                 self._pace(due)
                 if self._stopping or self._turn is not None:
@@ -249,6 +261,7 @@ class SimClock:
             del self._wake[name]
             self._turn = name
             self._cv.notify_all()
+            self._turn_cvs[name].notify()
             return
 
     def _pace(self, due: datetime) -> None:
