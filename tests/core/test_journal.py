@@ -10,9 +10,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seeker.core.calendar import MARKET_TZ
-from seeker.core.journal import Journal, JsonlWriter, read_events, read_jsonl
+from seeker.core.journal import Journal, JsonlWriter, read_events, read_jsonl, to_json_line
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=MARKET_TZ)
 
@@ -82,3 +84,49 @@ def test_write_many_batches_per_file(tmp_path: Path) -> None:
     )
     j.close()
     assert [r["event"] for r in read_events(tmp_path / "x", ["ORDER", "FILL"])] == ["ORDER", "FILL"]
+
+
+_json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+)
+_json_trees = st.recursive(
+    _json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _plain(value: object) -> object:
+    """Return what a journal line must read back as: non-finite floats become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), _json_trees, max_size=6))
+def test_a_line_reads_back_as_written_by_any_json_reader(record: dict[str, object]) -> None:
+    line = to_json_line(record)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert json.loads(line) == _plain(record)  # the standard library reads what orjson wrote
+
+
+def test_reader_returns_every_written_line_and_skips_a_corrupt_one(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    lines = [{"event": "E", "n": i, "x": 10.0**-i, "s": "é→€"} for i in range(12)]
+    path.write_bytes(
+        b"".join(map(to_json_line, lines[:6]))
+        + b"{not json\n"
+        + b"".join(map(to_json_line, lines[6:]))
+    )
+    assert list(read_jsonl(path)) == lines
