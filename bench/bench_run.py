@@ -58,6 +58,8 @@ class RunResult:
     violations: list[str]
     tail: str
     trips: list[str]
+    journal_bytes: int
+    decisions: int
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -140,6 +142,7 @@ def run_once(names: list[str], days: int, config: Path, cfg: Any, keep: bool) ->
     tail = "\n".join(out_path.read_text(errors="replace").splitlines()[-5:])
     violations: list[str] = []
     trips = limit_trips(logs)
+    journal_bytes, decisions = journal_size(logs)
     if logs.is_dir():
         found = cap_violations(logs, cfg.caps(), strategy_folders(logs, shadow=False))
         violations = [str(v) for v in found]
@@ -155,7 +158,20 @@ def run_once(names: list[str], days: int, config: Path, cfg: Any, keep: bool) ->
         violations=violations,
         tail=tail,
         trips=trips,
+        journal_bytes=journal_bytes,
+        decisions=decisions,
     )
+
+
+def journal_size(logs: Path) -> tuple[int, int]:
+    """Return the bytes of every journal (``*.jsonl``) under `logs` and their DECISION lines."""
+    total = decisions = 0
+    for path in logs.rglob("*.jsonl") if logs.is_dir() else []:
+        total += path.stat().st_size
+        if path.name == "decisions.jsonl":
+            with path.open("rb") as fh:
+                decisions += sum(1 for line in fh if b'"event":"DECISION"' in line)
+    return total, decisions
 
 
 def reference(cfg: Any, days: int) -> tuple[float, float, int]:
@@ -238,6 +254,7 @@ def _bench(args: argparse.Namespace, config: Path) -> int:
             f"{len(r.violations)} cap violation(s)  {ok}"
         )
         print(f"    account limits tripped: {', '.join(r.trips) or 'none'}")
+        print(f"    journals {mb(r.journal_bytes):.1f} MB, {r.decisions} DECISION lines")
         if r.returncode != 0:
             print("    " + r.tail.replace("\n", "\n    "))
         for v in r.violations[:5]:
@@ -254,6 +271,9 @@ def _bench(args: argparse.Namespace, config: Path) -> int:
     peak = max(r.max_rss for r in results)
     clean = all(r.returncode == 0 and not r.violations for r in results)
     print(f"median wall {wall:.2f} s, median cpu {cpu:.2f} s, peak RSS {mb(peak):.1f} MB")
+    size = statistics.median(r.journal_bytes for r in results)
+    per_year = mb(size) * GOAL_DAYS / args.days
+    print(f"journals {mb(size):.1f} MB for {args.days} sessions ({per_year:.0f} MB a year)")
     if refs:
         ref = statistics.median(refs)
         print(f"reference (bare market) median {ref:.2f} s; run / reference = {wall / ref:.1f}")
