@@ -170,6 +170,26 @@ class Chain:
         default=None, init=False, repr=False, compare=False
     )
 
+    @classmethod
+    def presorted(
+        cls,
+        listing_id: str,
+        underlying: UnderlyingQuote,
+        quotes: tuple[OptionQuote, ...],
+        chain_volume: int | None,
+        ts: datetime,
+        sides: dict[tuple[date, str], list[OptionQuote]],
+    ) -> Chain:
+        """Return a chain whose quotes by (expiry, right) are already known, sorted by strike.
+
+        `sides` must be what grouping `quotes` would give (keys in order of first appearance,
+        each list sorted by strike); a market that builds its quotes in that order passes them
+        so the chain need not sort again.
+        """
+        chain = cls(listing_id, underlying, quotes, chain_volume, ts)
+        object.__setattr__(chain, "_sides", sides)
+        return chain
+
     def _grouped(self) -> dict[tuple[date, str], list[OptionQuote]]:
         """Return the quotes by (expiry, right), sorted by strike (built once, on first use)."""
         if self._sides is None:

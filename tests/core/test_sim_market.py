@@ -18,7 +18,14 @@ import pytest
 from pydantic import ValidationError
 
 from seeker.core.calendar import MARKET_TZ, MarketCalendars, calendar_for_exchange
-from seeker.core.models import PIP, DataUnavailable, Listing, OptionContract, OptionQuote
+from seeker.core.models import (
+    PIP,
+    Chain,
+    DataUnavailable,
+    Listing,
+    OptionContract,
+    OptionQuote,
+)
 from seeker.core.sim.market import SimMarket, sim_calendar_span
 from seeker.core.sim.settings import REGIMES, SimSettings
 
@@ -306,6 +313,24 @@ def test_same_seed_same_market_whatever_the_queries(
     other.advance_to(checkpoints[0])
     busy_prices = snapshot(busy)[0]
     assert snapshot(other)[0] != busy_prices
+
+
+def test_chain_sides_match_a_regrouping_of_its_quotes(
+    make_market: Callable[..., SimMarket],
+) -> None:
+    m = make_market()
+    m.advance_to(at(date(2026, 1, 6), 11, 30))
+    expiries = m.expiries("IWM")
+    spot = m.spot("IWM")
+    windows = [(spot * 0.9, spot * 1.05), None, (spot * 0.97, spot * 1.2), (1.0, 2.0)]
+    for window in windows:  # overlapping requests at one grid point reuse stored rows
+        chain = m.chain("IWM", [expiries[2], expiries[0], expiries[2]], window)
+        rebuilt = Chain(chain.listing_id, chain.underlying, chain.quotes, None, chain.ts)
+        assert chain.expiries == rebuilt.expiries
+        for expiry in expiries[:3]:
+            for right in ("C", "P"):
+                assert chain.side(expiry, right) == rebuilt.side(expiry, right)
+        assert list(chain._grouped()) == list(rebuilt._grouped())
 
 
 def test_time_only_moves_forward(make_market: Callable[..., SimMarket]) -> None:

@@ -125,6 +125,10 @@ class _ExpiryLiquidity:
     j0: int
     oi: np.ndarray
     weight: np.ndarray
+    oi_rows: np.ndarray
+    """``oi`` as quote rows: call then put per strike (column c at rows 2c, 2c + 1)."""
+    weight_rows: np.ndarray
+    """``weight`` as quote rows, like ``oi_rows``."""
 
 
 @dataclass(slots=True)
@@ -231,7 +235,11 @@ class SimMarket:
         """Contract noise by (listing index, expiry), kept until they expire."""
         self._strike_table = [np.zeros(0) for _ in self._u.ids]
         """Strikes by strike index (index × increment, rounded), per listing."""
+        self._strike_pairs = [np.zeros(0) for _ in self._u.ids]
+        """The strike tables with every strike twice (quote rows: call, put per strike)."""
         self._strike_lists: list[list[float]] = [[] for _ in self._u.ids]
+        self._calls_first = np.zeros(0, dtype=bool)
+        """Quote rows' rights (True: call), alternating call, put per strike; grown on demand."""
         """The strike tables as lists (for per-contract lookups)."""
         self._factor_table = [np.zeros(0) for _ in self._u.ids]
         """Open-interest strike factors by strike index, per listing."""
@@ -585,6 +593,9 @@ class SimMarket:
         table.flags.writeable = False
         factors.flags.writeable = False
         self._strike_lists[i] = table.tolist()
+        pairs = np.repeat(table, 2)
+        pairs.flags.writeable = False
+        self._strike_pairs[i] = pairs
         self._strike_table[i] = table
         self._factor_table[i] = factors
         return table
@@ -677,7 +688,8 @@ class SimMarket:
             knot, w = oi_knot(self._paths[self._pos[0]].day.toordinal())
             base, d0, d1 = self._noise_of(i, e, j0, j1, knot)
             oi = noisy_open_interest(median, base, d0, d1, w, liq)
-            hit = _ExpiryLiquidity(j0, oi, volume_weight(oi, k_ref, liq))
+            weight = volume_weight(oi, k_ref, liq)
+            hit = _ExpiryLiquidity(j0, oi, weight, oi.T.ravel(), weight.T.ravel())
             day.liquidity[e.day] = hit
         return hit
 
@@ -805,12 +817,9 @@ class SimMarket:
         bid, ask = bid_ask(out["price"], k, spread, mult, quotes)
         volume = np.floor(cv * weight / tw)
         size = np.maximum(np.floor(oi * quotes.size_per_open_interest), 1.0)
-        ints = np.empty((3, len(oi)), dtype=np.int64)
-        np.copyto(ints[0], oi, casting="unsafe")
-        np.copyto(ints[1], volume, casting="unsafe")
-        np.copyto(ints[2], size, casting="unsafe")
-        floats = np.stack([bid, ask, iv, out["delta"], out["gamma"], out["vega"], out["theta"]])
-        return [*floats.tolist(), *ints.tolist()]
+        floats = (bid, ask, iv, out["delta"], out["gamma"], out["vega"], out["theta"])
+        ints = (oi, volume, size)  # whole numbers as floats: truncated to int64
+        return [x.tolist() for x in floats] + [x.astype(np.int64).tolist() for x in ints]
 
     def _quote_params(self, i: int) -> tuple[float, ...]:
         """Return what listing `i`'s quotes rest on at this grid point (cached per point).
@@ -952,6 +961,7 @@ class SimMarket:
                 spans.append((e, lo, hi, self._step_rows(i, e, lo, hi)))
             self._fill_spans(i, spans)
             quotes: list[OptionQuote] = []
+            sides: dict[tuple[date, str], list[OptionQuote]] = {}
             for e, lo, hi, rows in spans:
                 p0, p1 = 2 * (lo - rows.lo), 2 * (hi - rows.lo + 1)
                 if rows.now is not self._now:
@@ -963,12 +973,15 @@ class SimMarket:
                     made = self._quotes_of(i, self._chain_contracts(i, e, lo, hi), cols)
                     rows.quotes[p0:p1] = made
                 quotes += made
-            chain = Chain(
-                listing_id=listing_id,
-                underlying=self.underlying_quote(listing_id),
-                quotes=tuple(quotes),
-                chain_volume=self._last_full_day_volume(i),
-                ts=self._now,
+                sides[e.day, "C"] = made[0::2]  # strikes ascend: already sorted
+                sides[e.day, "P"] = made[1::2]
+            chain = Chain.presorted(
+                listing_id,
+                self.underlying_quote(listing_id),
+                tuple(quotes),
+                self._last_full_day_volume(i),
+                self._now,
+                sides,
             )
             self._cache[key] = chain
             return chain
@@ -999,13 +1012,22 @@ class SimMarket:
 
     def _chain_rows(self, i: int, e: _Expiry, lo: int, hi: int) -> _Rows:
         """Return the rows of strike indices lo..hi of one expiry, call then put per strike."""
-        strikes = np.repeat(self._strike_values(i, lo, hi), 2)
-        is_call = np.zeros(len(strikes), dtype=bool)
-        is_call[::2] = True
+        strikes = self._strike_pairs[i]
+        if 2 * hi + 2 > len(strikes):
+            self._strike_values(i, lo, hi)
+            strikes = self._strike_pairs[i]
+        strikes = strikes[2 * lo : 2 * hi + 2]
+        is_call = self._calls_first
+        if len(is_call) < len(strikes):
+            is_call = np.zeros(max(len(strikes), 2 * len(is_call)), dtype=bool)
+            is_call[::2] = True
+            is_call.flags.writeable = False
+            self._calls_first = is_call
+        is_call = is_call[: len(strikes)]
         liq = self._liquidity(i, e)
         a, b = lo - liq.j0, hi - liq.j0 + 1
         if a >= 0 and b <= liq.oi.shape[1]:
-            return e, strikes, is_call, liq.oi[:, a:b].T.ravel(), liq.weight[:, a:b].T.ravel()
+            return e, strikes, is_call, liq.oi_rows[2 * a : 2 * b], liq.weight_rows[2 * a : 2 * b]
         return e, strikes, is_call, *self._open_interest(i, e, strikes, is_call)
 
     def option_quotes(
