@@ -175,15 +175,18 @@ def critique(
         rows.append((f"touch {strike:g}{rights}", strike, 0.0, 0.0))
     rows.append((decay_name, spot, 0.0, forward))
 
-    s = np.array([r[1] for r in rows])[:, None]
-    dv = np.array([r[2] for r in rows])[:, None]
-    dt = np.array([r[3] for r in rows])[:, None]
-    strikes = np.array([leg.contract.strike for leg in setup.legs])[None, :]
-    ivs = np.array([q.iv for q in setup.quotes])[None, :]
-    calls = np.array([leg.contract.right == "C" for leg in setup.legs])[None, :]
+    # Scenarios × legs as flat rows (scenario-major): bs_price's small-call fast path.
+    n_legs = len(setup.legs)
+    s = np.array([r[1] for r in rows]).repeat(n_legs)
+    dv = np.array([r[2] for r in rows]).repeat(n_legs)
+    dt = np.array([r[3] for r in rows]).repeat(n_legs)
+    strikes = np.tile(np.array([leg.contract.strike for leg in setup.legs]), len(rows))
+    ivs = np.tile(np.array([q.iv for q in setup.quotes]), len(rows))
+    calls = np.tile(np.array([leg.contract.right == "C" for leg in setup.legs]), len(rows))
     weights = np.array([leg.sign * leg.ratio for leg in setup.legs], dtype=float)
-    prices = bs_price(s, strikes, t0[None, :] - dt, rate, ivs + dv, calls, dividend_yield)
-    values = prices @ weights  # model value per unit of each scenario, $ per share
+    t_rows = np.tile(t0, len(rows)) - dt
+    prices = bs_price(s, strikes, t_rows, float(rate), ivs + dv, calls, float(dividend_yield))
+    values = prices.reshape(len(rows), n_legs) @ weights  # model value per scenario, $ per share
     pnl = values - entry - commission
 
     scenarios = [
