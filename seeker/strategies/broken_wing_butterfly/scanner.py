@@ -54,7 +54,8 @@ def _bwb(
         dte=(expiry - today).days,
         label=label,
     )
-    credit = -setup.mid
+    mid = setup.mid
+    credit = -mid
     if credit < cfg.min_credit:
         return f"{label}: mid credit {credit:.2f} < {cfg.min_credit:.2f}"
     worst = setup.worst_loss(-cfg.min_credit)
@@ -77,7 +78,7 @@ def _bwb(
         "lower_iv": round(lower.iv, 4),
         "body_skew": round(body.iv - upper.iv, 4),
         "credit_mid": round(credit, 4),
-        "worst_loss_mid": round(setup.worst_loss(setup.mid), 4),
+        "worst_loss_mid": round(setup.worst_loss(mid), 4),
     }
     return replace(setup, features=features)
 
