@@ -458,13 +458,20 @@ class SimMarket:
         with self._lock:
             self._listing(listing_id)
             i = self._u.index[listing_id]
+            key = ("underlying", i, self._now_ts)
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit  # type: ignore[return-value]
             price = self._price(i, self._obs(i))
             tick = 0.01
             width = max(1, round(self.settings.quotes.underlying_spread / tick))
             bid_ticks = math.floor(price / tick - (width - 1) / 2)
             bid = round(bid_ticks * tick, 2)
             ask = round((bid_ticks + width) * tick, 2)
-            return UnderlyingQuote(listing_id, bid, ask, round(price, 2), self._now)
+            quote = self._cache[key] = UnderlyingQuote(
+                listing_id, bid, ask, round(price, 2), self._now
+            )
+            return quote
 
     # -- IV surface ---------------------------------------------------------------------------
     def _surface(self, i: int, obs: _Obs) -> Surface:
