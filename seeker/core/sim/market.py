@@ -64,7 +64,7 @@ from seeker.core.sim.chain import (
 from seeker.core.sim.expiries import candidate_fridays
 from seeker.core.sim.paths import PathGenerator, RegimeTable, SessionPath, Universe, shift_paths
 from seeker.core.sim.settings import REGIMES, SimSettings
-from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vols, smile_rows
+from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vol, atm_vols, smile_rows
 
 YEAR_SECONDS = DAYS_PER_YEAR * 86400.0
 """Seconds in a year of option time (calendar days)."""
@@ -802,11 +802,13 @@ class SimMarket:
         quotes = self.settings.quotes
         if len(meta) == 1:  # one listing and expiry: its parameters broadcast as scalars
             obs_ts, spot, rate, dy, base_iv, shift, slope, skew, spread, mult, cv, tw = params[0]
-            t = np.maximum((np.array([meta[0][1].close_ts]) - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
-            fwd = spot * np.exp((rate - dy) * t)
-            iv, k = smile_rows(atm_vols(base_iv, shift, slope, t, vp), skew, strikes, fwd, t, vp)
+            t_rows: float | np.ndarray = max(
+                (meta[0][1].close_ts - obs_ts) / YEAR_SECONDS, MIN_OPTION_T
+            )
+            fwd = spot * float(np.exp((rate - dy) * t_rows))
+            atm = atm_vol(base_iv, shift, slope, t_rows, vp)
+            iv, k = smile_rows(atm, skew, strikes, fwd, t_rows, vp)
             assert iv is not None
-            t_rows: float | np.ndarray = float(t[0])
         else:
             counts = [n for _, _, n in meta]
             g = np.array(
