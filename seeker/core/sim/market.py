@@ -630,14 +630,21 @@ class SimMarket:
         self,
         i: int,
         day: _ListingDay,
-        close_ts: np.ndarray,
+        close_ts: float | np.ndarray,
         strikes: np.ndarray,
         counts: Sequence[int] | None = None,
     ) -> np.ndarray:
         """Return the standardized log-moneyness of rows at the previous close.
 
-        `close_ts` holds one expiry close per group of `counts` rows (one group: no counts).
+        `close_ts` holds one expiry close per group of `counts` rows, or is the one expiry's
+        close (POSIX seconds) of every row.
         """
+        if isinstance(close_ts, float):  # one expiry: the scalar path (the same bits)
+            t1 = max((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
+            fwd = day.spot * float(np.exp(self._carry[i] * t1))
+            sf = day.surface
+            atm = atm_vol(sf.base_iv, sf.shift, sf.term_slope, t1, sf.params)
+            return smile_rows(atm, sf.skew, strikes, fwd, t1, sf.params, vols=False)[1]
         t = np.maximum((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
         fwd = day.spot * np.exp(self._carry[i] * t)
         return day.surface.moneyness(strikes, fwd, t, counts)
@@ -652,7 +659,7 @@ class SimMarket:
         """
         day = self._day_of(i)
         liq = self.settings.liquidity
-        k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
+        k_ref = self._k_ref(i, day, e.close_ts, strikes)
         median = typical_open_interest(strikes, k_ref, e.monthly, self._typical_oi[i], liq)
         oi = open_interest(
             self.settings.seed,
@@ -683,7 +690,7 @@ class SimMarket:
             j0, j1 = max(1, first - margin), last + margin
             strikes = self._strike_values(i, j0, j1)
             liq = self.settings.liquidity
-            k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
+            k_ref = self._k_ref(i, day, e.close_ts, strikes)
             median = typical_open_interest(
                 strikes,
                 k_ref,
