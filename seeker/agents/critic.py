@@ -84,6 +84,14 @@ def _clamp01(x: float) -> float:
     return min(1.0, max(0.0, x))
 
 
+def _argmin(values: list[float]) -> int:
+    """Return the index of the smallest value, the first of ties or NaN (as numpy's argmin)."""
+    for i, v in enumerate(values):
+        if v != v:  # NaN
+            return i
+    return min(range(len(values)), key=values.__getitem__)
+
+
 def _missing_data(
     setup: Setup, rate: float, dividend_yield: float, commission: float
 ) -> str | None:
@@ -148,8 +156,8 @@ def critique(
         return Verdict(AGENT, False, f"{setup.label}: max loss is 0, stress cannot be scaled")
 
     closes = [expiry_close(leg.contract.expiry) for leg in setup.legs]
-    t0 = np.array([years_between(now, c) for c in closes])
-    if np.any(t0 <= 0.0):
+    t0 = [years_between(now, c) for c in closes]
+    if any(t <= 0.0 for t in t0):
         expired = [leg.contract.key for leg, t in zip(setup.legs, t0, strict=True) if t <= 0.0]
         return Verdict(AGENT, False, f"{setup.label}: leg(s) already expired: {', '.join(expired)}")
     manage_at = max(now, expiry_close(setup.expiry) - timedelta(days=manage_dte))
@@ -175,16 +183,19 @@ def critique(
         rows.append((f"touch {strike:g}{rights}", strike, 0.0, 0.0))
     rows.append((decay_name, spot, 0.0, forward))
 
-    s = np.array([r[1] for r in rows])[:, None]
-    dv = np.array([r[2] for r in rows])[:, None]
-    dt = np.array([r[3] for r in rows])[:, None]
-    strikes = np.array([leg.contract.strike for leg in setup.legs])[None, :]
-    ivs = np.array([q.iv for q in setup.quotes])[None, :]
-    calls = np.array([leg.contract.right == "C" for leg in setup.legs])[None, :]
+    # Scenarios × legs as flat rows (scenario-major): bs_price's small-call fast path.
+    n_rows, n_legs = len(rows), len(setup.legs)
+    s = np.array([r[1] for r in rows for _ in range(n_legs)])
+    dv = np.array([r[2] for r in rows for _ in range(n_legs)])
+    dt = np.array([r[3] for r in rows for _ in range(n_legs)])
+    strikes = np.array([leg.contract.strike for leg in setup.legs] * n_rows)
+    ivs = np.array([q.iv for q in setup.quotes] * n_rows)
+    calls = np.array([leg.contract.right == "C" for leg in setup.legs] * n_rows)
     weights = np.array([leg.sign * leg.ratio for leg in setup.legs], dtype=float)
-    prices = bs_price(s, strikes, t0[None, :] - dt, rate, ivs + dv, calls, dividend_yield)
-    values = prices @ weights  # model value per unit of each scenario, $ per share
-    pnl = values - entry - commission
+    t_rows = np.array(t0 * n_rows) - dt
+    prices = bs_price(s, strikes, t_rows, float(rate), ivs + dv, calls, float(dividend_yield))
+    values = prices.reshape(n_rows, n_legs) @ weights  # model value per scenario, $ per share
+    pnl = (values - entry - commission).tolist()
 
     scenarios = [
         {
@@ -192,18 +203,19 @@ def critique(
             "spot": round(sp, 4),
             "iv_shift": round(shift, 4),
             "days_forward": round(fwd * 365.0, 3),
-            "pnl": round(float(p), 4),
-            "pnl_usd": round(float(p) * multiplier, 2),
+            "pnl": round(p, 4),
+            "pnl_usd": round(p * multiplier, 2),
         }
         for (name, sp, shift, fwd), p in zip(rows[1:], pnl[1:], strict=True)
     ]
-    worst_i = int(np.argmin(pnl[1:-1]))
+    stressed = pnl[1:-1]
+    worst_i = _argmin(stressed)
     worst_row = scenarios[worst_i]
-    worst_pnl = float(pnl[1 + worst_i])
+    worst_pnl = stressed[worst_i]
     stress_loss = max(0.0, -worst_pnl)
     stress_pct = 100.0 * stress_loss / max_loss
     theta = float(values[-1] - values[0])
-    decay_pnl = float(pnl[-1])
+    decay_pnl = pnl[-1]
 
     credit = entry < 0.0
     if credit:

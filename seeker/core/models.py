@@ -166,9 +166,30 @@ class Chain:
     _sides: dict[tuple[date, str], list[OptionQuote]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
-    _index: dict[tuple[date, float, str], OptionQuote] | None = field(
-        default=None, init=False, repr=False, compare=False
+    _index: dict[tuple[date, str], dict[float, OptionQuote]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
     )
+    """Quotes by strike of each (expiry, right) asked so far (built on first use, per side)."""
+
+    @classmethod
+    def presorted(
+        cls,
+        listing_id: str,
+        underlying: UnderlyingQuote,
+        quotes: tuple[OptionQuote, ...],
+        chain_volume: int | None,
+        ts: datetime,
+        sides: dict[tuple[date, str], list[OptionQuote]],
+    ) -> Chain:
+        """Return a chain whose quotes by (expiry, right) are already known, sorted by strike.
+
+        `sides` must be what grouping `quotes` would give (keys in order of first appearance,
+        each list sorted by strike); a market that builds its quotes in that order passes them
+        so the chain need not sort again.
+        """
+        chain = cls(listing_id, underlying, quotes, chain_volume, ts)
+        object.__setattr__(chain, "_sides", sides)
+        return chain
 
     def _grouped(self) -> dict[tuple[date, str], list[OptionQuote]]:
         """Return the quotes by (expiry, right), sorted by strike (built once, on first use)."""
@@ -189,13 +210,11 @@ class Chain:
 
     def quote(self, expiry: date, strike: float, right: Right) -> OptionQuote | None:
         """Return the quote of one contract, or None when the chain does not hold it."""
-        if self._index is None:
-            index = {
-                (q.contract.expiry, q.contract.strike, q.contract.right): q for q in self.quotes
-            }
-            object.__setattr__(self, "_index", index)
-            return index.get((expiry, round(strike, 4), right))
-        return self._index.get((expiry, round(strike, 4), right))
+        by_strike = self._index.get((expiry, right))
+        if by_strike is None:
+            side = self._grouped().get((expiry, right), ())
+            by_strike = self._index[expiry, right] = {q.contract.strike: q for q in side}
+        return by_strike.get(round(strike, 4))
 
     def side(self, expiry: date, right: Right) -> list[OptionQuote]:
         """Return the quotes of one expiry and right, sorted by strike (a new list)."""

@@ -10,11 +10,13 @@ from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from seeker.agents import critic
 from seeker.agents.critic import CriticConfig, critique, rank
 from seeker.agents.verdict import Verdict
 from seeker.core.calendar import MARKET_TZ
@@ -443,3 +445,8 @@ def test_single_expiry_never_loses_more_than_max_loss(
     assert 0.0 <= v.details["worst_stress"]["loss_pct_of_max"] <= 100.0 + 0.1
     if v.allowed:
         assert v.details["worst_stress"]["loss_pct_of_max"] <= c.max_stress_loss_pct + 1e-6
+
+
+@given(st.lists(st.sampled_from([-1.5, -0.0, 0.0, 2.0, math.nan]) | st.floats(), min_size=1))
+def test_argmin_picks_what_numpy_picks(values: list[float]) -> None:
+    assert critic._argmin(values) == int(np.argmin(np.array(values)))

@@ -272,6 +272,36 @@ def test_broadcasting_and_shapes() -> None:
     assert implied_vol([[5.0, 6.0]], 100, 100, [[0.5], [1.0]], 0.0, True).shape == (2, 2)
 
 
+@given(
+    st.lists(st.tuples(spots, st.floats(0.0, 0.5), st.floats(0.0, 0.5)), min_size=1, max_size=9),
+    st.lists(st.tuples(log_moneyness, expiries, vols, flags), min_size=1, max_size=4),
+    rates,
+    yields,
+)
+def test_flat_rows_price_as_the_broadcast_grid_to_the_bit(
+    scenarios: list[tuple[float, float, float]],
+    legs: list[tuple[float, float, float, bool]],
+    r: float,
+    q: float,
+) -> None:
+    """Scenarios × legs priced as flat rows (the critic's fast path) equal the 2-D broadcast."""
+    s, dv, dt = (np.array(col) for col in zip(*scenarios, strict=True))
+    lk, t0, iv, call = (np.array(col) for col in zip(*legs, strict=True))
+    k = 100.0 * np.exp(lk)
+    grid = bs_price(s[:, None], k[None, :], t0[None, :] - dt[:, None], r, iv + dv[:, None], call, q)
+    n, m = len(scenarios), len(legs)
+    flat = bs_price(
+        s.repeat(m),
+        np.tile(k, n),
+        np.tile(t0, n) - dt.repeat(m),
+        r,
+        np.tile(iv, n) + dv.repeat(m),
+        np.tile(call, n),
+        q,
+    )
+    assert flat.reshape(n, m).tobytes() == grid.tobytes()
+
+
 # ---------------------------------------------------------------------------------------
 # Edge cases of the pricer
 # ---------------------------------------------------------------------------------------

@@ -15,12 +15,22 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from seeker.core.calendar import MARKET_TZ, MarketCalendars, calendar_for_exchange
-from seeker.core.models import PIP, DataUnavailable, Listing, OptionContract, OptionQuote
+from seeker.core.models import (
+    PIP,
+    Chain,
+    DataUnavailable,
+    Listing,
+    OptionContract,
+    OptionQuote,
+)
 from seeker.core.sim.market import SimMarket, sim_calendar_span
 from seeker.core.sim.settings import REGIMES, SimSettings
+from seeker.core.sim.surface import atm_vol, atm_vols
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "seeker.toml"
 
@@ -306,6 +316,24 @@ def test_same_seed_same_market_whatever_the_queries(
     other.advance_to(checkpoints[0])
     busy_prices = snapshot(busy)[0]
     assert snapshot(other)[0] != busy_prices
+
+
+def test_chain_sides_match_a_regrouping_of_its_quotes(
+    make_market: Callable[..., SimMarket],
+) -> None:
+    m = make_market()
+    m.advance_to(at(date(2026, 1, 6), 11, 30))
+    expiries = m.expiries("IWM")
+    spot = m.spot("IWM")
+    windows = [(spot * 0.9, spot * 1.05), None, (spot * 0.97, spot * 1.2), (1.0, 2.0)]
+    for window in windows:  # overlapping requests at one grid point reuse stored rows
+        chain = m.chain("IWM", [expiries[2], expiries[0], expiries[2]], window)
+        rebuilt = Chain(chain.listing_id, chain.underlying, chain.quotes, None, chain.ts)
+        assert chain.expiries == rebuilt.expiries
+        for expiry in expiries[:3]:
+            for right in ("C", "P"):
+                assert chain.side(expiry, right) == rebuilt.side(expiry, right)
+        assert list(chain._grouped()) == list(rebuilt._grouped())
 
 
 def test_time_only_moves_forward(make_market: Callable[..., SimMarket]) -> None:
@@ -647,3 +675,18 @@ def test_print_costs(make_market: Callable[..., SimMarket], calendars: MarketCal
         f"{per_chain * 1e3:.2f} ms per chain of {len(chain.quotes)} quotes; "
         f"regimes so far {Counter(r for _, r in m.regime_history())}"
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base_iv=st.floats(0.05, 1.0),
+    shift=st.floats(-2.0, 2.0),
+    slope=st.floats(-1.0, 1.0),
+    t=st.floats(0.0, 3.0) | st.floats(0.0, 1e-7),
+)
+def test_the_scalar_atm_vol_is_the_vector_one_to_the_bit(
+    base_iv: float, shift: float, slope: float, t: float
+) -> None:
+    params = make_settings().iv
+    want = atm_vols(base_iv, shift, slope, np.array([t]), params)[0]
+    assert atm_vol(base_iv, shift, slope, t, params) == want

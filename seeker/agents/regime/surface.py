@@ -6,7 +6,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from operator import attrgetter
 
 import numpy as np
 
@@ -67,23 +66,9 @@ def _strike_iv(calls: dict[float, OptionQuote], puts: dict[float, OptionQuote], 
     return sum(ivs) / len(ivs) if ivs else math.nan
 
 
-_BY_STRIKE = attrgetter("contract.strike")
-"""Sort key of quotes: their contract's strike."""
-
-
 def _sides(chain: Chain, expiries: Iterable[date]) -> dict[tuple[date, str], list[OptionQuote]]:
-    """Return the quotes of ``expiries`` by (expiry, right), each sorted by strike (one pass)."""
-    wanted = set(expiries)
-    out: dict[tuple[date, str], list[OptionQuote]] = {
-        (e, r): [] for e in wanted for r in ("C", "P")
-    }
-    for q in chain.quotes:
-        c = q.contract
-        if c.expiry in wanted:
-            out[(c.expiry, c.right)].append(q)
-    for rows in out.values():
-        rows.sort(key=_BY_STRIKE)
-    return out
+    """Return the quotes of ``expiries`` by (expiry, right), each sorted by strike."""
+    return {(e, r): chain.side(e, r) for e in expiries for r in ("C", "P")}
 
 
 def _atm_iv(

@@ -64,7 +64,7 @@ from seeker.core.sim.chain import (
 from seeker.core.sim.expiries import candidate_fridays
 from seeker.core.sim.paths import PathGenerator, RegimeTable, SessionPath, Universe, shift_paths
 from seeker.core.sim.settings import REGIMES, SimSettings
-from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vols, smile_rows
+from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vol, atm_vols, smile_rows
 
 YEAR_SECONDS = DAYS_PER_YEAR * 86400.0
 """Seconds in a year of option time (calendar days)."""
@@ -125,6 +125,10 @@ class _ExpiryLiquidity:
     j0: int
     oi: np.ndarray
     weight: np.ndarray
+    oi_rows: np.ndarray
+    """``oi`` as quote rows: call then put per strike (column c at rows 2c, 2c + 1)."""
+    weight_rows: np.ndarray
+    """``weight`` as quote rows, like ``oi_rows``."""
 
 
 @dataclass(slots=True)
@@ -231,7 +235,11 @@ class SimMarket:
         """Contract noise by (listing index, expiry), kept until they expire."""
         self._strike_table = [np.zeros(0) for _ in self._u.ids]
         """Strikes by strike index (index × increment, rounded), per listing."""
+        self._strike_pairs = [np.zeros(0) for _ in self._u.ids]
+        """The strike tables with every strike twice (quote rows: call, put per strike)."""
         self._strike_lists: list[list[float]] = [[] for _ in self._u.ids]
+        self._calls_first = np.zeros(0, dtype=bool)
+        """Quote rows' rights (True: call), alternating call, put per strike; grown on demand."""
         """The strike tables as lists (for per-contract lookups)."""
         self._factor_table = [np.zeros(0) for _ in self._u.ids]
         """Open-interest strike factors by strike index, per listing."""
@@ -450,13 +458,20 @@ class SimMarket:
         with self._lock:
             self._listing(listing_id)
             i = self._u.index[listing_id]
+            key = ("underlying", i, self._now_ts)
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit  # type: ignore[return-value]
             price = self._price(i, self._obs(i))
             tick = 0.01
             width = max(1, round(self.settings.quotes.underlying_spread / tick))
             bid_ticks = math.floor(price / tick - (width - 1) / 2)
             bid = round(bid_ticks * tick, 2)
             ask = round((bid_ticks + width) * tick, 2)
-            return UnderlyingQuote(listing_id, bid, ask, round(price, 2), self._now)
+            quote = self._cache[key] = UnderlyingQuote(
+                listing_id, bid, ask, round(price, 2), self._now
+            )
+            return quote
 
     # -- IV surface ---------------------------------------------------------------------------
     def _surface(self, i: int, obs: _Obs) -> Surface:
@@ -585,6 +600,9 @@ class SimMarket:
         table.flags.writeable = False
         factors.flags.writeable = False
         self._strike_lists[i] = table.tolist()
+        pairs = np.repeat(table, 2)
+        pairs.flags.writeable = False
+        self._strike_pairs[i] = pairs
         self._strike_table[i] = table
         self._factor_table[i] = factors
         return table
@@ -612,14 +630,21 @@ class SimMarket:
         self,
         i: int,
         day: _ListingDay,
-        close_ts: np.ndarray,
+        close_ts: float | np.ndarray,
         strikes: np.ndarray,
         counts: Sequence[int] | None = None,
     ) -> np.ndarray:
         """Return the standardized log-moneyness of rows at the previous close.
 
-        `close_ts` holds one expiry close per group of `counts` rows (one group: no counts).
+        `close_ts` holds one expiry close per group of `counts` rows, or is the one expiry's
+        close (POSIX seconds) of every row.
         """
+        if isinstance(close_ts, float):  # one expiry: the scalar path (the same bits)
+            t1 = max((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
+            fwd = day.spot * float(np.exp(self._carry[i] * t1))
+            sf = day.surface
+            atm = atm_vol(sf.base_iv, sf.shift, sf.term_slope, t1, sf.params)
+            return smile_rows(atm, sf.skew, strikes, fwd, t1, sf.params, vols=False)[1]
         t = np.maximum((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
         fwd = day.spot * np.exp(self._carry[i] * t)
         return day.surface.moneyness(strikes, fwd, t, counts)
@@ -634,7 +659,7 @@ class SimMarket:
         """
         day = self._day_of(i)
         liq = self.settings.liquidity
-        k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
+        k_ref = self._k_ref(i, day, e.close_ts, strikes)
         median = typical_open_interest(strikes, k_ref, e.monthly, self._typical_oi[i], liq)
         oi = open_interest(
             self.settings.seed,
@@ -665,7 +690,7 @@ class SimMarket:
             j0, j1 = max(1, first - margin), last + margin
             strikes = self._strike_values(i, j0, j1)
             liq = self.settings.liquidity
-            k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
+            k_ref = self._k_ref(i, day, e.close_ts, strikes)
             median = typical_open_interest(
                 strikes,
                 k_ref,
@@ -677,7 +702,8 @@ class SimMarket:
             knot, w = oi_knot(self._paths[self._pos[0]].day.toordinal())
             base, d0, d1 = self._noise_of(i, e, j0, j1, knot)
             oi = noisy_open_interest(median, base, d0, d1, w, liq)
-            hit = _ExpiryLiquidity(j0, oi, volume_weight(oi, k_ref, liq))
+            weight = volume_weight(oi, k_ref, liq)
+            hit = _ExpiryLiquidity(j0, oi, weight, oi.T.ravel(), weight.T.ravel())
             day.liquidity[e.day] = hit
         return hit
 
@@ -783,11 +809,13 @@ class SimMarket:
         quotes = self.settings.quotes
         if len(meta) == 1:  # one listing and expiry: its parameters broadcast as scalars
             obs_ts, spot, rate, dy, base_iv, shift, slope, skew, spread, mult, cv, tw = params[0]
-            t = np.maximum((np.array([meta[0][1].close_ts]) - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
-            fwd = spot * np.exp((rate - dy) * t)
-            iv, k = smile_rows(atm_vols(base_iv, shift, slope, t, vp), skew, strikes, fwd, t, vp)
+            t_rows: float | np.ndarray = max(
+                (meta[0][1].close_ts - obs_ts) / YEAR_SECONDS, MIN_OPTION_T
+            )
+            fwd = spot * float(np.exp((rate - dy) * t_rows))
+            atm = atm_vol(base_iv, shift, slope, t_rows, vp)
+            iv, k = smile_rows(atm, skew, strikes, fwd, t_rows, vp)
             assert iv is not None
-            t_rows: float | np.ndarray = float(t[0])
         else:
             counts = [n for _, _, n in meta]
             g = np.array(
@@ -805,12 +833,9 @@ class SimMarket:
         bid, ask = bid_ask(out["price"], k, spread, mult, quotes)
         volume = np.floor(cv * weight / tw)
         size = np.maximum(np.floor(oi * quotes.size_per_open_interest), 1.0)
-        ints = np.empty((3, len(oi)), dtype=np.int64)
-        np.copyto(ints[0], oi, casting="unsafe")
-        np.copyto(ints[1], volume, casting="unsafe")
-        np.copyto(ints[2], size, casting="unsafe")
-        floats = np.stack([bid, ask, iv, out["delta"], out["gamma"], out["vega"], out["theta"]])
-        return [*floats.tolist(), *ints.tolist()]
+        floats = (bid, ask, iv, out["delta"], out["gamma"], out["vega"], out["theta"])
+        ints = (oi, volume, size)  # whole numbers as floats: truncated to int64
+        return [x.tolist() for x in floats] + [x.astype(np.int64).tolist() for x in ints]
 
     def _quote_params(self, i: int) -> tuple[float, ...]:
         """Return what listing `i`'s quotes rest on at this grid point (cached per point).
@@ -952,6 +977,7 @@ class SimMarket:
                 spans.append((e, lo, hi, self._step_rows(i, e, lo, hi)))
             self._fill_spans(i, spans)
             quotes: list[OptionQuote] = []
+            sides: dict[tuple[date, str], list[OptionQuote]] = {}
             for e, lo, hi, rows in spans:
                 p0, p1 = 2 * (lo - rows.lo), 2 * (hi - rows.lo + 1)
                 if rows.now is not self._now:
@@ -963,12 +989,15 @@ class SimMarket:
                     made = self._quotes_of(i, self._chain_contracts(i, e, lo, hi), cols)
                     rows.quotes[p0:p1] = made
                 quotes += made
-            chain = Chain(
-                listing_id=listing_id,
-                underlying=self.underlying_quote(listing_id),
-                quotes=tuple(quotes),
-                chain_volume=self._last_full_day_volume(i),
-                ts=self._now,
+                sides[e.day, "C"] = made[0::2]  # strikes ascend: already sorted
+                sides[e.day, "P"] = made[1::2]
+            chain = Chain.presorted(
+                listing_id,
+                self.underlying_quote(listing_id),
+                tuple(quotes),
+                self._last_full_day_volume(i),
+                self._now,
+                sides,
             )
             self._cache[key] = chain
             return chain
@@ -999,13 +1028,22 @@ class SimMarket:
 
     def _chain_rows(self, i: int, e: _Expiry, lo: int, hi: int) -> _Rows:
         """Return the rows of strike indices lo..hi of one expiry, call then put per strike."""
-        strikes = np.repeat(self._strike_values(i, lo, hi), 2)
-        is_call = np.zeros(len(strikes), dtype=bool)
-        is_call[::2] = True
+        strikes = self._strike_pairs[i]
+        if 2 * hi + 2 > len(strikes):
+            self._strike_values(i, lo, hi)
+            strikes = self._strike_pairs[i]
+        strikes = strikes[2 * lo : 2 * hi + 2]
+        is_call = self._calls_first
+        if len(is_call) < len(strikes):
+            is_call = np.zeros(max(len(strikes), 2 * len(is_call)), dtype=bool)
+            is_call[::2] = True
+            is_call.flags.writeable = False
+            self._calls_first = is_call
+        is_call = is_call[: len(strikes)]
         liq = self._liquidity(i, e)
         a, b = lo - liq.j0, hi - liq.j0 + 1
         if a >= 0 and b <= liq.oi.shape[1]:
-            return e, strikes, is_call, liq.oi[:, a:b].T.ravel(), liq.weight[:, a:b].T.ravel()
+            return e, strikes, is_call, liq.oi_rows[2 * a : 2 * b], liq.weight_rows[2 * a : 2 * b]
         return e, strikes, is_call, *self._open_interest(i, e, strikes, is_call)
 
     def option_quotes(

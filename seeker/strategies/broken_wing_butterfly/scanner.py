@@ -31,7 +31,8 @@ def _bwb(
     body: OptionQuote,
     narrow: float,
     broken: float,
-) -> Setup | str:
+) -> tuple[Setup, float] | str:
+    """Return the setup and its rank (mid / worst loss at mid, lowest best), or why none."""
     expiry, k2 = body.contract.expiry, body.contract.strike
     upper = chain.quote(expiry, round(k2 + narrow, 4), "P")
     lower = chain.quote(expiry, round(k2 - broken, 4), "P")
@@ -54,7 +55,8 @@ def _bwb(
         dte=(expiry - today).days,
         label=label,
     )
-    credit = -setup.mid
+    mid = setup.mid
+    credit = -mid
     if credit < cfg.min_credit:
         return f"{label}: mid credit {credit:.2f} < {cfg.min_credit:.2f}"
     worst = setup.worst_loss(-cfg.min_credit)
@@ -62,6 +64,7 @@ def _bwb(
         return (
             f"{label}: worst loss {worst:.2f} at credit {cfg.min_credit:.2f} > {cfg.max_risk:.2f}"
         )
+    worst_mid = setup.worst_loss(mid)
     features = {
         "expiry": expiry.isoformat(),
         "spot": round(chain.underlying.mid, 4),
@@ -77,9 +80,9 @@ def _bwb(
         "lower_iv": round(lower.iv, 4),
         "body_skew": round(body.iv - upper.iv, 4),
         "credit_mid": round(credit, 4),
-        "worst_loss_mid": round(setup.worst_loss(setup.mid), 4),
+        "worst_loss_mid": round(worst_mid, 4),
     }
-    return replace(setup, features=features)
+    return replace(setup, features=features), mid / max(worst_mid, 1e-9)
 
 
 def find_setups(
@@ -92,7 +95,7 @@ def find_setups(
         return [], f"no expiry within {cfg.dte_min}–{cfg.dte_max} DTE"
     targets = sorted({(cfg.body_delta_min + cfg.body_delta_max) / 2.0, cfg.body_delta_max})
     pairs = [(n, b) for n in cfg.narrow_wing_widths for b in cfg.broken_wing_widths if b > n]
-    found: dict[tuple[Leg, ...], Setup] = {}
+    found: dict[tuple[Leg, ...], tuple[Setup, float]] = {}
     notes: list[str] = []
     for expiry in expiries:
         puts = [q for q in chain.side(expiry, "P") if q.contract.strike < spot]
@@ -107,6 +110,8 @@ def find_setups(
                 if isinstance(made, str):
                     notes.append(made)
                 else:
-                    found.setdefault(made.legs, made)
-    ranked = sorted(found.values(), key=lambda s: (s.mid / max(s.worst_loss(s.mid), 1e-9), s.label))
-    return ranked[:MAX_SETUPS], "; ".join(dict.fromkeys(notes)) or "no setup"
+                    found.setdefault(made[0].legs, made)
+    ranked = sorted(found.values(), key=lambda made: (made[1], made[0].label))
+    return [setup for setup, _ in ranked[:MAX_SETUPS]], "; ".join(
+        dict.fromkeys(notes)
+    ) or "no setup"
