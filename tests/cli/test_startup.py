@@ -36,6 +36,22 @@ HEAVY = frozenset(
 )
 
 
+def modules(*args: str) -> set[str]:
+    """Return the full names of the modules ``python -m seeker ARGS`` imports."""
+    res = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "seeker", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in res.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
 def imported(*args: str) -> set[str]:
     """Return the packages ``python -m seeker ARGS`` imports (and ``seeker.<layer>``)."""
     res = subprocess.run(
@@ -72,11 +88,30 @@ def test_journal_tail_imports_no_heavy_library(tmp_path: Path) -> None:
     assert not imported("journal", "-n", "3", "--log-dir", str(logs)) & HEAVY
 
 
-def test_summary_reads_journals_without_pandas(tmp_path: Path) -> None:
-    """pandas (through exchange_calendars) alone costs summary 0.7 s and 65 MB."""
+def test_summary_reads_journals_without_pandas_or_numpy(tmp_path: Path) -> None:
+    """pandas (through exchange_calendars) alone costs summary 0.7 s and 65 MB; numpy 60 ms."""
     logs = tmp_path / "logs"
     write_journals(logs)
-    assert not imported("summary", "--log-dir", str(logs)) & {"pandas", "exchange_calendars"}
+    found = imported("summary", "--log-dir", str(logs))
+    assert not found & {"pandas", "exchange_calendars", "numpy"}
+
+
+CLI_ONLY_WHEN_USED = frozenset(
+    {
+        "seeker.core.control",  # the control socket's client: pause, resume, close, flatten
+        "seeker.core.journal",  # the journal helpers: run, replay, the read commands
+        "seeker.cli.settings",  # the config's read keys (tomllib): summary, journal, plot
+        "seeker.core.tz",  # zoneinfo: --since
+        "seeker.ui.names",  # run and replay's first line
+    }
+)
+"""What the command modules import only inside the commands that need it (socket, tomllib and
+zoneinfo themselves are not checked: typer's pydantic imports them for `list`)."""
+
+
+@pytest.mark.parametrize("args", [("--help",), ("list",)])
+def test_help_and_list_import_no_command_s_own_helpers(args: tuple[str, ...]) -> None:
+    assert not modules(*args) & CLI_ONLY_WHEN_USED
 
 
 def test_the_catalog_is_the_registry_read_from_source() -> None:
