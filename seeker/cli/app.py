@@ -87,10 +87,8 @@ app.command("optimize")(optimize.optimize)
 app.command("replay")(replay.replay)
 app.add_typer(data.app, name="data")
 app.command("calibrate")(calibrate.calibrate)
-FLAGS_OFF.update(
-    {info.name: {"help": False} for info in app.registered_commands if info.name is not None}
-)
-FLAGS_OFF["data"] = {"help": False}
+_named = [*app.registered_commands, *app.registered_groups]
+FLAGS_OFF.update({info.name: {"help": False} for info in _named if info.name is not None})
 
 
 def main() -> None:
