@@ -16,7 +16,8 @@ commands:
   need them only).
 
 As an in-run reference for this machine's load, the same is measured for a bare typer app (no
-Seeker code) that prints a one-row rich table: the floor any typer command pays to start.
+Seeker code) that prints a one-row rich table: what a typer command pays to start when it leaves
+typer's flags without defaults (typer then imports pydantic to read them; ``seeker`` sets them).
 
 ``--log-dir`` names the journals to read; when the folder does not exist it is first filled by
 ``seeker run --days N --no-dashboard`` (the five strategies of the shipped config; 250 sessions

@@ -7,7 +7,7 @@ it needs when it runs, so ``seeker --help``, ``seeker list`` and shell completio
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,11 +25,21 @@ from seeker.cli import (
     views,
 )
 
+FLAGS_OFF: dict[str, Any] = {"help": False, "install_completion": False, "show_completion": False}
+"""The defaults (click's ``default_map``) of the flags typer adds, as they are when not given.
+
+typer coerces a parameter's value through a pydantic TypeAdapter unless it is already a bool;
+a flag not given and without a default in the map is None, so without these ``seeker list``
+would import pydantic (a third of its start-up) just to read ``--help`` as False. Every
+command's ``--help`` gets the same default below, once the commands are registered.
+"""
+
 app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help: fits 80 columns, no type shown for on/off flags
     help="Seeker: risk-defined option strategies side by side, under one Risk Guard.",
+    context_settings={"default_map": FLAGS_OFF},
 )
 
 
@@ -77,6 +87,8 @@ app.command("optimize")(optimize.optimize)
 app.command("replay")(replay.replay)
 app.add_typer(data.app, name="data")
 app.command("calibrate")(calibrate.calibrate)
+_named = [*app.registered_commands, *app.registered_groups]
+FLAGS_OFF.update({info.name: {"help": False} for info in _named if info.name is not None})
 
 
 def main() -> None:

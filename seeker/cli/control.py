@@ -9,7 +9,7 @@ not answer), 2 the command was refused (an unknown strategy or position…) or c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,14 +22,11 @@ from seeker.cli.common import (
     load_checked_config,
     log_root,
 )
-from seeker.core.control import (
-    ControlAnswer,
-    ControlError,
-    ControlNotRunning,
-    JsonValue,
-    send_command,
-    socket_path_for,
-)
+
+if (
+    TYPE_CHECKING
+):  # the socket client is imported by the command that sends (`seeker list` starts fast)
+    from seeker.core.control import ControlAnswer, JsonValue
 
 TimeoutOption = Annotated[
     float,
@@ -48,6 +45,8 @@ def _send(
     timeout: float,
 ) -> ControlAnswer:
     """Send one command to the Seeker of the log folder; fail with exit 1 or 2 when it cannot."""
+    from seeker.core.control import ControlError, ControlNotRunning, send_command, socket_path_for
+
     root = log_dir if log_dir is not None else log_root(load_checked_config(config), None)
     try:
         answer = send_command(socket_path_for(root), command, args, timeout)

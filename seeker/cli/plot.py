@@ -17,7 +17,6 @@ from seeker.cli.common import (
     load_checked_config,
     log_root,
 )
-from seeker.cli.settings import read_settings
 from seeker.cli.views import SinceOption, parse_since, strategy_problems
 
 WHAT = ("equity", "pnl", "payoff")
@@ -102,6 +101,8 @@ def _report(
     config: Path,
     log_dir: Path | None,
 ) -> None:
+    from seeker.cli.settings import read_settings
+
     settings = read_settings(config)
     root = settings.log_root(log_dir)
     problems = strategy_problems(names, root)

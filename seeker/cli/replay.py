@@ -18,7 +18,6 @@ from seeker.cli.common import (
     log_root,
 )
 from seeker.strategies import load
-from seeker.ui.names import plural
 
 if TYPE_CHECKING:
     pass
@@ -122,6 +121,8 @@ def replay(
     except ValueError as exc:
         folder.release()
         fail([str(exc)])
+    from seeker.ui.names import plural
+
     n_days = sum(day_from <= d <= day_to for d in held)
     print(
         f"seeker: replaying {', '.join(chosen)} on {plural(n_days, 'quote date')} of {store_dir} "

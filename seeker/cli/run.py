@@ -17,10 +17,7 @@ from seeker.cli.common import (
     load_checked_config,
     log_root,
 )
-from seeker.cli.guard import chosen_strategies, claim_log_folder, run_exit_code
-from seeker.cli.output import say
 from seeker.strategies import load
-from seeker.ui.names import plural
 
 
 def run(
@@ -68,6 +65,8 @@ def run(
     candidate: CandidateOption = None,
 ) -> None:
     """Run strategies, each in its own thread, until Ctrl+C (or N simulated sessions)."""
+    from seeker.cli.guard import chosen_strategies, claim_log_folder, run_exit_code
+    from seeker.cli.output import say
     from seeker.engine.runner import run_strategies
     from seeker.engine.wiring import build_ibkr_services, build_sim_services
 
@@ -124,6 +123,8 @@ def run(
             services = build_sim_services(cfg, root, days, emit=emit, speed=speed, shadow=shadow)
         except ValueError as exc:
             fail([str(exc)])
+        from seeker.ui.names import plural
+
         what = (
             plural(days, "simulated session")
             if days

@@ -25,9 +25,6 @@ from seeker.cli.common import (
     load_checked_config,
     log_root,
 )
-from seeker.cli.settings import read_settings
-from seeker.core.journal import SHADOW_SUFFIX
-from seeker.core.tz import MARKET_TZ
 
 SinceOption = Annotated[
     str | None,
@@ -44,6 +41,8 @@ def parse_since(text: str | None) -> datetime | None:
     """Return --since as an aware datetime (a date means its midnight, New York time)."""
     if text is None:
         return None
+    from seeker.core.tz import MARKET_TZ
+
     try:
         if len(text) == 10:
             d = date.fromisoformat(text)
@@ -58,6 +57,7 @@ def strategy_problems(names: list[str], root: Path) -> list[str]:
     """Return one line per name that is no strategy Seeker knows nor one with journals."""
     if not names:
         return []
+    from seeker.core.journal import SHADOW_SUFFIX
     from seeker.strategies.catalog import strategy_names
     from seeker.ui.choices import unknown_name
     from seeker.ui.journal_view import known_strategies
@@ -95,6 +95,8 @@ def summary(
     ] = "strategy",
 ) -> None:
     """Reports by strategy, regime, sector, cluster and currency, shadow apart — from journals."""
+    from seeker.cli.settings import read_settings
+
     settings = read_settings(config)
     root = settings.log_root(log_dir)
     from seeker.ui.csv_out import summary_views
@@ -218,6 +220,7 @@ def journal(
     as_csv: CsvOption = False,
 ) -> None:
     """Filter and pretty-print the journals, one compact line per event, oldest first."""
+    from seeker.cli.settings import read_settings
     from seeker.ui.journal_view import JournalFilter, stream, tail_entries
 
     settings = read_settings(config)

@@ -18,9 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-import numpy as np
+if TYPE_CHECKING:  # in annotations only: the journal readers (summary, show) go without numpy
+    import numpy as np
 
 Right = Literal["C", "P"]
 Action = Literal["BUY", "SELL"]

@@ -98,26 +98,52 @@ def _r2(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else round(x, 2)
 
 
-def equity_curve(root: Path, since: datetime | None = None) -> list[EquityMark]:
-    """Return the EQUITY marks journaled under `root` (known equity only), oldest first."""
-    out: list[EquityMark] = []
-    for line in read_events(root / SYSTEM_FOLDER, ["EQUITY"]):
+@dataclass(frozen=True)
+class AccountJournal:
+    """``_seeker/account.jsonl`` read in one pass: what the account line and the cap audit use."""
+
+    marks: list[EquityMark]
+    """Every EQUITY mark with a known equity, oldest first."""
+    last_known: dict[str, Any] | None
+    """The last EQUITY line (in file order) with a known equity."""
+    limits: list[dict[str, Any]]
+    """The LIMIT lines, in file order."""
+
+    def curve(self, since: datetime | None = None) -> list[EquityMark]:
+        """Return the marks at or after `since` (all without it), oldest first."""
+        if since is None:
+            return list(self.marks)
+        return [m for m in self.marks if m.ts >= since]
+
+
+def read_account(root: Path) -> AccountJournal:
+    """Return the EQUITY marks and LIMIT lines journaled under `root`, read once."""
+    marks: list[EquityMark] = []
+    last_known: dict[str, Any] | None = None
+    limits: list[dict[str, Any]] = []
+    for line in read_events(root / SYSTEM_FOLDER, ["EQUITY", "LIMIT"]):
+        if line.get("event") == "LIMIT":
+            limits.append(line)
+            continue
         if line.get("equity") is None:
             continue
-        ts = datetime.fromisoformat(str(line["ts"]))
-        if since is not None and ts < since:
-            continue
+        last_known = line
         basis = line.get("basis")
-        out.append(
+        marks.append(
             EquityMark(
-                ts,
+                datetime.fromisoformat(str(line["ts"])),
                 float(line["equity"]),
                 float(line.get("cash", math.nan)),
                 None if basis is None else float(basis),
             )
         )
-    out.sort(key=lambda m: m.ts)
-    return out
+    marks.sort(key=lambda m: m.ts)
+    return AccountJournal(marks, last_known, limits)
+
+
+def equity_curve(root: Path, since: datetime | None = None) -> list[EquityMark]:
+    """Return the EQUITY marks journaled under `root` (known equity only), oldest first."""
+    return read_account(root).curve(since)
 
 
 def daily_returns(curve: Sequence[EquityMark]) -> list[float]:
@@ -179,25 +205,28 @@ def account_summary(
     currency: str,
     trade_pnls: Sequence[float],
     since: datetime | None = None,
+    journal: AccountJournal | None = None,
+    commissions: dict[str, float] | None = None,
 ) -> AccountSummary | None:
     """Return the account's summary, None when no EQUITY line was journaled.
 
-    `trade_pnls`: the net P&L of each closed real trade in the capital currency.
+    `trade_pnls`: the net P&L of each closed real trade in the capital currency. `journal`
+    (the account's journal already read) and `commissions` (:func:`commissions_paid`, already
+    summed) spare reading the files again.
     """
-    curve = equity_curve(root, since)
+    journal = read_account(root) if journal is None else journal
+    curve = journal.curve(since)
     if not curve:
         return None
     worst, worst_pct = max_drawdown(curve)
     sharpe, sortino = sharpe_sortino(daily_returns(curve))
     wins = sum(p for p in trade_pnls if p > 0)
     losses = -sum(p for p in trade_pnls if p <= 0)
-    last = read_events(root / SYSTEM_FOLDER, ["EQUITY"])
-    natural = next(
-        (float(x["equity_natural"]) for x in reversed(last) if x.get("equity") is not None), None
-    )
+    last = journal.last_known
+    natural = None if last is None else float(last["equity_natural"])
     limits = [
         {k: line.get(k) for k in ("ts", "change", "limit", "action", "by", "reason", "equity")}
-        for line in read_events(root / SYSTEM_FOLDER, ["LIMIT"])
+        for line in journal.limits
         if since is None or datetime.fromisoformat(str(line["ts"])) >= since
     ]
     cash = [m.cash for m in curve if math.isfinite(m.cash)]
@@ -217,15 +246,20 @@ def account_summary(
         trades=len(trade_pnls),
         profit_factor=wins / losses if losses > 0 else None,
         expectancy=statistics.fmean(trade_pnls) if trade_pnls else None,
-        commissions=commissions_paid(root, since),
+        commissions=commissions_paid(root, since) if commissions is None else commissions,
         limits=limits,
     )
 
 
-def caps_in_force(root: Path, risk: RiskConfig, fallback: Caps) -> Callable[[str], Caps]:
+def caps_in_force(
+    root: Path, risk: RiskConfig, fallback: Caps, journal: AccountJournal | None = None
+) -> Callable[[str], Caps]:
     """Return a function of a line's ``ts`` giving the caps in force then: the ``[risk]``
-    percentages of the basis the latest EQUITY line carried, else `fallback` (the config's)."""
-    marks = [(m.ts, m.basis) for m in equity_curve(root) if m.basis is not None]
+    percentages of the basis the latest EQUITY line carried, else `fallback` (the config's).
+
+    `journal`: the account's journal already read (else it is read from `root`)."""
+    journal = read_account(root) if journal is None else journal
+    marks = [(m.ts, m.basis) for m in journal.marks if m.basis is not None]
     times = [t for t, _ in marks]
 
     def at(ts: str) -> Caps:

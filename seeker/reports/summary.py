@@ -35,7 +35,7 @@ from typing import Any
 from seeker.agents.risk_guard import Caps, RiskConfig
 from seeker.core.journal import SHADOW_SUFFIX, strategy_folders
 from seeker.core.positions import Position, PositionBook
-from seeker.reports.account import AccountSummary, account_summary, caps_in_force
+from seeker.reports.account import AccountSummary, account_summary, caps_in_force, read_account
 from seeker.reports.audit import AUDIT_FIELDS, CapViolation, violations_in
 from seeker.reports.reading import (
     TimeReader,
@@ -354,6 +354,8 @@ class Activity:
     fills: int = 0
     decisions: int = 0
     refusals: dict[str, int] = field(default_factory=dict)
+    commissions: list[tuple[str, float]] = field(default_factory=list)
+    """(currency, commission) of each combo fill, in file order (the account's commissions)."""
 
 
 @dataclass
@@ -461,7 +463,10 @@ def _replay(
             audit.append({k: line[k] for k in AUDIT_FIELDS if k in line})
         if since is None or ts >= since:
             activity.orders += event == "ORDER"
-            activity.fills += event == "FILL" and line.get("kind", "combo") == "combo"
+            if event == "FILL" and line.get("kind", "combo") == "combo":
+                activity.fills += 1
+                ccy = str(line.get("currency") or "?")
+                activity.commissions.append((ccy, float(line.get("commission") or 0.0)))
     return book, posts
 
 
@@ -659,22 +664,26 @@ def build_report(
     real: list[Trade] = []
     shadow: list[Trade] = []
     audited: dict[bool, list[tuple[str, dict[str, Any]]]] = {False: [], True: []}
+    commissions: dict[str, float] = {}
     for name in _folders(root, names):
         scan = scan_folder(root / name, name, since)
         rows.extend(_summaries(name, scan, currency))
         is_shadow = name.endswith(SHADOW_SUFFIX)
         (shadow if is_shadow else real).extend(scan.trades)
         audited[is_shadow].extend((name, line) for line in scan.audit_lines)
+        for ccy, paid in [] if is_shadow else scan.activity.commissions:
+            commissions[ccy] = commissions.get(ccy, 0.0) + paid
+    journal = read_account(root) if risk is not None or not names else None
 
     def violations(shadow_side: bool) -> list[CapViolation]:
-        audit_caps = caps if risk is None else caps_in_force(root, risk, caps)
+        audit_caps = caps if risk is None else caps_in_force(root, risk, caps, journal)
         found = violations_in(audited[shadow_side], audit_caps)
         return [v for v in found if since is None or datetime.fromisoformat(v.ts) >= since]
 
     account = None
     if not names:  # the account is all strategies together; a selection is not the account
         pnls = [t.net_pnl for t in real if t.currency == currency]
-        account = account_summary(root, currency, pnls, since)
+        account = account_summary(root, currency, pnls, since, journal, commissions)
     return Report(
         root,
         since,

@@ -16,8 +16,9 @@ from seeker.core.journal import SYSTEM_FOLDER, read_events, strategy_folders
 from seeker.engine.account_watch import ACCOUNT_STATE_FILE
 from seeker.engine.runner import RunResult, run_strategies
 from seeker.engine.wiring import build_sim_services
-from seeker.reports.account import caps_in_force
+from seeker.reports.account import caps_in_force, commissions_paid, equity_curve, read_account
 from seeker.reports.audit import cap_violations
+from seeker.reports.summary import build_report
 from tests.support import ROOT, shipped, strategy_config_models
 
 NAMES = ["broken_wing_butterfly", "iron_fly"]
@@ -157,3 +158,27 @@ def test_the_caps_follow_the_equity_basis_and_the_audit_uses_them(tmp_path: Path
         assert guard["details"]["caps"]["per_trade"] == pytest.approx(basis * 0.10)
     at = caps_in_force(logs, cfg.risk, cfg.caps())
     assert cap_violations(logs, at) == []
+
+
+def test_the_summary_reads_the_account_once_and_agrees_with_each_reader(
+    flattened: tuple[SeekerConfig, Path],
+) -> None:
+    """build_report reads account.jsonl once and takes the commissions from its own scan: the
+    figures equal those of the readers that go to the files themselves."""
+    cfg, logs = flattened
+    ccy = cfg.account.capital_currency
+    equity = [x for x in read_events(logs / SYSTEM_FOLDER, ["EQUITY"]) if x["equity"] is not None]
+    limits = read_events(logs / SYSTEM_FOLDER, ["LIMIT"])
+    assert equity and limits and commissions_paid(logs)  # not vacuous: fills, a trip
+    for since in (None, ts(equity[len(equity) // 2])):
+        report = build_report(logs, cfg.caps(), None, since, ccy, cfg.risk)
+        account = report.account
+        assert account is not None
+        assert account.commissions == commissions_paid(logs, since)
+        assert account.end_equity_natural == equity[-1]["equity_natural"]
+        assert [x["ts"] for x in account.limits] == [
+            x["ts"] for x in limits if since is None or ts(x) >= since
+        ]
+        curve = equity_curve(logs, since)
+        assert (account.start, account.end) == (curve[0].ts, curve[-1].ts)
+    assert read_account(logs).curve() == equity_curve(logs)
