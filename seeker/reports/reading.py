@@ -11,12 +11,13 @@ crash mid-write) is skipped with a warning, never fatal.
 from __future__ import annotations
 
 import heapq
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+
+import orjson
 
 from seeker.core.tz import MARKET_TZ
 
@@ -96,8 +97,8 @@ def raw_ts(raw: bytes) -> datetime | None:
 def parse(raw: bytes, path: Path | str = "") -> dict[str, Any] | None:
     """Return a line's JSON object, or None (with a warning) when it is torn or not an object."""
     try:
-        obj = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         log.warning("%s: torn or corrupt line skipped: %.60r", path, raw)
         return None
     if not isinstance(obj, dict):
