@@ -110,11 +110,19 @@ def _dict_to_jsonable(value: dict[Any, Any]) -> dict[str, Any]:
 
 
 def _other_to_jsonable(value: Any) -> Any:
-    """Return `value` as plain JSON types (everything but exact plain types, dicts and lists)."""
-    if value is None or isinstance(value, (bool, str, int)):
-        return value
+    """Return `value` as plain JSON types (everything but exact plain types, dicts and lists).
+
+    Subclasses of the plain types (numpy's float64, IntEnum, StrEnum members) become the exact
+    type: the encoder takes exact floats only.
+    """
+    if value is None or isinstance(value, bool):
+        return None if value is None else bool(value)
+    if isinstance(value, str):
+        return value[:] if type(value) is str else str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return float(value) if math.isfinite(value) else None
     np = sys.modules.get("numpy")  # no numpy value exists before numpy is imported
     if np is not None and isinstance(value, (np.floating, np.integer, np.bool_)):
         return to_jsonable(value.item())
@@ -140,10 +148,16 @@ def _other_to_jsonable(value: Any) -> Any:
 def to_json_line(record: Mapping[str, Any]) -> bytes:
     """Return one compact JSON line (UTF-8, newline-terminated) of a record.
 
-    orjson writes the tree :func:`to_jsonable` made: compact, non-ASCII as UTF-8, each float in
-    its shortest round-trip form (``0.000083`` where the standard module writes ``8.3e-05``).
+    orjson writes it directly: compact, non-ASCII as UTF-8, each float in its shortest round-trip
+    form (``0.000083`` where the standard module writes ``8.3e-05``), NaN and infinities as null,
+    dates and times in ISO 8601; types it does not know (named tuples, numpy values, sets, paths)
+    go through :func:`to_jsonable`. A record it refuses (a key that is not a string, an integer
+    beyond 64 bits) is converted whole by :func:`to_jsonable` first: the same line either way.
     """
-    return orjson.dumps(to_jsonable(record)) + b"\n"
+    try:
+        return orjson.dumps(record, default=to_jsonable) + b"\n"
+    except TypeError:
+        return orjson.dumps(to_jsonable(record)) + b"\n"
 
 
 class JournalWriteError(Exception):

@@ -6,15 +6,27 @@ import json
 import logging
 import math
 import threading
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum, IntEnum
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seeker.core.calendar import MARKET_TZ
-from seeker.core.journal import Journal, JsonlWriter, read_events, read_jsonl, to_json_line
+from seeker.core.journal import (
+    Journal,
+    JsonlWriter,
+    read_events,
+    read_jsonl,
+    to_json_line,
+    to_jsonable,
+)
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=MARKET_TZ)
 
@@ -130,3 +142,60 @@ def test_reader_returns_every_written_line_and_skips_a_corrupt_one(tmp_path: Pat
         + b"".join(map(to_json_line, lines[6:]))
     )
     assert list(read_jsonl(path)) == lines
+
+
+class _Side(Enum):
+    BUY = "BUY"
+
+
+class _Qty(IntEnum):
+    ONE = 1
+
+
+class _Named(str, Enum):  # noqa: UP042 - the mixin whose str() is not its value
+    CALL = "C"
+
+
+class _Pair(NamedTuple):
+    strike: float
+    right: str
+
+
+@dataclass(frozen=True)
+class _Leg:
+    strike: float
+    when: datetime
+
+
+_times = st.datetimes(  # zone offsets in whole minutes (LMT offsets before 1883 are not)
+    min_value=datetime(2000, 1, 1),
+    max_value=datetime(2040, 1, 1),
+    timezones=st.sampled_from([MARKET_TZ, UTC]),
+)
+_leaves = (
+    _json_scalars
+    | _times
+    | st.dates()
+    | st.sampled_from([*_Side, *_Qty, *_Named])
+    | st.builds(_Pair, st.floats(allow_nan=True), st.sampled_from(["C", "P"]))
+    | st.builds(_Leg, st.floats(), _times)
+    | st.floats(allow_nan=True).map(np.float64)
+    | st.integers(-5, 5).map(np.int64)
+    | st.frozensets(st.integers(0, 9), max_size=3)
+)
+_odd_trees = st.recursive(
+    _leaves,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=4) | st.integers(0, 3) | st.dates(), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), _odd_trees, max_size=5))
+def test_a_line_is_the_same_bytes_as_its_plain_conversion(record: dict[str, object]) -> None:
+    """orjson's own handling of dates, enums, dataclasses and NaN writes what to_jsonable would."""
+    assert to_json_line(record) == orjson.dumps(to_jsonable(record)) + b"\n"
