@@ -21,6 +21,7 @@ How the spec's rules are read here:
 
 from __future__ import annotations
 
+import bisect
 import csv
 import re
 from collections.abc import Iterable, Sequence
@@ -169,6 +170,7 @@ class EventCalendar:
         for e in self.events:
             by_key.setdefault((e.kind, e.symbol), []).append(e)
         self._by_key = {k: tuple(v) for k, v in by_key.items()}
+        self._times = {k: [e.at for e in v] for k, v in self._by_key.items()}
 
     @classmethod
     def load(cls, macro_path: Path, earnings_path: Path) -> EventCalendar:
@@ -186,7 +188,11 @@ class EventCalendar:
 
     def upcoming(self, kind: str, symbol: str, now: datetime) -> tuple[Event, ...]:
         """Return the events of a kind (and symbol) strictly after `now`, oldest first."""
-        return tuple(e for e in self.of(kind, symbol) if e.at > now)
+        key = (kind, symbol)
+        times = self._times.get(key)
+        if not times:
+            return ()
+        return self._by_key[key][bisect.bisect_right(times, now) :]
 
 
 def _plural(n: int) -> str:

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from seeker.agents.event_risk import EventCalendar, EventRisk, EventsConfig
+from seeker.agents.event_risk import Event, EventCalendar, EventRisk, EventsConfig
 from seeker.core.calendar import MARKET_TZ, MarketCalendars
 from seeker.core.models import DataUnavailable, Listing
 from tests.support import ROOT
@@ -468,3 +470,30 @@ def test_shipped_files_refuse_a_trade_past_the_last_fomc(shipped: EventRisk) -> 
 def test_shipped_nfp_on_good_friday(shipped: EventRisk) -> None:
     v = shipped.entry_verdict(IWM, at(2026, 4, 2), date(2026, 5, 15))
     assert not v.allowed and v.reason == "NFP on 2026-04-03 is J-1 (buffer 1 session)"
+
+
+_minutes = st.integers(min_value=0, max_value=60 * 24 * 60)
+_T0 = datetime(2026, 1, 2, 8, 30, tzinfo=MARKET_TZ)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["CPI", "FOMC", "NFP"]), _minutes), unique=True, max_size=25
+    ),
+    _minutes,
+)
+def test_upcoming_is_every_event_strictly_after_now(
+    rows: list[tuple[str, int]], now_minutes: int
+) -> None:
+    """The bisected lookup returns exactly the events a full scan keeps, oldest first."""
+    events = [Event(kind, _T0 + timedelta(minutes=m), "*") for kind, m in rows]
+    calendar = EventCalendar(events)
+    now = _T0 + timedelta(minutes=now_minutes)
+    for kind in ("CPI", "FOMC", "NFP", "EARNINGS"):
+        want = tuple(sorted((e for e in events if e.kind == kind and e.at > now), key=_at))
+        assert calendar.upcoming(kind, "*", now) == want
+
+
+def _at(e: Event) -> datetime:
+    return e.at
