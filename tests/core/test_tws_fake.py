@@ -62,7 +62,7 @@ from tests.tws_support import (
 def ib(tws: FakeTWS) -> Iterator[IB]:
     """Return a blocking ib_async client connected to the fake (client id 1)."""
     client = IB()
-    client.connect(HOST, tws.port, clientId=1, timeout=3)
+    client.connect(HOST, tws.port, clientId=1, timeout=10)
     try:
         yield client
     finally:
@@ -74,12 +74,18 @@ def ib(tws: FakeTWS) -> Iterator[IB]:
 # ------------------------------------------------------------------------------------------------
 
 
-def wait_until(ib: IB, cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Run ib_async's loop until `cond()` holds; fail after `timeout` seconds."""
+def wait_until(
+    ib: IB,
+    cond: Callable[[], bool],
+    timeout: float = 10.0,
+    state: Callable[[], object] | None = None,
+) -> None:
+    """Run ib_async's loop until `cond()` holds; fail after `timeout` seconds (with `state()`)."""
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
+            seen = "" if state is None else f"; last seen: {state()!r}"
+            raise AssertionError(f"condition not met in {timeout:g} s{seen}")
         with contextlib.suppress(ConnectionError):  # raised in a blocking call on a drop
             ib.sleep(0.01)
 
@@ -170,7 +176,7 @@ def test_tws_connect_async_on_one_loop_with_live_looking_account(
     async def scenario() -> tuple[list[str], datetime, float]:
         async with FakeTWS(sim, LISTINGS, account="U7654321", clock=lambda: sim.market.now) as fake:
             ib = IB()
-            await ib.connectAsync(HOST, fake.port, clientId=9, timeout=3)
+            await ib.connectAsync(HOST, fake.port, clientId=9, timeout=10)
             try:
                 [stock] = await ib.qualifyContractsAsync(Stock("IWM", "SMART", "USD"))
                 [ticker] = await ib.reqTickersAsync(stock)
@@ -205,7 +211,7 @@ def test_tws_current_time_and_order_ids(ib: IB, sim: SimBroker, tws: FakeTWS) ->
     ib.client.reqIds(1)
     wait_until(ib, lambda: valid == [trade.order.orderId + 1])
     ib.disconnect()
-    ib.connect(HOST, tws.port, clientId=1, timeout=3)
+    ib.connect(HOST, tws.port, clientId=1, timeout=10)
     assert ib.client.getReqId() > trade.order.orderId
 
 
@@ -469,8 +475,8 @@ def test_tws_bag_order_fills_with_leg_and_bag_executions(
 def test_tws_positions_and_account_follow_fills(ib: IB, sim: SimBroker, tws: FakeTWS) -> None:
     """After a fill the client sees the backend's positions (avgCost per contract) and cash."""
     trade, _, _ = place_condor(ib, sim)
-    wait_until(ib, lambda: trade.isDone())
-    wait_until(ib, lambda: len(ib.positions()) == 4)
+    wait_until(ib, lambda: trade.isDone(), state=lambda: trade.orderStatus)
+    wait_until(ib, lambda: len(ib.positions()) == 4, state=ib.positions)
     held = {p.contract.conId: p for p in ib.positions()}
     for p in sim.positions():
         got = held[tws.contract_for(p.contract).con_id]
@@ -486,16 +492,32 @@ def test_tws_positions_and_account_follow_fills(ib: IB, sim: SimBroker, tws: Fak
                 return v.value
         return None
 
-    wait_until(ib, lambda: value("CashBalance", "USD") == f"{acct.cash['USD']:.2f}")
+    def cash_and_nlv() -> tuple[object, ...]:
+        """What the client shows against what the backend says, for a failure message."""
+        return (
+            value("CashBalance", "USD"),
+            acct.cash["USD"],
+            value("NetLiquidation", "USD"),
+            acct.net_liquidation,
+            sim.account().net_liquidation,
+        )
+
+    wait_until(
+        ib, lambda: value("CashBalance", "USD") == f"{acct.cash['USD']:.2f}", state=cash_and_nlv
+    )
     # account values arrive as separate updates: wait for the one after the fill
-    wait_until(ib, lambda: value("NetLiquidation", "USD") == f"{acct.net_liquidation:.2f}")
+    wait_until(
+        ib,
+        lambda: value("NetLiquidation", "USD") == f"{acct.net_liquidation:.2f}",
+        state=cash_and_nlv,
+    )
     assert len(ib.portfolio()) == 4
     summary = {(v.tag, v.currency): v.value for v in ib.accountSummary()}
     assert summary[("NetLiquidation", "USD")] == f"{acct.net_liquidation:.2f}"
     assert summary[("TotalCashValue", "USD")] == value("TotalCashValue", "USD")
 
     ib2 = IB()
-    ib2.connect(HOST, tws.port, clientId=2, timeout=3)
+    ib2.connect(HOST, tws.port, clientId=2, timeout=10)
     try:
         assert len(ib2.positions()) == 4  # a fresh session's start-up sync sees them too
     finally:
@@ -503,8 +525,12 @@ def test_tws_positions_and_account_follow_fills(ib: IB, sim: SimBroker, tws: Fak
 
     closing = [(c, "SELL" if a == "BUY" else "BUY") for c, a in condor(sim)]
     close = ib.placeOrder(make_bag(ib, closing), LimitOrder("BUY", 1, natural(sim, closing)))
-    wait_until(ib, lambda: close.orderStatus.status == "Filled")
-    wait_until(ib, lambda: ib.positions() == [] and ib.portfolio() == [])  # zero rows pushed
+    wait_until(ib, lambda: close.orderStatus.status == "Filled", state=lambda: close.orderStatus)
+    wait_until(  # zero rows pushed
+        ib,
+        lambda: ib.positions() == [] and ib.portfolio() == [],
+        state=lambda: (ib.positions(), ib.portfolio()),
+    )
     assert sim.positions() == []
 
 
@@ -754,7 +780,7 @@ def test_tws_drop_connection_then_reconnect_recovers_orders(
     wait_until(ib, lambda: not ib.isConnected())
     assert dropped == [True]
 
-    ib.connect(HOST, tws.port, clientId=1, timeout=3)
+    ib.connect(HOST, tws.port, clientId=1, timeout=10)
     [again] = ib.openTrades()
     assert again.order.orderId == working.order.orderId
     assert again.order.permId == working.order.permId
