@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from seeker.core.calendar import MARKET_TZ, MarketCalendars, calendar_for_exchange
@@ -30,7 +28,6 @@ from seeker.core.models import (
 )
 from seeker.core.sim.market import SimMarket, sim_calendar_span
 from seeker.core.sim.settings import REGIMES, SimSettings
-from seeker.core.sim.surface import atm_vol, atm_vols
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "seeker.toml"
 
@@ -675,18 +672,3 @@ def test_print_costs(make_market: Callable[..., SimMarket], calendars: MarketCal
         f"{per_chain * 1e3:.2f} ms per chain of {len(chain.quotes)} quotes; "
         f"regimes so far {Counter(r for _, r in m.regime_history())}"
     )
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    base_iv=st.floats(0.05, 1.0),
-    shift=st.floats(-2.0, 2.0),
-    slope=st.floats(-1.0, 1.0),
-    t=st.floats(0.0, 3.0) | st.floats(0.0, 1e-7),
-)
-def test_the_scalar_atm_vol_is_the_vector_one_to_the_bit(
-    base_iv: float, shift: float, slope: float, t: float
-) -> None:
-    params = make_settings().iv
-    want = atm_vols(base_iv, shift, slope, np.array([t]), params)[0]
-    assert atm_vol(base_iv, shift, slope, t, params) == want

@@ -64,7 +64,7 @@ from seeker.core.sim.chain import (
 from seeker.core.sim.expiries import candidate_fridays
 from seeker.core.sim.paths import PathGenerator, RegimeTable, SessionPath, Universe, shift_paths
 from seeker.core.sim.settings import REGIMES, SimSettings
-from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vol, atm_vols, smile_rows
+from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vols, smile_rows
 
 YEAR_SECONDS = DAYS_PER_YEAR * 86400.0
 """Seconds in a year of option time (calendar days)."""
@@ -238,9 +238,9 @@ class SimMarket:
         self._strike_pairs = [np.zeros(0) for _ in self._u.ids]
         """The strike tables with every strike twice (quote rows: call, put per strike)."""
         self._strike_lists: list[list[float]] = [[] for _ in self._u.ids]
+        """The strike tables as lists (for per-contract lookups)."""
         self._calls_first = np.zeros(0, dtype=bool)
         """Quote rows' rights (True: call), alternating call, put per strike; grown on demand."""
-        """The strike tables as lists (for per-contract lookups)."""
         self._factor_table = [np.zeros(0) for _ in self._u.ids]
         """Open-interest strike factors by strike index, per listing."""
         ordered = [listings[lid] for lid in self._u.ids]
@@ -630,21 +630,14 @@ class SimMarket:
         self,
         i: int,
         day: _ListingDay,
-        close_ts: float | np.ndarray,
+        close_ts: np.ndarray,
         strikes: np.ndarray,
         counts: Sequence[int] | None = None,
     ) -> np.ndarray:
         """Return the standardized log-moneyness of rows at the previous close.
 
-        `close_ts` holds one expiry close per group of `counts` rows, or is the one expiry's
-        close (POSIX seconds) of every row.
+        `close_ts` holds one expiry close per group of `counts` rows (one group: no counts).
         """
-        if isinstance(close_ts, float):  # one expiry: the scalar path (the same bits)
-            t1 = max((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
-            fwd = day.spot * float(np.exp(self._carry[i] * t1))
-            sf = day.surface
-            atm = atm_vol(sf.base_iv, sf.shift, sf.term_slope, t1, sf.params)
-            return smile_rows(atm, sf.skew, strikes, fwd, t1, sf.params, vols=False)[1]
         t = np.maximum((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
         fwd = day.spot * np.exp(self._carry[i] * t)
         return day.surface.moneyness(strikes, fwd, t, counts)
@@ -659,7 +652,7 @@ class SimMarket:
         """
         day = self._day_of(i)
         liq = self.settings.liquidity
-        k_ref = self._k_ref(i, day, e.close_ts, strikes)
+        k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
         median = typical_open_interest(strikes, k_ref, e.monthly, self._typical_oi[i], liq)
         oi = open_interest(
             self.settings.seed,
@@ -690,7 +683,7 @@ class SimMarket:
             j0, j1 = max(1, first - margin), last + margin
             strikes = self._strike_values(i, j0, j1)
             liq = self.settings.liquidity
-            k_ref = self._k_ref(i, day, e.close_ts, strikes)
+            k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
             median = typical_open_interest(
                 strikes,
                 k_ref,
@@ -809,13 +802,11 @@ class SimMarket:
         quotes = self.settings.quotes
         if len(meta) == 1:  # one listing and expiry: its parameters broadcast as scalars
             obs_ts, spot, rate, dy, base_iv, shift, slope, skew, spread, mult, cv, tw = params[0]
-            t_rows: float | np.ndarray = max(
-                (meta[0][1].close_ts - obs_ts) / YEAR_SECONDS, MIN_OPTION_T
-            )
-            fwd = spot * float(np.exp((rate - dy) * t_rows))
-            atm = atm_vol(base_iv, shift, slope, t_rows, vp)
-            iv, k = smile_rows(atm, skew, strikes, fwd, t_rows, vp)
+            t = np.maximum((np.array([meta[0][1].close_ts]) - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
+            fwd = spot * np.exp((rate - dy) * t)
+            iv, k = smile_rows(atm_vols(base_iv, shift, slope, t, vp), skew, strikes, fwd, t, vp)
             assert iv is not None
+            t_rows: float | np.ndarray = float(t[0])
         else:
             counts = [n for _, _, n in meta]
             g = np.array(

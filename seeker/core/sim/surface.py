@@ -67,29 +67,12 @@ def atm_vols(
     return np.minimum(np.maximum(vol, params.min_iv), params.max_iv)  # np.clip, minus overhead
 
 
-def atm_vol(
-    base_iv: float, shift: float, term_slope: float, t: float, params: SimVolSettings
-) -> float:
-    """Return the ATM implied vol (per 1.00) of one expiry `t` years away.
-
-    :func:`atm_vols` on one value, to the bit: the same operations, numpy's exp and expm1 (whose
-    results can differ from ``math``'s in the last bit), plain float arithmetic elsewhere.
-    """
-    kappa = params.mean_reversion_per_year
-    kt = kappa * max(t, 0.0)
-    alive = 1.0 if kt < 1e-8 else float(-np.expm1(-kt)) / kt
-    weight = alive / _alive_share_30d(kappa)
-    term = 1.0 + term_slope * (min(t, TERM_SLOPE_MAX_T) - T30)
-    vol = base_iv * float(np.exp(shift * weight)) * max(term, 0.0)
-    return min(max(vol, params.min_iv), params.max_iv)
-
-
 def smile_rows(
-    atm: float | np.ndarray,
+    atm: np.ndarray,
     skew: float | np.ndarray,
     strikes: np.ndarray,
-    forwards: float | np.ndarray,
-    t: float | np.ndarray,
+    forwards: np.ndarray,
+    t: np.ndarray,
     params: SimVolSettings,
     counts: Sequence[int] | None = None,
     vols: bool = True,
@@ -97,19 +80,18 @@ def smile_rows(
     """Return (implied vols per 1.00, clipped standardized log-moneyness) of rows of strikes.
 
     `atm`, `forwards` and `t` (and `skew`, when an array) hold one value per row, or with
-    `counts` one per group of that many rows (arrays then), or are one value for every row.
-    Without `vols` only the moneyness is computed.
+    `counts` one per group of that many rows. Without `vols` only the moneyness is computed.
     """
     scale = atm * np.sqrt(np.maximum(t, 1e-8))
     if counts is not None:
-        forwards = np.asarray(forwards).repeat(counts)
-        scale = np.asarray(scale).repeat(counts)
+        forwards = forwards.repeat(counts)
+        scale = scale.repeat(counts)
     k = np.log(strikes / forwards) / scale
     k = np.minimum(np.maximum(k, -params.moneyness_clip), params.moneyness_clip)
     if not vols:
         return None, k
     if counts is not None:
-        atm = np.asarray(atm).repeat(counts)
+        atm = atm.repeat(counts)
         if isinstance(skew, np.ndarray):
             skew = skew.repeat(counts)
     vol = atm * (1.0 - skew * k + params.smile_curvature * k * k)
