@@ -55,16 +55,8 @@ def worst_loss_at_expiry(legs: Sequence[Leg], net_debit: float) -> float:
         raise ValueError("worst_loss_at_expiry needs legs of a single expiry")
     if slope_at_infinity(legs) < 0:
         return math.inf
-    # pnl_at_price's arithmetic, per leg (weight, strike, is call) read once for every kink.
-    terms = [(leg.sign * leg.ratio, leg.contract.strike, leg.contract.right == "C") for leg in legs]
-    worst = math.nan
-    for n, s in enumerate((0.0, *sorted({k for _, k, _ in terms}))):
-        value = 0.0
-        for w, k, call in terms:
-            value += w * (max(s - k, 0.0) if call else max(k - s, 0.0))
-        pnl = value - net_debit
-        if n == 0 or pnl < worst:  # min()'s rule: the first of equal values, NaN as it does
-            worst = pnl
+    points = (0.0, *sorted({leg.contract.strike for leg in legs}))
+    worst = min(pnl_at_price(legs, net_debit, s) for s in points)
     return max(0.0, -worst)
 
 

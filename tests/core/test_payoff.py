@@ -99,31 +99,3 @@ def test_the_scalar_pnl_is_the_vector_pnl_to_the_bit(
     assert pnl_at_price(legs, debit, price) == float(
         pnl_at_expiry(legs, debit, np.array([price]))[0]
     )
-
-
-@settings(max_examples=500)
-@given(
-    raw=st.lists(
-        st.tuples(
-            st.sampled_from("CP"),
-            st.floats(1, 200, allow_nan=False).map(lambda x: round(x * 4) / 4),
-            st.sampled_from(["BUY", "SELL"]),
-            st.integers(1, 3),
-        ),
-        min_size=1,
-        max_size=4,
-    ),
-    debit=st.floats(-5, 5, allow_nan=False) | st.just(math.nan),
-)
-def test_the_worst_loss_is_the_worst_kink_pnl_to_the_bit(
-    raw: list[tuple[str, float, str, int]], debit: float
-) -> None:
-    legs = [Leg(OptionContract("X", date(2026, 1, 16), k, r), a, q) for r, k, a, q in raw]  # type: ignore[arg-type]
-    got = worst_loss_at_expiry(legs, debit)
-    if sum(lg.sign * lg.ratio for lg in legs if lg.contract.right == "C") < 0:
-        assert got == math.inf
-        return
-    kinks = (0.0, *sorted({lg.contract.strike for lg in legs}))
-    want = max(0.0, -min(pnl_at_price(legs, debit, s) for s in kinks))
-    assert math.copysign(1.0, got) == math.copysign(1.0, want)
-    assert got == want
