@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import math
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -195,9 +195,14 @@ def commissions_paid(root: Path, since: datetime | None = None) -> dict[str, flo
                 continue
             if since is not None and datetime.fromisoformat(str(line["ts"])) < since:
                 continue
-            ccy = str(line.get("currency") or "?")
-            out[ccy] = out.get(ccy, 0.0) + float(line.get("commission") or 0.0)
+            ccy, paid = fill_commission(line)
+            out[ccy] = out.get(ccy, 0.0) + paid
     return out
+
+
+def fill_commission(line: Mapping[str, Any]) -> tuple[str, float]:
+    """Return (currency, commission $) of a combo FILL line ("?" when it names no currency)."""
+    return str(line.get("currency") or "?"), float(line.get("commission") or 0.0)
 
 
 def account_summary(

@@ -35,7 +35,13 @@ from typing import Any
 from seeker.agents.risk_guard import Caps, RiskConfig
 from seeker.core.journal import SHADOW_SUFFIX, strategy_folders
 from seeker.core.positions import Position, PositionBook
-from seeker.reports.account import AccountSummary, account_summary, caps_in_force, read_account
+from seeker.reports.account import (
+    AccountSummary,
+    account_summary,
+    caps_in_force,
+    fill_commission,
+    read_account,
+)
 from seeker.reports.audit import AUDIT_FIELDS, CapViolation, violations_in
 from seeker.reports.reading import (
     TimeReader,
@@ -465,8 +471,7 @@ def _replay(
             activity.orders += event == "ORDER"
             if event == "FILL" and line.get("kind", "combo") == "combo":
                 activity.fills += 1
-                ccy = str(line.get("currency") or "?")
-                activity.commissions.append((ccy, float(line.get("commission") or 0.0)))
+                activity.commissions.append(fill_commission(line))
     return book, posts
 
 
