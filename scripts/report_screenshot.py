@@ -9,11 +9,14 @@ not used) at 1 280 px wide, the report's first `--height` pixels.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.web.support import CHROMIUM, CHROMIUM_ARGS
 
 
 def main() -> None:
@@ -24,7 +27,7 @@ def main() -> None:
     p.add_argument("--height", type=int, default=2400, help="pixels of the page to keep")
     args = p.parse_args()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(args.report.resolve().as_uri())
         page.screenshot(

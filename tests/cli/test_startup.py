@@ -55,19 +55,11 @@ def modules(*args: str) -> set[str]:
 
 def imported(*args: str) -> set[str]:
     """Return the packages ``python -m seeker ARGS`` imports (and ``seeker.<layer>``)."""
-    res = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "seeker", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
     names = set()
-    for line in res.stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            parts = line.rsplit("|", 1)[1].strip().split(".")
-            names.add(parts[0])
-            names.add(".".join(parts[:2]))
+    for name in modules(*args):
+        parts = name.split(".")
+        names.add(parts[0])
+        names.add(".".join(parts[:2]))
     return names
 
 

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -25,12 +26,26 @@ from tests.support import seeker, shipped, small, strategy_config_models, write_
 TOKEN = "test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 RUN_DAYS = 6
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium (``apt-get install -y chromium``); Playwright's own download is not used."""
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+"""Chromium's flags: headless in a container, no network of its own."""
 
 
-def make_journals(folder: Path) -> tuple[Path, Path]:
-    """Run the five strategies for a few simulated sessions; return (config, log root)."""
+def make_journals(folder: Path, data: dict[str, Any] | None = None) -> tuple[Path, Path]:
+    """Run the five strategies for a few simulated sessions on `data` (the small shipped config
+    without it); return (config, log root)."""
     folder.mkdir(parents=True, exist_ok=True)
-    config = write_config(folder, small(shipped()))
+    config = write_config(folder, small(shipped()) if data is None else data)
     logs = folder / "logs"
     res = seeker(
         "run",

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from tests.web.support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     TOKEN,
     copy_run,
     free_port,
@@ -25,18 +27,6 @@ from tests.web.support import (
     wait_ready,
 )
 from tests.web.test_read_api import open_in_journal
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and os.environ.get("SEEKER_REQUIRE_BROWSER") != "1",
@@ -49,7 +39,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield b
         finally:

@@ -12,8 +12,8 @@ from seeker.core.journal import read_events, strategy_folders, to_jsonable
 from seeker.core.positions import PositionBook
 from seeker.reports.summary import build_report
 from seeker.ui.journal_view import JournalFilter, select
-from tests.support import seeker, shipped, small, write_config
-from tests.web.support import TOKEN, client_for, settings_for
+from tests.support import shipped, small
+from tests.web.support import TOKEN, client_for, make_journals, settings_for
 
 
 @pytest.fixture
@@ -149,20 +149,7 @@ def test_the_overview_shows_the_account_as_the_status_file_has_it(
 def test_a_tripped_limit_is_on_the_overview(tmp_path: Path) -> None:
     data = small(shipped())
     data["limits"]["max_drawdown_pct"] = 0.5  # 5 $ below the peak stops entries
-    config = write_config(tmp_path, data)
-    logs = tmp_path / "logs"
-    res = seeker(
-        "run",
-        "--days",
-        "6",
-        "--no-dashboard",
-        "--config",
-        str(config),
-        "--log-dir",
-        str(logs),
-        cwd=tmp_path,
-    )
-    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    config, logs = make_journals(tmp_path, data)
     trips = [x for x in read_events(logs / "_seeker", ("LIMIT",)) if x["change"] == "trip"]
     assert trips, "the run tripped no limit: the test would prove nothing"
     with client_for(settings_for(config, logs)) as c:
