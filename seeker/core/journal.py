@@ -115,10 +115,10 @@ def _other_to_jsonable(value: Any) -> Any:
     Subclasses of the plain types (numpy's float64, IntEnum, StrEnum members) become the exact
     type: the encoder takes exact floats only.
     """
-    if value is None or isinstance(value, bool):
-        return None if value is None else bool(value)
+    if value is None or isinstance(value, bool):  # bool has no subclasses
+        return value
     if isinstance(value, str):
-        return value[:] if type(value) is str else str.__str__(value)
+        return str.__str__(value)
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
