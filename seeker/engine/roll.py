@@ -37,6 +37,15 @@ class Roller:
         """Roll the position to ``signal.roll_to``; refuse (and close) when it cannot be done."""
         assert signal.roll_to is not None
         ctx = self.ctx
+        working = self.closer.working_order(pos)
+        if working is not None:
+            ctx.risk_line(
+                pos.position_id,
+                signal.rule,
+                f"roll not sent: order {working} of this position may still work at the broker "
+                "(its cancel was not confirmed)",
+            )
+            return
         cfg = ctx.settings
         new_legs = tuple(signal.roll_to)
         closing = tuple(leg.reversed() for leg in pos.legs if leg not in new_legs)
@@ -129,15 +138,6 @@ class Roller:
             risk_reserved=True,
             what="roll",
         ):
-            return
-        working = self.closer.working_order(pos)
-        if working is not None:
-            ctx.risk_line(
-                pos.position_id,
-                signal.rule,
-                f"roll not sent: order {working} of this position may still work at the broker "
-                "(its cancel was not confirmed)",
-            )
             return
         if self.closer.broker_check.refuses(pos, closing, qty, "roll"):
             return

@@ -20,6 +20,8 @@ from seeker.core.journal import read_events
 from seeker.core.models import ComboOrder, Leg, order_ref
 from seeker.engine.recovery import recover_at_start
 from seeker.engine.services import Services
+from seeker.engine.signals import ExitSignal
+from seeker.engine.valuation import price_position
 from seeker.engine.wiring import build_ibkr_services
 from seeker.strategies.iron_condor import IronCondor
 from tests.engine.test_ibkr_run import World, world  # noqa: F401  (the `world` fixture)
@@ -163,3 +165,19 @@ def test_a_working_order_no_journal_owns_is_reported_and_left_alone(world: World
     assert not broker.order_state(placed.order_id).status.is_done  # never cancelled, never claimed
     recover_at_start(world.services)
     assert len(read_events(world.logs / "_seeker", ["RISK"])) == 1  # said once
+
+
+def test_no_second_close_is_sent_while_the_first_may_still_work(world: World) -> None:  # noqa: F811
+    """An exit signal while the position's close still works at the broker sends nothing."""
+    strategy, _legs, _natural = open_then_leave_a_close_working(world)
+    pos = strategy.book.positions[PID]
+    now = world.market.clock.now()
+    view = price_position(strategy.ctx, pos, now)
+    strategy.closer.close(pos, view, ExitSignal("manage_dte", 1, "test: close again"), now)
+    folder = world.logs / "iron_condor"
+    closes = [o for o in read_events(folder, ["ORDER"]) if o["intent"] == "close"]
+    assert len(closes) == 1, closes  # the working one only
+    refusals = [r for r in read_events(folder, ["RISK"]) if r["position_id"] == PID]
+    assert refusals and "close not sent" in refusals[-1]["detail"], refusals
+    ref = order_ref("iron_condor", PID, "close")
+    assert [o.order_ref for o in world.services.broker.open_orders()] == [ref]  # one, at TWS
