@@ -7,6 +7,8 @@ EQUITY and LIMIT lines to ``_seeker/account.jsonl``, a person's commands (CONTRO
 ``_seeker/control.jsonl`` and each listing's regime of the day (REGIME) to
 ``_seeker/regimes.jsonl``. Every line is one JSON object with ``event`` and ``ts`` (ISO 8601 with
 zone). A torn last line (a crash mid-write) is skipped with a warning when read, never fatal.
+Derived files are stored gzip-compressed beside their plain name (``decisions.jsonl.gz``: see
+:mod:`seeker.core.journal_files`); readers take the plain name and read both parts.
 
 Durability: every write reaches the operating system before it returns (a killed process loses
 nothing it wrote). Lines that record money, a refusal or a person's command — ``trades.jsonl``
@@ -38,6 +40,7 @@ import orjson
 
 from seeker.core import journal_faults
 from seeker.core.decision_lines import REGIMES_FILE, expand_decisions, load_regimes
+from seeker.core.journal_files import MemberEncoder, compressed_path, forward_lines, repair_tail
 
 log = logging.getLogger(__name__)
 
@@ -178,19 +181,30 @@ class JsonlWriter:
 
     Every batch reaches the OS before `write` returns (unbuffered appends). A durable writer
     also fsyncs every batch; another fsyncs at most once per `sync_seconds` (monotonic wall time)
-    and when it closes.
+    and when it closes. A `compressed` writer stores gzip members, each batch ending on a sync
+    point (:mod:`seeker.core.journal_files`).
     """
 
-    def __init__(self, path: Path, durable: bool = True, sync_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        durable: bool = True,
+        sync_seconds: float = 0.0,
+        compressed: bool = False,
+    ) -> None:
         self.path = path
         self.durable = durable
         self.sync_seconds = sync_seconds
         self._synced_at = time_mod.monotonic()
         self._lock = threading.Lock()
         self._broken: JournalWriteError | None = None
+        self._encoder = MemberEncoder() if compressed else None
         path.parent.mkdir(parents=True, exist_ok=True)
+        if compressed:
+            repair_tail(path)
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._isolate_torn_tail()
+        if not compressed:
+            self._isolate_torn_tail()
 
     def _isolate_torn_tail(self) -> None:
         """Start on a fresh line if a crash left the file without a final newline."""
@@ -245,6 +259,8 @@ class JsonlWriter:
         with self._lock:
             if self._broken is not None:
                 raise self._broken
+            if self._encoder is not None:
+                data = self._encoder.encode(data)
             try:
                 self._write_all(data)
                 if self._sync_due():
@@ -260,6 +276,8 @@ class JsonlWriter:
                     raise self._broken
                 point = journal_faults.point_of(record)
                 data = to_json_line(record)
+                if self._encoder is not None:
+                    data = self._encoder.encode(data)
                 try:
                     fault = journal_faults.before(point)
                     if fault is not None:
@@ -277,7 +295,13 @@ class JsonlWriter:
         with self._lock:
             if self._fd is None:
                 return
-            fd, self._fd = self._fd, None
+            fd = self._fd
+            try:
+                if self._encoder is not None and self._broken is None:
+                    self._write_all(self._encoder.finish())
+            except OSError as exc:
+                log.warning("%s: could not finish the compressed member: %s", self.path, exc)
+            self._fd = None
             try:
                 os.fsync(fd)
             except OSError as exc:
@@ -312,10 +336,12 @@ class Journal:
             writer = self._writers.get(filename)
             if writer is None:
                 derived = filename in DERIVED_FILES
+                path = self.folder / filename
                 writer = JsonlWriter(
-                    self.folder / filename,
+                    compressed_path(path) if derived else path,
                     durable=not derived,
                     sync_seconds=DERIVED_SYNC_SECONDS if derived else 0.0,
+                    compressed=derived,
                 )
                 self._writers[filename] = writer
             return writer
@@ -370,25 +396,18 @@ class Journal:
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield the objects of a JSON Lines file, skipping torn or corrupt lines with a warning."""
-    if not path.exists():
-        return
-    with path.open("rb") as fh:
-        lines = fh.read().split(b"\n")
-    last = len(lines) - 1
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
+    """Yield the objects of a journal (plain and compressed parts), skipping torn or corrupt
+    lines with a warning."""
+    for number, raw in enumerate(forward_lines(path), start=1):
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            where = "torn last line" if number - 1 >= last - 1 else "corrupt line"
-            log.warning("%s:%d: %s skipped", path, number, where)
+            log.warning("%s: line %d torn or corrupt, skipped: %.60r", path, number, raw)
             continue
         if isinstance(obj, dict):
             yield obj
         else:
-            log.warning("%s:%d: not a JSON object, skipped", path, number)
+            log.warning("%s: line %d not a JSON object, skipped", path, number)
 
 
 def read_events(

@@ -3,57 +3,35 @@
 Journal timestamps never go backwards and ids are never reused, even after a SIGKILL: the
 simulated clock resumes no earlier than the last line any journal holds, and a strategy's
 decision and position numbers continue after the last ones its journal used that day. Only the
-last few kilobytes of each file are read (a journal is append-only and in time order; a torn last
+ends of the files are read, backward (a journal is append-only and in time order; a torn last
 line is skipped).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from seeker.core.journal import EVENT_FILES
-
-TAIL_BYTES = 64 * 1024
-"""How much of a file's end is read at a time, backwards."""
+from seeker.core.journal_files import backward_lines
 
 
-def tail_lines(path: Path, chunk: int = TAIL_BYTES) -> Iterator[dict[str, Any]]:
-    """Yield the JSON objects of a JSON Lines file from the last one backwards (torn skipped)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        end = os.fstat(fd).st_size
-        rest = b""
-        while end > 0:
-            start = max(0, end - chunk)
-            block = os.pread(fd, end - start, start) + rest
-            end = start
-            lines = block.split(b"\n")
-            rest = lines.pop(0) if start > 0 else b""
-            for raw in reversed(lines):
-                obj = _parse(raw)
-                if obj is not None:
-                    yield obj
-        obj = _parse(rest)
+def tail_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the JSON objects of a journal from the last one backwards (torn lines skipped)."""
+    for raw in backward_lines(path):
+        obj = _parse(raw)
         if obj is not None:
             yield obj
-    finally:
-        os.close(fd)
 
 
 def _parse(raw: bytes) -> dict[str, Any] | None:
-    if not raw.strip():
-        return None
     try:
-        obj = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         return None
     return obj if isinstance(obj, dict) else None
 

@@ -1,7 +1,8 @@
 """Stream JSON Lines journals: forward line by line, backward from the end, merged in time order.
 
 Nothing here holds a file in memory: a forward read keeps one line, a backward read one block
-(64 kB) and the line it cuts, and a merge of many files one line per file. A journal line is
+(64 kB) and the line it cuts — or one decoded member (1 MiB) of a compressed journal — and a
+merge of many files one line per file. A journal line is
 ``{"event":"…","ts":"…",…}`` — the writer puts ``event`` and ``ts`` first — so the time of a
 line, and a few top-level fields of a DECISION line, are read from its bytes without parsing
 the whole line; anything unexpected falls back to the JSON parser. A torn or corrupt line (a
@@ -19,12 +20,10 @@ from typing import Any, TypeVar
 
 import orjson
 
+from seeker.core.journal_files import BLOCK, backward_lines, forward_lines
 from seeker.core.tz import MARKET_TZ
 
 log = logging.getLogger(__name__)
-
-BLOCK = 1 << 16
-"""Bytes read at a time when reading a file backward."""
 
 EARLIEST = datetime.min.replace(tzinfo=MARKET_TZ)
 """The time of a line without a readable ``ts`` (it sorts first)."""
@@ -37,41 +36,16 @@ T = TypeVar("T")
 
 
 def forward(path: Path, needle: bytes | None = None) -> Iterator[bytes]:
-    """Yield the non-empty lines of a file, oldest first (with `needle`: only lines holding it)."""
-    try:
-        fh = path.open("rb")
-    except FileNotFoundError:
-        return
-    with fh:
-        for raw in fh:
-            if needle is not None and needle not in raw:
-                continue
-            if raw.endswith(b"\n"):
-                raw = raw[:-1]
-            if raw.strip():
-                yield raw
+    """Yield the non-empty lines of a journal, oldest first (with `needle`: only lines holding it).
+
+    Both parts are read, plain then compressed (``seeker.core.journal_files``).
+    """
+    return forward_lines(path, needle)
 
 
 def backward(path: Path, block: int = BLOCK) -> Iterator[bytes]:
-    """Yield the non-empty lines of a file, newest first, reading it from its end in blocks."""
-    try:
-        fh = path.open("rb")
-    except FileNotFoundError:
-        return
-    with fh:
-        pos = fh.seek(0, 2)
-        rest = b""
-        while pos > 0:
-            step = min(block, pos)
-            pos -= step
-            fh.seek(pos)
-            parts = (fh.read(step) + rest).split(b"\n")
-            rest = parts[0]  # may be cut: completed by the next block read
-            for raw in reversed(parts[1:]):
-                if raw.strip():
-                    yield raw
-        if rest.strip():
-            yield rest
+    """Yield the non-empty lines of a journal, newest first (a block or a member at a time)."""
+    return backward_lines(path, block)
 
 
 def aware(ts: datetime) -> datetime:

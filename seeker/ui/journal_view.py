@@ -61,19 +61,20 @@ def read_raw(path: Path, needle: bytes | None = None) -> Iterator[tuple[str, dic
 
 
 def tail_lines(path: Path, max_bytes: int = 65536) -> list[dict[str, Any]]:
-    """Return the objects of the last `max_bytes` of a JSON Lines file (cheap on big files)."""
-    if not path.exists():
-        return []
-    with path.open("rb") as fh:
-        size = fh.seek(0, 2)
-        fh.seek(max(0, size - max_bytes))
-        data = fh.read()
-    raws = data.split(b"\n")
-    if size > max_bytes:
-        raws = raws[1:]  # the first piece is a partial line
+    """Return the objects of the last lines of a journal, about `max_bytes` of them, oldest first.
+
+    Read backward (cheap on big files, plain or compressed).
+    """
+    raws: list[bytes] = []
+    taken = 0
+    for raw in backward(path):
+        taken += len(raw) + 1
+        if taken > max_bytes:
+            break
+        raws.append(raw)
     out = []
-    for raw in raws:
-        obj = parse(raw, path) if raw.strip() else None
+    for raw in reversed(raws):
+        obj = parse(raw, path)
         if obj is not None:
             out.append(obj)
     return out

@@ -40,7 +40,7 @@ def signature(root: Path) -> Signature:
         except OSError:
             continue
         for name in names:
-            if name.endswith((".jsonl", ".json")):
+            if name.endswith((".jsonl", ".jsonl.gz", ".json")):
                 try:
                     st = os.stat(base / name)
                 except OSError:

@@ -46,7 +46,7 @@ def test_lines_go_to_their_files_with_event_and_ts(tmp_path: Path) -> None:
         "limit_price": -0.12,
         "nan": None,
     }
-    assert (folder / "decisions.jsonl").exists() and (folder / "risk_events.jsonl").exists()
+    assert (folder / "decisions.jsonl.gz").exists() and (folder / "risk_events.jsonl").exists()
     with pytest.raises(ValueError):
         j.record("NOPE")
 

@@ -15,6 +15,7 @@ from seeker.core.journal import read_events, read_jsonl, regimes_of, to_json_lin
 from seeker.engine.runner import run_strategies
 from seeker.engine.wiring import build_sim_services
 from seeker.reports.expand import DecisionExpander
+from tests.journal_text import journal_names, stored_bytes
 from tests.support import ROOT, shipped, small, strategy_config_models
 
 NAMES = ["iron_condor", "broken_wing_butterfly"]
@@ -59,11 +60,9 @@ def test_every_compact_decision_rebuilds_to_the_full_line(runs: tuple[Path, Path
         assert read == want
         # the rest of the journal is the same
         for other in ("trades.jsonl", "analysis.jsonl", "risk_events.jsonl"):
-            a, b = full / name / other, compact / name / other
-            assert a.exists() == b.exists()
-            assert not a.exists() or a.read_bytes() == b.read_bytes()
-    size = sum(p.stat().st_size for p in compact.rglob("*.jsonl"))
-    size_full = sum(p.stat().st_size for p in full.rglob("*.jsonl"))
+            assert stored_bytes(full / name / other) == stored_bytes(compact / name / other)
+    size = sum(len(stored_bytes(p)) for f in compact.iterdir() for p in journal_names(f))
+    size_full = sum(len(stored_bytes(p)) for f in full.iterdir() for p in journal_names(f))
     assert size < size_full
 
 
@@ -94,9 +93,9 @@ def test_the_byte_splice_gives_the_rebuilt_line_for_every_decision(
     full, compact = runs
     expander = DecisionExpander(compact)
     for name in NAMES:
-        want = (full / name / "decisions.jsonl").read_bytes().splitlines(keepends=True)
+        want = stored_bytes(full / name / "decisions.jsonl").splitlines(keepends=True)
         got = []
-        for raw in (compact / name / "decisions.jsonl").read_bytes().splitlines():
+        for raw in stored_bytes(compact / name / "decisions.jsonl").splitlines():
             line = json.loads(raw)
             if line["event"] != "DECISION":
                 continue

@@ -16,10 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seeker.core.journal import to_json_line
+from seeker.core.journal_files import MemberEncoder, compressed_path
 from seeker.core.tz import MARKET_TZ
 from seeker.reports.reading import backward, forward, raw_ts, top_number, top_string
 from seeker.reports.summary import build_report
 from seeker.ui.journal_view import FILE_ORDER, JournalFilter, journal_folders, select, tail_entries
+from tests.journal_text import journal_names, stored_bytes, stored_lines
 from tests.reports.test_reports import CAPS, write_journals
 from tests.support import ROOT
 
@@ -56,12 +58,9 @@ def reference(root: Path) -> list[str]:
     rows = []
     for folder in journal_folders(root):
         for name in FILE_ORDER:
-            path = root / folder / name
-            if path.exists():
-                for raw in path.read_text().splitlines():
-                    if raw.strip():
-                        ts = datetime.fromisoformat(json.loads(raw)["ts"])
-                        rows.append((ts, len(rows), raw))
+            for raw in stored_lines(root / folder / name):
+                ts = datetime.fromisoformat(json.loads(raw)["ts"])
+                rows.append((ts, len(rows), raw))
     return [raw for _, _, raw in sorted(rows)]
 
 
@@ -98,9 +97,7 @@ def test_a_file_out_of_time_order_loses_nothing_and_is_named(
     with caplog.at_level(logging.WARNING):
         got = [e.raw for e in select(root, JournalFilter(strategies=["credit_spread"]))]
     assert sorted(got) == sorted(x for x in reference(root) if '"credit_spread"' in x or x in got)
-    assert len(got) == sum(
-        1 for f in (root / "credit_spread").glob("*.jsonl") for x in f.read_text().splitlines()
-    )
+    assert len(got) == sum(len(stored_lines(f)) for f in journal_names(root / "credit_spread"))
     assert "out of time order" in caplog.text and str(path) in caplog.text
     report = build_report(root, CAPS).as_dict()  # the summary sorts such a file instead
     ordered = root.parent / "ordered"
@@ -154,18 +151,25 @@ def decision(i: int, when: datetime) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Journals of ~130 MB: the hand-written trades, and 50 000 DECISION lines in one file."""
+    """Journals of ~130 MB (uncompressed): the hand-written trades, and 50 000 DECISION lines in
+    one compressed file."""
     root = tmp_path_factory.mktemp("big") / "logs"
     write_journals(root)
     start = datetime(2026, 1, 5, 9, 30, tzinfo=MARKET_TZ)
     stamp = start.isoformat().encode()
     templates = [to_json_line(decision(k, start)) for k in range(20)]  # every outcome × agent
-    path = root / "iron_condor" / "decisions.jsonl"
+    path = compressed_path(root / "iron_condor" / "decisions.jsonl")
     path.unlink()
+    encoder = MemberEncoder()  # as the journal writes them: batches of lines, gzip members
     with path.open("wb") as fh:
+        batch = []
         for i in range(50_000):
             when = (start + timedelta(seconds=20 * i)).isoformat().encode()
-            fh.write(templates[i % 20].replace(stamp, when, 1))
+            batch.append(templates[i % 20].replace(stamp, when, 1))
+            if len(batch) == 40:
+                fh.write(encoder.encode(b"".join(batch)))
+                batch.clear()
+        fh.write(encoder.encode(b"".join(batch)) + encoder.finish())
     return root
 
 
@@ -200,9 +204,9 @@ def peak_mb(args: list[str], cwd: Path, keep: bool = False) -> tuple[float, int,
 
 
 def test_streaming_readers_keep_memory_flat_on_a_large_journal(big: Path) -> None:
-    files = list(big.rglob("*.jsonl"))
-    size = sum(p.stat().st_size for p in files) / 1e6
-    lines = sum(1 for p in files for _ in p.open("rb"))
+    files = [p for folder in big.iterdir() for p in journal_names(folder)]
+    size = sum(len(stored_bytes(p)) for p in files) / 1e6  # as written, before compression
+    lines = sum(len(stored_lines(p)) for p in files)
     assert size > 1.2 * MEMORY_GOAL_MB
     figures = {}
     for label, args in (

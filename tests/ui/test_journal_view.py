@@ -11,6 +11,7 @@ import pytest
 from seeker.core.journal import Journal
 from seeker.ui.journal_view import JournalFilter, select
 from seeker.ui.lines import render_line
+from tests.journal_text import journal_names, stored_lines
 from tests.reports.test_reports import at, cli, write_journals
 
 
@@ -27,9 +28,9 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def all_lines(root: Path) -> list[str]:
     return [
         line
-        for path in sorted(root.glob("*/*.jsonl"))
-        for line in path.read_text().splitlines()
-        if line.strip()
+        for folder in sorted(p for p in root.iterdir() if p.is_dir())
+        for path in journal_names(folder)
+        for line in stored_lines(path)
     ]
 
 
