@@ -82,8 +82,8 @@ def config_for(data: Path, folder: Path) -> Path:
 
 def same_journals(a: Path, b: Path) -> bool:
     """Return True when two log folders hold byte-identical journals."""
-    files = sorted(p.relative_to(a) for p in a.rglob("*.jsonl"))
-    if files != sorted(p.relative_to(b) for p in b.rglob("*.jsonl")):
+    files = sorted(p.relative_to(a) for p in a.rglob("*.jsonl*"))  # compressed parts too
+    if files != sorted(p.relative_to(b) for p in b.rglob("*.jsonl*")):
         return False
     return all(filecmp.cmp(a / f, b / f, shallow=False) for f in files)
 

@@ -143,15 +143,18 @@ def verdict(value: float, limit: float | None) -> str:
     return "ok" if value <= limit else "NOT MET"
 
 
-def journal_size(logs: Path) -> tuple[float, int]:
-    """Return the journals' size (MB) and line count."""
-    size = 0
-    lines = 0
-    for path in logs.rglob("*.jsonl"):
-        size += path.stat().st_size
-        with path.open("rb") as fh:
-            lines += sum(1 for _ in fh)
-    return size / 1e6, lines
+def journal_size(logs: Path) -> tuple[float, float, int]:
+    """Return the journals' size on disk (MB), the size of their lines (MB) and line count."""
+    from seeker.core.journal_files import GZ_SUFFIX, forward_lines, parts
+
+    names = {p.with_name(p.name.removesuffix(GZ_SUFFIX)) for p in logs.rglob("*.jsonl*")}
+    stored = written = lines = 0
+    for path in sorted(n for n in names if n.suffix == ".jsonl"):
+        stored += sum(part.stat().st_size for part in parts(path))
+        for raw in forward_lines(path):
+            written += len(raw) + 1
+            lines += 1
+    return stored / 1e6, written / 1e6, lines
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -182,8 +185,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"the run failed (exit {code})", file=sys.stderr)
             return 1
         print(f"  done in {wall:.0f} s", flush=True)
-    mb, lines = journal_size(logs)
-    print(f"journals: {logs}/ — {mb:.1f} MB, {lines} lines; {args.repeats} runs each, medians")
+    mb, written, lines = journal_size(logs)
+    print(
+        f"journals: {logs}/ — {mb:.1f} MB on disk ({written:.1f} MB of lines), {lines} lines; "
+        f"{args.repeats} runs each, medians"
+    )
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'command':<28} {'wall s':>7} {'CPU s':>6} {'runs, wall (s)':<34} {'peak MB':>7}  goal")
     for goal in goals(logs, args.config.resolve()):

@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 GOAL_SECONDS = 12.0
 GOAL_MB = 200.0
+GOAL_JOURNAL_MB = 30.0
+"""The issue's goal for a year of journals on disk, MB."""
 GOAL_STRATEGIES = frozenset(
     {"iron_condor", "credit_spread", "diagonal", "iron_fly", "broken_wing_butterfly"}
 )
@@ -59,6 +61,7 @@ class RunResult:
     tail: str
     trips: list[str]
     journal_bytes: int
+    line_bytes: int
     decisions: int
 
 
@@ -142,7 +145,7 @@ def run_once(names: list[str], days: int, config: Path, cfg: Any, keep: bool) ->
     tail = "\n".join(out_path.read_text(errors="replace").splitlines()[-5:])
     violations: list[str] = []
     trips = limit_trips(logs)
-    journal_bytes, decisions = journal_size(logs)
+    journal_bytes, line_bytes, decisions = journal_size(logs)
     if logs.is_dir():
         found = cap_violations(logs, cfg.caps(), strategy_folders(logs, shadow=False))
         violations = [str(v) for v in found]
@@ -159,19 +162,24 @@ def run_once(names: list[str], days: int, config: Path, cfg: Any, keep: bool) ->
         tail=tail,
         trips=trips,
         journal_bytes=journal_bytes,
+        line_bytes=line_bytes,
         decisions=decisions,
     )
 
 
-def journal_size(logs: Path) -> tuple[int, int]:
-    """Return the bytes of every journal (``*.jsonl``) under `logs` and their DECISION lines."""
-    total = decisions = 0
-    for path in logs.rglob("*.jsonl") if logs.is_dir() else []:
-        total += path.stat().st_size
-        if path.name == "decisions.jsonl":
-            with path.open("rb") as fh:
-                decisions += sum(1 for line in fh if b'"event":"DECISION"' in line)
-    return total, decisions
+def journal_size(logs: Path) -> tuple[int, int, int]:
+    """Return the bytes the journals take on disk (plain ``*.jsonl`` and their compressed parts
+    ``*.jsonl.gz``), the bytes of their lines (decompressed) and their DECISION lines."""
+    from seeker.core.journal_files import GZ_SUFFIX, forward_lines, parts
+
+    names = {p.with_name(p.name.removesuffix(GZ_SUFFIX)) for p in logs.rglob("*.jsonl*")}
+    stored = written = decisions = 0
+    for path in sorted(n for n in names if n.suffix == ".jsonl"):
+        stored += sum(part.stat().st_size for part in parts(path))
+        for raw in forward_lines(path):
+            written += len(raw) + 1
+            decisions += path.name == "decisions.jsonl" and raw.startswith(b'{"event":"DECISION"')
+    return stored, written, decisions
 
 
 def reference(cfg: Any, days: int) -> tuple[float, float, int]:
@@ -254,7 +262,10 @@ def _bench(args: argparse.Namespace, config: Path) -> int:
             f"{len(r.violations)} cap violation(s)  {ok}"
         )
         print(f"    account limits tripped: {', '.join(r.trips) or 'none'}")
-        print(f"    journals {mb(r.journal_bytes):.1f} MB, {r.decisions} DECISION lines")
+        print(
+            f"    journals {mb(r.journal_bytes):.1f} MB on disk ({mb(r.line_bytes):.1f} MB of "
+            f"lines), {r.decisions} DECISION lines"
+        )
         if r.returncode != 0:
             print("    " + r.tail.replace("\n", "\n    "))
         for v in r.violations[:5]:
@@ -272,8 +283,13 @@ def _bench(args: argparse.Namespace, config: Path) -> int:
     clean = all(r.returncode == 0 and not r.violations for r in results)
     print(f"median wall {wall:.2f} s, median cpu {cpu:.2f} s, peak RSS {mb(peak):.1f} MB")
     size = statistics.median(r.journal_bytes for r in results)
+    lines = statistics.median(r.line_bytes for r in results)
     per_year = mb(size) * GOAL_DAYS / args.days
-    print(f"journals {mb(size):.1f} MB for {args.days} sessions ({per_year:.0f} MB a year)")
+    print(
+        f"journals {mb(size):.1f} MB on disk for {args.days} sessions ({per_year:.0f} MB a year; "
+        f"{mb(lines):.1f} MB of lines decompressed); goal ≤ {GOAL_JOURNAL_MB:.0f} MB a year: "
+        f"{'ok' if per_year <= GOAL_JOURNAL_MB else 'NOT MET'}"
+    )
     if refs:
         ref = statistics.median(refs)
         print(f"reference (bare market) median {ref:.2f} s; run / reference = {wall / ref:.1f}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -152,12 +153,14 @@ def test_config_fuzzing_every_problem_names_its_key(path: tuple[str, ...], how: 
         )
 
 
-def _journal_text(root: Path) -> dict[str, str]:
+def _journal_text(root: Path) -> dict[str, bytes]:
+    """Return the bytes of every journal file (plain and compressed) outside ``_seeker``."""
     out = {}
-    for p in sorted(root.rglob("*.jsonl")):
+    for p in sorted(root.rglob("*.jsonl*")):
         if p.parent.name == "_seeker":
             continue
-        out[str(p.relative_to(root))] = p.read_text()
+        out[str(p.relative_to(root))] = p.read_bytes()
+    assert any(name.endswith("decisions.jsonl.gz") for name in out), sorted(out)
     return out
 
 
@@ -179,7 +182,7 @@ def test_same_seed_same_journal(tmp_path: Path) -> None:
         assert res.returncode == 0, res.stderr
         runs.append(_journal_text(tmp_path / name))
     assert runs[0] == runs[1]
-    assert any("ORDER" in t for t in runs[0].values())
+    assert any(b"ORDER" in t for t in runs[0].values())
 
 
 def test_sigint_stops_within_10_seconds_with_intact_journal(tmp_path: Path) -> None:
@@ -206,7 +209,7 @@ def test_sigint_stops_within_10_seconds_with_intact_journal(tmp_path: Path) -> N
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list(logs.glob("iron_condor/decisions.jsonl")):
+        while time.monotonic() < deadline and not list(logs.glob("iron_condor/decisions.jsonl*")):
             time.sleep(0.2)
         time.sleep(3)
         assert proc.poll() is None, proc.communicate()
@@ -219,10 +222,11 @@ def test_sigint_stops_within_10_seconds_with_intact_journal(tmp_path: Path) -> N
             proc.kill()
     assert proc.returncode == 0, errs
     assert "stopped (SIGINT)" in out
-    for path in logs.rglob("*.jsonl"):
-        raw = path.read_text()
-        assert raw.endswith("\n")
-        assert len(list(read_jsonl(path))) == len([ln for ln in raw.splitlines() if ln.strip()])
+    for path in logs.rglob("*.jsonl*"):
+        plain = path.with_suffix("") if path.suffix == ".gz" else path
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        assert raw.endswith(b"\n")  # a clean stop finished every compressed member
+        assert len(list(read_jsonl(plain))) == len([ln for ln in raw.splitlines() if ln.strip()])
     runs = [json.loads(ln) for ln in (logs / "_seeker" / "runs.jsonl").read_text().splitlines()]
     assert runs[-1]["status"] == "stopped" and runs[-1]["clean"] is True
     os.environ.get("CI")

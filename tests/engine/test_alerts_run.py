@@ -102,7 +102,7 @@ def run(logs: Path, urls: list[str]) -> list[str]:
 def journals(logs: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(logs)): p.read_bytes()
-        for p in sorted(logs.rglob("*.jsonl"))
+        for p in sorted(logs.rglob("*.jsonl*"))
         if p.parent.name != SYSTEM_FOLDER or p.name != "control.jsonl"
     }
 
