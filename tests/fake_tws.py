@@ -689,6 +689,10 @@ class FakeOrder:
     leg_cum: dict[int, tuple[float, float]] = field(default_factory=dict)
     completed_time: str = ""
     why: str = ""
+    silent: bool = False
+    """Accepted but never acknowledged: nothing is pushed about it (see
+    ``FakeTWS.leave_next_order_unacknowledged``); requests (open orders, executions) still list
+    it, as TWS would."""
 
     @property
     def qty(self) -> float:
@@ -802,7 +806,8 @@ class FakeTWS:
 
     Faults: :meth:`drop_connections` (optionally refusing connects for a while),
     :meth:`reject_next_order`, :meth:`partial_fill_next_order`, :meth:`withhold_fills`,
-    :meth:`delay_fills`, :meth:`release_held`, :meth:`crossed_quote`, :meth:`override_quote`,
+    :meth:`delay_fills`, :meth:`release_held`, :meth:`leave_next_order_unacknowledged` (with
+    :meth:`acknowledge_orders`), :meth:`crossed_quote`, :meth:`override_quote`,
     :meth:`freeze_quote`, :meth:`clear_quote_faults` and :meth:`send_raw` (arbitrary frames).
     """
 
@@ -860,6 +865,7 @@ class FakeTWS:
         self.what_if_margin: Callable[[ComboOrder], WhatIfMargin] | None = None
         """Answer what-if combo orders with these figures (None: refuse them, as by default)."""
         self._partial_next: int | None = None
+        self._unack_next: tuple[bool, float] | None = None
         self._withhold = False
         self._delay = 0.0
         self._quote_faults: dict[int, QuoteFault] = {}
@@ -973,18 +979,18 @@ class FakeTWS:
     def drop_connections(self, refuse_for: float = 0.0) -> None:
         """Close every client socket abruptly; with `refuse_for` > 0, refuse connects that long."""
 
-        def go() -> None:
-            for conn in list(self._conns):
-                self._abort(conn)
-            if refuse_for > 0 and self._server is not None:
-                self._server.close()
-                self._server = None
-                loop = asyncio.get_running_loop()
-                self._reopen_handle = loop.call_later(
-                    refuse_for, lambda: asyncio.ensure_future(self._reopen())
-                )
+        self._call(lambda: self._drop_all(refuse_for))
 
-        self._call(go)
+    def _drop_all(self, refuse_for: float) -> None:
+        for conn in list(self._conns):
+            self._abort(conn)
+        if refuse_for > 0 and self._server is not None:
+            self._server.close()
+            self._server = None
+            loop = asyncio.get_running_loop()
+            self._reopen_handle = loop.call_later(
+                refuse_for, lambda: asyncio.ensure_future(self._reopen())
+            )
 
     async def _reopen(self) -> None:
         self._reopen_handle = None
@@ -1005,6 +1011,38 @@ class FakeTWS:
         if units < 1:
             raise ValueError("units must be >= 1")
         self._call(lambda: setattr(self, "_partial_next", units))
+
+    def leave_next_order_unacknowledged(self, drop: bool = False, refuse_for: float = 0.0) -> None:
+        """Accept the next new order and keep it live, but never acknowledge it.
+
+        One order only. The order is registered, handed to the backend as usual (so
+        :meth:`withhold_fills` / :meth:`delay_fills` apply) and can fill, but nothing is pushed
+        about it — no openOrder, orderStatus, error, execution or commission report — until
+        :meth:`acknowledge_orders`, or until its client's connection closes (a new session learns
+        it from the open orders and executions it asks for at connect). Requests are answered
+        truthfully meanwhile: reqOpenOrders lists it, reqExecutions returns its executions. With
+        `drop`, every client connection is closed right after the order is received (connects
+        refused for `refuse_for` seconds), as when a connection dies with a placeOrder in flight.
+        """
+        self._call(lambda: setattr(self, "_unack_next", (drop, max(0.0, refuse_for))))
+
+    def acknowledge_orders(self) -> int:
+        """Acknowledge the orders left unacknowledged (openOrder, orderStatus); return how many."""
+
+        def go() -> int:
+            count = 0
+            for order in self._orders.values():
+                if not order.silent:
+                    continue
+                order.silent = False
+                count += 1
+                conn = self._push_conn(order)
+                if conn is not None:
+                    self._send_open_order(conn, order)
+                    self._send_status(order)
+            return count
+
+        return self._call(go)
 
     def withhold_fills(self, on: bool = True) -> None:
         """Accept new orders but keep them from the backend (so they cannot fill) until released."""
@@ -1172,6 +1210,10 @@ class FakeTWS:
         conn.lines.clear()
         if conn in self._conns:
             self._conns.remove(conn)
+        if conn.api_started:  # a new session learns its orders from what it asks at connect
+            for order in self._orders.values():
+                if order.client_id == conn.client_id:
+                    order.silent = False
 
     def _dispatch(self, conn: Connection, fields: list[str]) -> None:
         try:
@@ -2306,6 +2348,8 @@ class FakeTWS:
     def _accept(self, conn: Connection, order: FakeOrder) -> None:
         """Register an accepted order, acknowledge it, then hand (some of) it to the backend."""
         self._orders[(order.client_id, order.order_id)] = order
+        unacknowledged, self._unack_next = self._unack_next, None
+        order.silent = unacknowledged is not None
         units = order.qty
         if self._partial_next is not None:
             units = min(units, float(self._partial_next))
@@ -2318,10 +2362,13 @@ class FakeTWS:
         order.held = order.qty - units
         for status in ("PreSubmitted", "Submitted"):  # TWS acknowledges in these two steps
             order.status = status
-            self._send_open_order(conn, order)
-            self._send_status(order)
+            if not order.silent:
+                self._send_open_order(conn, order)
+                self._send_status(order)
         if units > 0:
             self._send_segment(order, units)
+        if unacknowledged is not None and unacknowledged[0]:
+            self._drop_all(unacknowledged[1])
 
     def _send_segment(self, order: FakeOrder, units: float) -> None:
         """Place `units` of an order at the backend and report what came back."""
@@ -2430,8 +2477,9 @@ class FakeTWS:
                     f"OrderId {order.order_id} cannot be modified: {exc}",
                 )
                 return
-        self._send_open_order(conn, order)
-        self._send_status(order)
+        if not order.silent:
+            self._send_open_order(conn, order)
+            self._send_status(order)
         for state in states:
             self._apply_state(order, state)
 
@@ -2504,7 +2552,7 @@ class FakeTWS:
             self._push_account()
 
     def _send_error(self, order: FakeOrder, code: int, message: str) -> None:
-        conn = self._conn_for(order.client_id)
+        conn = self._push_conn(order)
         if conn is not None:
             self._error(conn, order.order_id, code, message)
 
@@ -2515,7 +2563,7 @@ class FakeTWS:
         order.completed_time = self._now_text()
         order.held = 0.0
         order.release_at = None
-        conn = self._conn_for(order.client_id)
+        conn = self._push_conn(order)
         self._send_status(order)
         if conn is not None:  # IB repeats the final status after the openOrder
             self._send_open_order(conn, order)
@@ -2582,7 +2630,7 @@ class FakeTWS:
             )
         )
         self._executions.extend(execs)
-        conn = self._conn_for(order.client_id)
+        conn = self._push_conn(order)
         if conn is None:
             return
         for ex in execs:
@@ -2636,11 +2684,15 @@ class FakeTWS:
                 return conn
         return None
 
+    def _push_conn(self, order: FakeOrder) -> Connection | None:
+        """Return the connection to push news of `order` to (None while it is unacknowledged)."""
+        return None if order.silent else self._conn_for(order.client_id)
+
     def _now_text(self) -> str:
         return self.clock.now().astimezone(NY).strftime(f"%Y%m%d %H:%M:%S {EXEC_TZ_NAME}")
 
     def _send_status(self, order: FakeOrder) -> None:
-        conn = self._conn_for(order.client_id)
+        conn = self._push_conn(order)
         if conn is None:
             return
         conn.send(

@@ -9,6 +9,7 @@ returns a guessed value. Prices follow the conventions of :mod:`seeker.core.mode
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal, Protocol, runtime_checkable
@@ -177,3 +178,50 @@ class SettlementNotes(Protocol):
     def settlement_note(self, contract: OptionContract) -> str | None:
         """Return how an expired contract settles, in words, None when unknown."""
         ...
+
+
+@dataclass(frozen=True)
+class RefLookup:
+    """What the broker holds under one orderRef, from a complete answer (see :func:`lookup_ref`)."""
+
+    order_ref: str
+    working: tuple[OrderState, ...]
+    """Orders carrying that orderRef the broker still works."""
+    fills: tuple[Fill, ...]
+    """Executions of orders carrying that orderRef (reportable ones, with their commissions)."""
+    pending: int = 0
+    """Executions with that orderRef the broker reported but cannot report as fills yet (their
+    commission reports are still awaited): the order exists, its fills come later."""
+
+    @property
+    def absent(self) -> bool:
+        """Return True when the broker neither works nor executed any order with that orderRef."""
+        return not (self.working or self.fills or self.pending)
+
+
+@runtime_checkable
+class RefSearch(Protocol):
+    """A broker whose ``open_orders`` / ``executions`` answer from a cache kept by the connection
+    (IBKR) and that can ask afresh for the orders and executions of one orderRef."""
+
+    def lookup_ref(self, order_ref: str) -> RefLookup:
+        """Ask the broker now (not a cache) for its open orders and executions of `order_ref`.
+
+        Raises DataUnavailable (BrokerUnavailable when disconnected) unless both answers came
+        complete: an empty answer then proves the broker holds no such order.
+        """
+        ...
+
+
+def lookup_ref(broker: Broker, order_ref: str) -> RefLookup:
+    """Return what `broker` holds under `order_ref`, from a complete answer (or raise).
+
+    A broker that can ask afresh (:class:`RefSearch`) is asked so; the in-process brokers (sim,
+    replay) answer ``open_orders`` and ``executions`` from their own books, which are complete.
+    Only orders and executions whose orderRef is exactly `order_ref` are returned.
+    """
+    if isinstance(broker, RefSearch):
+        return broker.lookup_ref(order_ref)
+    working = tuple(o for o in broker.open_orders() if o.order_ref == order_ref)
+    fills = tuple(f for f in broker.executions() if f.order_ref == order_ref)
+    return RefLookup(order_ref, working, fills)

@@ -33,6 +33,7 @@ from seeker.core.models import (
     OptionQuote,
     OrderState,
     OrderStatus,
+    OrderUnconfirmed,
     order_ref,
     parse_order_ref,
 )
@@ -276,6 +277,9 @@ class Executor:
         order = ComboOrder(ref, plan.listing_id, plan.legs, plan.qty, plan.ladder[0])
         try:
             state = self.broker.place_order(order)
+        except OrderUnconfirmed as exc:
+            self._unconfirmed(plan, exc)
+            return None
         except (BrokerUnavailable, DataUnavailable) as exc:
             self._status(plan, "rejected", reason=f"not sent: {exc}")
             return None
@@ -305,6 +309,23 @@ class Executor:
         if not state.status.is_done and plan.cancel_when_done:
             state = self._cancel(plan, state, "timeout: unfilled after the last price step")
         return state
+
+    def _unconfirmed(self, plan: OrderPlan, exc: OrderUnconfirmed) -> None:
+        """Journal an order that maybe reached the broker: possibly working, never re-sent.
+
+        Its ORDER_STATUS ``unconfirmed`` keeps it among the position's working orders (no second
+        close or roll, its risk held) until the broker's orders and executions under its orderRef
+        resolve it (``seeker.engine.adoption``).
+        """
+        fields: dict[str, Any] = {"order_ref": exc.order_ref, "reason": f"maybe sent: {exc}"}
+        if exc.broker_order_id:
+            fields["broker_order_id"] = exc.broker_order_id
+        self._status(plan, OrderStatus.UNCONFIRMED.value, **fields)
+        self._risk(
+            plan,
+            f"order {plan.order_id} ({exc.order_ref}) may be working at the broker: {exc}; it "
+            "counts as working until the broker's open orders and executions say what became of it",
+        )
 
     def remember_fills(self, fill_ids: set[str]) -> None:
         """Treat these fills as journaled already (rebuilt from the journal at start)."""

@@ -47,6 +47,24 @@ class BrokerUnavailable(DataUnavailable):
     """Raise when the broker connection is down; nothing can be read or sent."""
 
 
+class OrderUnconfirmed(BrokerUnavailable):
+    """Raise when an order may have reached the broker but its acknowledgement never came.
+
+    A :class:`BrokerUnavailable` or :class:`DataUnavailable` from ``place_order`` means the order
+    surely was not sent (refused before anything left the process). This one means it maybe was:
+    the request was written, then the connection dropped or the answer did not come in time. The
+    order may be working at the broker: it must be treated as possibly working (never re-sent, its
+    risk held) until the broker's open orders and executions, looked up by `order_ref`, say what
+    became of it. `broker_order_id` is the broker's id when one was assigned ("" otherwise). The
+    simulated brokers never raise it.
+    """
+
+    def __init__(self, message: str, order_ref: str, broker_order_id: str = "") -> None:
+        super().__init__(message)
+        self.order_ref = order_ref
+        self.broker_order_id = broker_order_id
+
+
 @dataclass(frozen=True, slots=True)
 class Listing:
     """One tradable underlying: a symbol on one exchange, quoted in one currency."""
@@ -306,6 +324,9 @@ class OrderStatus(StrEnum):
     FILLED = "filled"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+    UNCONFIRMED = "unconfirmed"
+    """Maybe sent, never acknowledged (see :class:`OrderUnconfirmed`): possibly working until the
+    broker's orders and executions say otherwise. Journaled by Execution; no broker reports it."""
 
     @property
     def is_done(self) -> bool:

@@ -174,6 +174,7 @@ class PositionBook:
         self._order_position: dict[str, str] = {}
         self._order_intent: dict[str, str] = {}
         self._order_done: set[str] = set()
+        self._unconfirmed: dict[str, None] = {}
         self._fills_seen: set[str] = set()
         self._order_limit: dict[str, float] = {}
         self._order_filled: dict[str, int] = {}
@@ -344,6 +345,10 @@ class PositionBook:
         status = line.get("status")
         if status in ("filled", "cancelled", "rejected"):
             self._order_done.add(oid)
+        if status == "unconfirmed" and oid not in self._order_done:
+            self._unconfirmed[oid] = None
+        else:
+            self._unconfirmed.pop(oid, None)
         if (
             status in ("cancelled", "rejected")
             and self._order_intent.get(oid) == "open"
@@ -386,6 +391,15 @@ class PositionBook:
     def working_orders(self) -> list[str]:
         """Return our order ids that were sent and are not known to be done."""
         return [oid for oid in self._order_position if oid not in self._order_done]
+
+    def unconfirmed_orders(self) -> list[str]:
+        """Return our orders that maybe reached the broker, unacknowledged (``unconfirmed``) and
+        not resolved since: they count as working (see ``OrderUnconfirmed``)."""
+        return list(self._unconfirmed)
+
+    def is_unconfirmed(self, order_id: str) -> bool:
+        """Return True while one of our orders is unconfirmed (maybe sent, never acknowledged)."""
+        return order_id in self._unconfirmed
 
     def position_of_order(self, order_id: str) -> Position | None:
         """Return the position an order belongs to."""

@@ -37,7 +37,7 @@ class Closer:
                 pos.position_id,
                 signal.rule,
                 f"close not sent: order {working} of this position may still work at the broker "
-                "(its cancel was not confirmed); a second close could fill twice",
+                f"({self.why_working(working)}); a second close could fill twice",
             )
             return
         execution = ctx.settings.execution
@@ -128,6 +128,15 @@ class Closer:
             if book.position_of_order(oid) is pos:
                 return oid
         return None
+
+    def why_working(self, order_id: str) -> str:
+        """Return why an order not known to be done may still work (for the RISK line)."""
+        if self.ctx.book.is_unconfirmed(order_id):
+            return (
+                "it was sent and never acknowledged: unconfirmed until the broker's open orders "
+                "and executions say what became of it"
+            )
+        return "its cancel was not confirmed"
 
     def close_stranded(self, pos: Position) -> None:
         """Close the units a partly filled roll left on the old legs (at once, urgently)."""

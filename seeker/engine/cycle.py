@@ -249,8 +249,7 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
             self.services.cycle.maybe(self.services, now)
         try:
             self.services.account.check(now)
-            if self.adoption.adopted:
-                self.adoption.follow_adopted()
+            self.adoption.follow_orders()
             self.manager.manage(now)
             if not self.stop_requested:
                 self.interventions.act(now)

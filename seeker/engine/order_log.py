@@ -5,7 +5,8 @@ lines about orders into the progress messages ``seeker run`` prints (and the das
 
 * ORDER — ``opening`` / ``closing`` / ``rolling`` a position, with the first limit;
 * ORDER_STATUS — its outcome: ``opened``/``filled`` (quantity, average price), ``partially
-  filled``, ``cancelled`` (why, and how much had filled), ``rejected`` (why), ``adopted``;
+  filled``, ``cancelled`` (why, and how much had filled), ``rejected`` (why), ``adopted``,
+  ``unconfirmed`` (maybe sent, never acknowledged: it counts as working until resolved);
 * FILL of a settlement at expiry; POST_TRADE — ``closed``, with the P&L after commissions;
 * RISK lines about orders: an order the checklist refused to send, or lost sight of, and the
   currency conversion an entry needed (filled, or refused and why).
@@ -26,6 +27,7 @@ from seeker.core.journal import SHADOW_SUFFIX
 ORDER_RISK_RULES = {
     "checklist": "",
     "execution": "",
+    "unresolved_order": "",
     "fx_conversion": "currency conversion for it: ",
 }
 """RISK rules about orders (not sent, not followed, an IDEALPRO conversion) and their lead."""
@@ -116,6 +118,8 @@ class OrderLog:
             return f"{oid} ({intent} {pid}) rejected: {reason}"
         if status == "adopted":
             return f"{oid} ({intent} {pid}) adopted: still working from an earlier run"
+        if status == "unconfirmed":
+            return f"{oid} ({intent} {pid}) unconfirmed, may be working at the broker: {reason}"
         return None
 
     def _fill(self, line: Mapping[str, Any], shadow: bool) -> str | None:

@@ -354,6 +354,8 @@ class EntryPipeline:
         self.decisions.flush()
         ctx.executor.work(plan)
         pos = ctx.book.positions.get(pid)
+        if ctx.book.is_unconfirmed(plan.order_id):
+            return True  # maybe working at the broker: its risk stays held until it is resolved
         if pos is None or pos.opened_qty == 0:
             ctx.guard.release(pid)
             return True

@@ -43,7 +43,7 @@ class Roller:
                 pos.position_id,
                 signal.rule,
                 f"roll not sent: order {working} of this position may still work at the broker "
-                "(its cancel was not confirmed)",
+                f"({self.closer.why_working(working)})",
             )
             return
         cfg = ctx.settings

@@ -99,7 +99,12 @@ def _status(line: Mapping[str, Any]) -> tuple[str, str]:
         text += f" ({line['filled']} filled, {line.get('remaining', '?')} left)"
     if line.get("reason"):
         text += f" ({line['reason']})"
-    style = {"filled": "cyan", "cancelled": "dark_orange", "rejected": "red"}.get(status, "blue")
+    style = {
+        "filled": "cyan",
+        "cancelled": "dark_orange",
+        "rejected": "red",
+        "unconfirmed": "bold yellow",
+    }.get(status, "blue")
     return text, style
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from seeker.core.broker import ConnectionState
+from seeker.core.broker import ConnectionState, RefLookup
 from seeker.core.ibkr.connection import IbConnection, ReconnectListener
 from seeker.core.ibkr.executions import account_executions
 from seeker.core.ibkr.gate import HistoryPacer, MarketDataGate
@@ -44,7 +44,7 @@ from seeker.core.ibkr.quotes import (
 )
 from seeker.core.ibkr.safety import IbkrSetupError, LiveTradingRefused, live_problem
 from seeker.core.ibkr.settings import IbkrSettings
-from seeker.core.ibkr.trading import OrderBook
+from seeker.core.ibkr.trading import OrderBook, SendTicket
 from seeker.core.margin import MarginImpact
 from seeker.core.models import (
     AccountSnapshot,
@@ -60,6 +60,7 @@ from seeker.core.models import (
     OptionContract,
     OptionQuote,
     OrderState,
+    OrderUnconfirmed,
     UnderlyingQuote,
 )
 
@@ -394,14 +395,75 @@ class IBKRBroker:
         The limit is rounded down to the 0.01 tick (never pays more than asked); no per-leg prices
         are sent (IB refuses them on 4-leg combos and needs NonGuaranteed routing on 2 legs).
         Returns the first state: SUBMITTED, or REJECTED with IB's error text, or already filled.
+
+        Raises BrokerUnavailable / DataUnavailable when the order surely was not sent (not
+        connected, a leg not resolved, the message budget exhausted: nothing was written), and
+        OrderUnconfirmed when it maybe was: placeOrder was written, then the connection dropped or
+        TWS's acknowledgement did not come in time.
         """
         problem = _combo_problem(order, self.listings)
         if problem:
             self._require_connected()
             return self._call(lambda: self._refuse(order, problem))
-        return self._call(
-            lambda: self._orders.place_combo(order), 3 * self.settings.request_timeout_seconds
-        )
+        ticket = SendTicket(order.order_ref)
+        try:
+            return self._call(
+                lambda: self._orders.place_combo(order, ticket),
+                3 * self.settings.request_timeout_seconds,
+            )
+        except OrderUnconfirmed:
+            raise
+        except DataUnavailable as exc:
+            if not ticket.abandon():
+                raise
+            raise OrderUnconfirmed(
+                f"order {ticket.broker_order_id} ({order.order_ref}) was written to TWS, then: "
+                f"{exc}",
+                order.order_ref,
+                ticket.broker_order_id,
+            ) from exc
+
+    def lookup_ref(self, order_ref: str) -> RefLookup:
+        """Ask TWS afresh (reqOpenOrders, reqExecutions) what it holds under `order_ref`.
+
+        Unlike :meth:`open_orders`, which reads what ib_async keeps (an order written but never
+        acknowledged sits there as PendingSubmit), only TWS's answers count: an order TWS lists
+        and still works, and the executions whose orderRef is `order_ref` (those still waiting
+        for their commission reports are counted in ``pending``). Raises unless both answers
+        came complete.
+        """
+
+        async def run() -> RefLookup:
+            ib = self._link.ib()
+            listed = await self._link.ask(ib.reqOpenOrdersAsync(), "open orders")
+            await self._link.ask(ib.reqExecutionsAsync(), "executions")
+            ib = self._link.ib()  # both answers came on this one connection
+            mine = [t for t in listed if t.order.orderRef == order_ref]
+            await self._market.resolve_con_ids(
+                cl.conId for t in mine for cl in (t.contract.comboLegs or [])
+            )
+            working = []
+            for trade in mine:
+                if trade.isDone():
+                    continue
+                state = self._orders.state(self._orders.adopt(trade))
+                if not state.status.is_done:
+                    working.append(state)
+            await self._market.resolve_con_ids(
+                f.contract.conId for f in ib.fills() if f.contract.secType == "OPT"
+            )
+            fills = [f for f in account_executions(self._orders, None) if f.order_ref == order_ref]
+            reported = {f.fill_id for f in fills}
+            pending = sum(
+                1
+                for f in ib.fills()
+                if f.execution.orderRef == order_ref
+                and f.contract.secType in ("BAG", "CASH")
+                and f.execution.execId not in reported
+            )
+            return RefLookup(order_ref, tuple(working), tuple(fills), pending)
+
+        return self._call(run, 4 * self.settings.request_timeout_seconds + 1.0)
 
     def what_if(self, order: ComboOrder) -> MarginImpact:
         """Return IB's what-if margin of a combo order (nothing is placed); DataUnavailable

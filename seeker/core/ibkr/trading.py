@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -43,6 +44,7 @@ from seeker.core.models import (
     Leg,
     OrderState,
     OrderStatus,
+    OrderUnconfirmed,
 )
 
 Kind = Literal["BAG", "CASH", "OTHER"]
@@ -62,6 +64,39 @@ class OrderInfo:
     kind: Kind
     cancel_requested: bool = False
     errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+class SendTicket:
+    """Whether a placeOrder request left the process: a handshake between two threads.
+
+    The gateway coroutine calls :meth:`commit` right before it writes placeOrder; a caller that
+    stopped waiting for it (timeout, dropped connection) calls :meth:`abandon`. Whoever comes first
+    wins, under one lock: once abandoned, commit raises and nothing is written; once committed,
+    abandon returns True and the order may be at TWS (see
+    :class:`~seeker.core.models.OrderUnconfirmed`).
+    """
+
+    def __init__(self, order_ref: str) -> None:
+        self.order_ref = order_ref
+        self.broker_order_id = ""
+        self._lock = threading.Lock()
+        self._state: Literal["new", "sent", "abandoned"] = "new"
+
+    def commit(self, broker_order_id: str) -> None:
+        """Say the request is about to be written (raise if the caller already gave up)."""
+        with self._lock:
+            if self._state == "abandoned":
+                raise DataUnavailable("not sent: the caller stopped waiting before it was written")
+            self._state = "sent"
+            self.broker_order_id = broker_order_id
+
+    def abandon(self) -> bool:
+        """Give up waiting; return True if the request was (or is being) written."""
+        with self._lock:
+            if self._state == "sent":
+                return True
+            self._state = "abandoned"
+            return False
 
 
 def parse_order_id(text: str) -> tuple[int, int]:
@@ -368,8 +403,12 @@ class OrderBook:
         return self.state(info)
 
     # ---------------------------------------------------------------- actions
-    async def place_combo(self, order: ComboOrder) -> OrderState:
-        """Send a BAG limit order (BUY at the net debit) and return its first state."""
+    async def place_combo(self, order: ComboOrder, ticket: SendTicket | None = None) -> OrderState:
+        """Send a BAG limit order (BUY at the net debit) and return its first state.
+
+        Raises OrderUnconfirmed when TWS does not acknowledge it within the request timeout (it
+        may be working there). `ticket` says whether the request was written (see SendTicket).
+        """
         listing = self.market.listing(order.listing_id)
         resolved = await self.market.resolve_options([leg.contract for leg in order.legs])
         missing = [leg.contract.key for leg in order.legs if leg.contract not in resolved]
@@ -397,7 +436,7 @@ class OrderBook:
             qty=order.qty,
             kind="BAG",
         )
-        return await self._send(bag, ib_order, info)
+        return await self._send(bag, ib_order, info, ticket, confirm=True)
 
     async def place_fx(
         self, pair: str, action: Action, qty: int, limit: float, order_ref: str
@@ -417,9 +456,25 @@ class OrderBook:
             return await self.cancel(info)
         return self.state(info)
 
-    async def _send(self, contract: Contract, ib_order: LimitOrder, info: OrderInfo) -> OrderState:
+    async def _send(
+        self,
+        contract: Contract,
+        ib_order: LimitOrder,
+        info: OrderInfo,
+        ticket: SendTicket | None = None,
+        confirm: bool = False,
+    ) -> OrderState:
+        """Write placeOrder and wait for TWS's acknowledgement.
+
+        Without one within the request timeout: raise OrderUnconfirmed when `confirm`, else log
+        and return the order's state as ib_async has it.
+        """
         ib = self.link.ib()
         await self.link.send(1)
+        ib = self.link.ib()  # the budget wait may have outlived the connection: nothing written
+        ib_order.orderId = ib.client.getReqId()
+        if ticket is not None:
+            ticket.commit(order_text_id(ib_order.orderId, 0))
         trade = ib.placeOrder(contract, ib_order)
         info.order_id = trade.order.orderId
         info.text_id = order_text_id(info.order_id, 0)
@@ -435,6 +490,12 @@ class OrderBook:
             self._register(info)
         if not acked:
             log.warning("order %s not acknowledged within %.0f s", info.text_id, timeout)
+            if confirm:
+                raise OrderUnconfirmed(
+                    f"TWS did not acknowledge order {info.text_id} within {timeout:g} s",
+                    info.order_ref,
+                    info.text_id,
+                )
         return await self.settled_state(info, self.link.settings.commission_wait_seconds)
 
     async def modify(self, info: OrderInfo, limit: float) -> OrderState:
