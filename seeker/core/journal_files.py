@@ -40,6 +40,9 @@ LEVEL = 6
 BLOCK = 1 << 16
 """Bytes read at a time."""
 
+SLICE = 1 << 14
+"""Compressed bytes fed to the decoder at a time (a member's head is found within a slice)."""
+
 _WBITS = 31
 """zlib window bits for the gzip wrapper (15 + 16)."""
 
@@ -116,33 +119,68 @@ def _decode_member(raw: bytes) -> _Decoded:
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
-    """Yield the decoded bytes of a compressed journal, member after member, in order.
+    """Yield the decoded bytes of a compressed journal, a member at a time, in order.
 
-    An unfinished last member (a live file, a crash) yields what it holds; a damaged member
-    ends the read with a warning (the writer never leaves one: see :func:`repair_tail`).
+    A member's lines are yielded once its checksum (CRC-32 and length) is verified, except the
+    last member of an unfinished file (a live file, a crash), yielded as it decodes. A damaged
+    member (a file changed by hand, a disk error; the writer never leaves one: see
+    :func:`repair_tail`) is skipped whole with a warning, never yielded half right, and reading
+    goes on at the next member's head.
     """
     try:
         fh = path.open("rb")
     except FileNotFoundError:
         return
     with fh:
+        start = offset = 0  # file offsets: the current member's head, the next byte to read
         inflate = zlib.decompressobj(_WBITS)
-        while True:
-            raw = fh.read(BLOCK)
-            if not raw:
-                return
+        held: list[bytes] = []  # the current member's bytes, until its checksum is verified
+        while raw := fh.read(SLICE):
+            at, offset = offset, offset + len(raw)  # `at`: the file offset of raw[0]
             while raw:
                 try:
-                    out = inflate.decompress(raw)
+                    held.append(inflate.decompress(raw))
                 except zlib.error as exc:
-                    log.warning("%s: damaged compressed data, read stops here: %s", path, exc)
-                    return
-                if out:
-                    yield out
+                    found = _next_member(fh, start + 1)
+                    log.warning(
+                        "%s: the member at byte %d is damaged (%s): its lines are skipped; %s",
+                        path,
+                        start,
+                        exc,
+                        "nothing readable follows" if found is None else f"read on at {found}",
+                    )
+                    held.clear()
+                    if found is None:
+                        return
+                    fh.seek(found)
+                    start = offset = found
+                    inflate = zlib.decompressobj(_WBITS)
+                    break
                 if not inflate.eof:
                     break
-                raw = inflate.unused_data
+                yield b"".join(held)
+                held.clear()
+                rest = inflate.unused_data
+                at += len(raw) - len(rest)
+                start, raw = at, rest
                 inflate = zlib.decompressobj(_WBITS)
+        if held:
+            yield b"".join(held)  # an unfinished last member: what it holds so far
+
+
+def _next_member(fh: BinaryIO, offset: int) -> int | None:
+    """Return the offset of the first member head at or after `offset`, None when there is none."""
+    fh.seek(offset)
+    carry = b""
+    base = offset
+    while raw := fh.read(BLOCK):
+        window = carry + raw
+        i = window.find(MAGIC)
+        if i >= 0:
+            return base - len(carry) + i
+        carry = window[-(len(MAGIC) - 1) :]
+        base += len(raw)
+    return None
 
 
 def _lines_of(chunks: Iterator[bytes], needle: bytes | None) -> Iterator[bytes]:
@@ -227,9 +265,9 @@ def _compressed_backward(path: Path, block: int) -> Iterator[bytes]:
                 continue
             fh.seek(start)
             decoded = _decode_member(fh.read(end - start))
-            whole = decoded.finished and not decoded.rest
-            if decoded.error is not None or not (whole or end == size):
-                continue  # the magic bytes inside compressed data: not a member's start
+            if decoded.error is not None or not (decoded.finished or end == size):
+                log.warning("%s: damaged member at byte %d skipped", path, start)
+                continue
             for raw in reversed(decoded.data.split(b"\n")):
                 if raw.strip():
                     yield raw

@@ -11,6 +11,7 @@ exceeded, timestamps monotonic, ids unique.
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 
 from seeker.config.loading import validate_config
 from seeker.core.journal import read_events, read_jsonl
+from seeker.core.journal_files import forward_lines
 from tests.crash_support import consistency_problems
 from tests.support import ROOT, seeker, shipped, strategy_config_models
 
@@ -50,6 +52,15 @@ def recovered_fills(logs: Path) -> list[dict[str, object]]:
     ]
 
 
+def derived_lines(logs: Path) -> dict[str, list[bytes]]:
+    """Return the whole lines of every compressed (derived) journal under `logs`, by file."""
+    out = {}
+    for gz in sorted(logs.rglob("*.jsonl.gz")):
+        lines = forward_lines(gz.with_name(gz.name.removesuffix(".gz")))
+        out[str(gz.relative_to(logs))] = [x for x in lines if x.endswith(b"}")]
+    return out
+
+
 POINTS = [
     ("ORDER", 3),
     ("ORDER_STATUS", 4),
@@ -71,9 +82,14 @@ def test_a_kill_at_any_write_loses_nothing_and_sends_nothing_twice(
     logs = tmp_path / "logs"
     first = run(logs, 3, crash=f"{point}:{nth}:{phase}")
     assert first.returncode == -signal.SIGKILL, (first.returncode, first.stderr[-2000:])
+    derived = derived_lines(logs)  # the compressed journals as the kill left them (unfinished)
+    assert derived
     second = run(logs, 1)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-3000:]
     assert consistency_problems(logs, caps()) == []  # type: ignore[arg-type]
+    for name, lines in derived_lines(logs).items():  # the restart finished them, losing nothing
+        assert lines[: len(derived[name])] == derived[name], name
+        gzip.decompress((logs / name).read_bytes())  # every member finished: standard gzip
     runs = [r for r in read_jsonl(logs / "_seeker" / "runs.jsonl") if r["status"] == "started"]
     assert len(runs) == 2
     if (point, phase) in (("EXEC", "after"), ("FILL:combo", "before")):
