@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 
 ACCOUNT_STATE_FILE = Path(SYSTEM_FOLDER) / "account_state.json"
 """Where the limits' state survives restarts (peak, session reference, trips, holds)."""
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+"""A number in a problem's words (an age, a price): not part of what kind of problem it is."""
 
 EQUITY_BATCH = 64
 """EQUITY lines kept before they are written together."""
@@ -185,11 +189,17 @@ class AccountWatch:
                 self.journal.write_many(pending)
 
     def _unknown(self, now: datetime, problem: str) -> None:
+        """Keep why the equity is unknown; journal it when the kind of problem changes.
+
+        A problem's figures (a quote's age, a price) change every poll: the EQUITY line is written
+        when its words change, not its numbers.
+        """
+        kind = _NUMBER.sub("#", problem)
         with self._lock:
             self._problem = problem
-            if problem == self._noted_problem:
+            if kind == self._noted_problem:
                 return
-            self._noted_problem = problem
+            self._noted_problem = kind
             line = self.journal.record("EQUITY", equity=None, problem=problem)
             self._pending.append(line | {"tripped": sorted(self.limits.state.trips)})
             self.flush()

@@ -17,6 +17,7 @@ from seeker.agents.risk_guard import Caps, RiskGuard
 from seeker.config.loading import validate_config
 from seeker.core.calendar import MARKET_TZ
 from seeker.core.execution import combo_mid, combo_natural
+from seeker.core.journal import read_jsonl
 from seeker.core.models import ComboOrder, DataUnavailable, Leg, OrderStatus
 from seeker.engine.wiring import build_sim_services
 from tests.support import ROOT, shipped, strategy_config_models
@@ -81,6 +82,25 @@ def test_a_held_contract_without_a_quote_leaves_the_equity_unknown(tmp_path: Pat
     late = services.clock.now().replace(hour=15)  # quotes of 10:30 are hours old by then
     with pytest.raises(DataUnavailable, match=r"cannot mark XLF.*old"):
         measure(b, services.listings, services.to_capital, "USD", late, 120.0)
+
+
+def test_an_unknown_equity_is_journaled_when_its_problem_changes_not_its_figures(
+    tmp_path: Path,
+) -> None:
+    """A stale quote's age grows every poll: one EQUITY line says the equity is unknown, and the
+    next one comes when it is known again (or unknown for another reason)."""
+    services = _services(tmp_path)
+    b = services.broker
+    legs, quotes = _condor(services)
+    b.place_order(ComboOrder("seeker:t:p1:open", "XLF", legs, 1, combo_natural(legs, quotes)))
+    watch = services.account
+    for minute in (0, 5, 10):  # quotes of 10:30 are older at each poll
+        assert watch.check(services.clock.now().replace(hour=15, minute=minute)) is None
+    watch.flush()
+    lines = [x for x in read_jsonl(tmp_path / "_seeker" / "account.jsonl") if x["equity"] is None]
+    assert len(lines) == 1, lines
+    assert "old" in lines[0]["problem"]
+    assert "old" in (watch.entry_block("t", shadow=False) or "")  # the latest words, figures too
 
 
 def test_a_refusal_for_cash_is_the_accounts_with_the_figures() -> None:
