@@ -26,7 +26,10 @@ def snapshot_time_for(session: Session, snapshot_time: time) -> time:
     """Return the decision time of one session for a configured snapshot time.
 
     On a full session it is `snapshot_time`; on an early close it comes as long before that
-    day's close as `snapshot_time` is before 16:00 (15:45 → 12:45 for a 13:00 close).
+    day's close as `snapshot_time` is before 16:00 (15:45 → 12:45 for a 13:00 close). When that
+    would fall at or before the open (a snapshot time earlier than 16:00 by more than the short
+    session lasts: 12:00 → 09:00 for a 13:00 close), it is `snapshot_time` itself, which the
+    short session then holds. Either way it lies inside the session.
     """
     close = session.close.astimezone(MARKET_TZ)
     if close.time() >= REGULAR_CLOSE:
@@ -34,7 +37,10 @@ def snapshot_time_for(session: Session, snapshot_time: time) -> time:
     before = datetime.combine(session.day, REGULAR_CLOSE) - datetime.combine(
         session.day, snapshot_time
     )
-    return (close.replace(tzinfo=None) - before).time()
+    moved = close.replace(tzinfo=None) - before
+    if moved <= session.open.astimezone(MARKET_TZ).replace(tzinfo=None):
+        return snapshot_time
+    return moved.time()
 
 
 def snapshot_times(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seeker.core.calendar import MARKET_TZ, MarketCalendars
+from seeker.core.calendar import MARKET_TZ, MarketCalendars, Session
 from seeker.core.replay.sessions import (
     ReplayCalendars,
     ReplayClock,
@@ -45,8 +45,26 @@ def test_an_early_close_moves_the_decision_as_far_before_its_close() -> None:
     assert snapshot_time_for(half, time(15, 45)) == time(12, 45)
     assert snapshot_time_for(half, time(15, 0)) == time(12, 0)
     assert snapshot_time_for(full, time(15, 45)) == time(15, 45)
+    # moved as far before 13:00 it would come before the open: the session holds 12:00 itself
+    assert snapshot_time_for(half, time(12, 0)) == time(12, 0)
     with pytest.raises(ValueError, match="2019-07-04 is not a XNYS session"):
         snapshot_times(CAL, "XNYS", [date(2019, 7, 4)], time(15, 0))
+
+
+SESSIONS = [s for d in CAL.sessions("XNYS", LO, HI) if (s := CAL.session("XNYS", d)) is not None]
+HALF_DAYS = [s for s in SESSIONS if s.half_day]
+
+
+@given(
+    minutes=st.integers(1, 389),  # 09:31 … 15:59, what the config accepts
+    session=st.sampled_from(HALF_DAYS) | st.sampled_from(SESSIONS),
+)
+@settings(max_examples=300)
+def test_every_decision_time_lies_inside_its_session(minutes: int, session: Session) -> None:
+    assert len(HALF_DAYS) == 3  # 2019-07-03, 11-29, 12-24
+    snapshot = (datetime(2019, 1, 1, 9, 30) + timedelta(minutes=minutes)).time()
+    at = datetime.combine(session.day, snapshot_time_for(session, snapshot), MARKET_TZ)
+    assert session.open < at < session.close, (session, snapshot)
 
 
 def test_hours_run_from_each_decision_time_to_the_close_and_only_on_replayed_days() -> None:
