@@ -58,6 +58,12 @@ ACCOUNT_STATE_FILE = Path(SYSTEM_FOLDER) / "account_state.json"
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 """A number in a problem's words (an age, a price): not part of what kind of problem it is."""
 
+
+def problem_kind(problem: str) -> str:
+    """Return a problem's words without their figures: what is journaled when it changes."""
+    return _NUMBER.sub("#", problem)
+
+
 EQUITY_BATCH = 64
 """EQUITY lines kept before they are written together."""
 
@@ -194,7 +200,7 @@ class AccountWatch:
         A problem's figures (a quote's age, a price) change every poll: the EQUITY line is written
         when its words change, not its numbers.
         """
-        kind = _NUMBER.sub("#", problem)
+        kind = problem_kind(problem)
         with self._lock:
             self._problem = problem
             if kind == self._noted_problem:

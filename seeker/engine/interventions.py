@@ -8,7 +8,8 @@ Each poll, after its positions were managed (exits keep firing whatever else hap
   execution ladder, limit orders from mid toward the natural; what does not fill is tried again
   at the next poll;
 * entries are allowed only while nothing holds them: a RISK line says once when they stop
-  (``entries_stopped``, with the reason) and once when they resume (``entries_resumed``).
+  (``entries_stopped``, with the reason), again when they stay stopped for another reason (its
+  words change, not just its figures), and once when they resume (``entries_resumed``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime
 from seeker.core.broker import ConnectionState
 from seeker.core.models import DataUnavailable
 from seeker.core.positions import Position
+from seeker.engine.account_watch import problem_kind
 from seeker.engine.closing import Closer
 from seeker.engine.context import StrategyContext
 from seeker.engine.marks import Marks
@@ -51,14 +53,15 @@ class Interventions:
         if ctx.services.broker.connection_state() != ConnectionState.CONNECTED:
             return True
         reason = ctx.services.account.entry_block(ctx.name, ctx.shadow)
-        if reason != self._stopped:
+        kind = None if reason is None else problem_kind(reason)
+        if kind != self._stopped:
             if reason is None:
                 ctx.risk_line(None, "entries_resumed", "entries resume")
                 ctx.emit(f"{ctx.name}: entries resume")
-            elif self._stopped is None:
+            else:  # stopped, or stopped now for another reason (its figures aside)
                 ctx.risk_line(None, "entries_stopped", f"no new entry: {reason}")
                 ctx.emit(f"{ctx.name}: no new entry ({reason})")
-            self._stopped = reason
+            self._stopped = kind
         return reason is None
 
     def act(self, now: datetime) -> None:

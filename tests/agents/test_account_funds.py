@@ -20,6 +20,7 @@ from seeker.core.execution import combo_mid, combo_natural
 from seeker.core.journal import read_jsonl
 from seeker.core.models import ComboOrder, DataUnavailable, Leg, OrderStatus
 from seeker.engine.wiring import build_sim_services
+from seeker.strategies.iron_condor import IronCondor
 from tests.support import ROOT, shipped, strategy_config_models
 
 WIDE = Caps(1e9, 1e9, 1e9, 1e9, 1e9)
@@ -101,6 +102,29 @@ def test_an_unknown_equity_is_journaled_when_its_problem_changes_not_its_figures
     assert len(lines) == 1, lines
     assert "old" in lines[0]["problem"]
     assert "old" in (watch.entry_block("t", shadow=False) or "")  # the latest words, figures too
+
+
+def test_entries_stopped_is_journaled_again_when_its_reason_changes(tmp_path: Path) -> None:
+    """Paused by a person, then the equity unknown: two entries_stopped lines, one per reason; the
+    figures of a reason changing (a quote's age) write none."""
+    services = _services(tmp_path)
+    cfg = validate_config(shipped(), strategy_config_models(), ROOT / "config")
+    strategy = IronCondor(services, cfg.strategies.iron_condor)
+    strategy.setup()
+    allowed = strategy.interventions.entries_allowed
+    services.account.pause(["iron_condor"], by="test", reason="lunch")
+    assert not allowed() and not allowed()
+    legs, quotes = _condor(services)
+    services.broker.place_order(
+        ComboOrder("seeker:t:p1:open", "XLF", legs, 1, combo_natural(legs, quotes))
+    )
+    for minute in (0, 5):  # the quotes of 10:30 are older at each poll
+        services.account.check(services.clock.now().replace(hour=15, minute=minute))
+        assert not allowed()
+    risk = [x for x in read_jsonl(tmp_path / "iron_condor" / "risk_events.jsonl")]
+    stopped = [x["detail"] for x in risk if x["rule"] == "entries_stopped"]
+    assert len(stopped) == 2, stopped
+    assert "lunch" in stopped[0] and "equity unknown" in stopped[1]
 
 
 def test_a_refusal_for_cash_is_the_accounts_with_the_figures() -> None:
