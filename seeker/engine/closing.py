@@ -2,11 +2,16 @@
 
 A position is closed only by its closing FILL; the risk it holds shrinks to what stays open and is
 released when it is flat, and the Post-Trade Analyst writes its line then.
+
+No close is sent while another order of the position may still work at the broker (a second close
+could fill twice): :meth:`Closer.close` says so and returns :attr:`CloseOutcome.WORKING`, so that a
+caller who must not lose the close (a person's ``seeker close``) asks again at the next poll.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from seeker.core.execution import OrderPlan, price_ladder
@@ -21,6 +26,19 @@ from seeker.engine.sizing import risk_of
 from seeker.engine.valuation import price_position
 
 
+class CloseOutcome(Enum):
+    """What :meth:`Closer.close` did with an exit signal."""
+
+    SENT = "sent"
+    """The order was handed to Execution (whatever became of it: filled, cancelled, rejected,
+    unconfirmed — Execution journals that)."""
+    WORKING = "working"
+    """Nothing sent: an order of the position may still work at the broker (see
+    :meth:`Closer.working_order`); the same close may be asked again once it has ended."""
+    REFUSED = "refused"
+    """Nothing sent: the checklist or the broker check refused the order (journaled there)."""
+
+
 class Closer:
     """Close positions (or some of their units) through Execution."""
 
@@ -28,18 +46,32 @@ class Closer:
         self.ctx = ctx
         self.broker_check = BrokerCheck(ctx)
 
-    def close(self, pos: Position, view: PositionView, signal: ExitSignal, now: datetime) -> None:
-        """Send the close an exit signal asks for; release or shrink the risk after its fills."""
+    def close(
+        self,
+        pos: Position,
+        view: PositionView,
+        signal: ExitSignal,
+        now: datetime,
+        *,
+        say_working: bool = True,
+    ) -> CloseOutcome:
+        """Send the close an exit signal asks for; release or shrink the risk after its fills.
+
+        Return what became of it (:class:`CloseOutcome`). While an order of the position may still
+        work nothing is sent and a RISK line (the signal's rule) says why — unless `say_working`
+        is False: the caller then journals the wait itself (once, not at every poll).
+        """
         ctx = self.ctx
         working = self.working_order(pos)
         if working is not None:
-            ctx.risk_line(
-                pos.position_id,
-                signal.rule,
-                f"close not sent: order {working} of this position may still work at the broker "
-                f"({self.why_working(working)}); a second close could fill twice",
-            )
-            return
+            if say_working:
+                ctx.risk_line(
+                    pos.position_id,
+                    signal.rule,
+                    f"close not sent: {self.still_working(working)}; a second close could fill "
+                    "twice",
+                )
+            return CloseOutcome.WORKING
         execution = ctx.settings.execution
         qty = max(1, min(signal.qty, pos.open_qty))
         closing = pos.closing_legs()
@@ -82,15 +114,16 @@ class Closer:
             risk_reserved=True,
             what="close",
         ):
-            return
+            return CloseOutcome.REFUSED
         if self.broker_check.refuses(pos, closing, qty, "close"):
-            return
+            return CloseOutcome.REFUSED
         ctx.executor.work(plan)
         if pos.open_qty == 0:
             ctx.guard.release(pos.position_id)
             post_trade(ctx, pos, view.pnl_unit, view.dte)
         else:
             ctx.guard.resize(pos.position_id, risk_of(pos, pos.open_qty))
+        return CloseOutcome.SENT
 
     def exit_fields(
         self,
@@ -137,6 +170,13 @@ class Closer:
                 "and executions say what became of it"
             )
         return "its cancel was not confirmed"
+
+    def still_working(self, order_id: str) -> str:
+        """Return the RISK lines' words for an order of a position that may still work."""
+        return (
+            f"order {order_id} of this position may still work at the broker "
+            f"({self.why_working(order_id)})"
+        )
 
     def close_stranded(self, pos: Position) -> None:
         """Close the units a partly filled roll left on the old legs (at once, urgently)."""

@@ -2,7 +2,11 @@
 
 Each poll, after its positions were managed (exits keep firing whatever else happens):
 
-* a person's ``seeker close POSITION_ID`` requests are closed (exit rule ``manual``);
+* a person's ``seeker close POSITION_ID`` requests are closed (exit rule ``manual``); a request
+  that cannot be sent now — its market is closed, it cannot be priced, or another order of the
+  position may still work at the broker (no second order is sent while one may) — waits: it is
+  asked again at every poll and one RISK line says why it waits; it ends when its close is sent,
+  refused (the checklist, the broker check: journaled there), or the position is no longer open;
 * when the strategy must be flattened (``seeker flatten``, or an account limit whose action is
   ``flatten``) every open position is closed (exit rule ``flatten``) — through the normal
   execution ladder, limit orders from mid toward the natural; what does not fill is tried again
@@ -20,7 +24,7 @@ from seeker.core.broker import ConnectionState
 from seeker.core.models import DataUnavailable
 from seeker.core.positions import Position
 from seeker.engine.account_watch import problem_kind
-from seeker.engine.closing import Closer
+from seeker.engine.closing import CloseOutcome, Closer
 from seeker.engine.context import StrategyContext
 from seeker.engine.marks import Marks
 from seeker.engine.signals import ExitSignal, PositionView
@@ -40,8 +44,8 @@ class Interventions:
         self.marks = marks
         self.closer = closer
         self._stopped: str | None = None
-        self._waiting: set[str] = set()
-        """Positions whose close request was put back (said once in the journal)."""
+        self._waiting: dict[str, str] = {}
+        """Positions whose close request was put back → why (said once per why in the journal)."""
 
     def entries_allowed(self) -> bool:
         """Return True when the strategy may open positions; journal when that changes.
@@ -78,21 +82,33 @@ class Interventions:
                 )
                 continue
             why = f"closed by {request.by}" + (f": {request.reason}" if request.reason else "")
-            if self.close(pos, ExitSignal(MANUAL_RULE, pos.open_qty, why), now):
-                self._waiting.discard(pos.position_id)
+            signal = ExitSignal(MANUAL_RULE, pos.open_qty, why)
+            outcome = self.close(pos, signal, now, say_working=False)
+            if outcome in (CloseOutcome.SENT, CloseOutcome.REFUSED):
+                self._waiting.pop(pos.position_id, None)
                 continue
             if ctx.stop_requested():
                 return  # the process stops: a request lives in memory only, like the command
-            # not sent now (its market is closed, or it cannot be priced): asked again next poll
+            # not sent now: asked again next poll (no second order while one may still work)
             account.request_close(ctx.name, pos.position_id, request.reason, request.by)
-            if pos.position_id not in self._waiting:
-                self._waiting.add(pos.position_id)
+            if outcome is CloseOutcome.WORKING:
+                kind = "working"
+                working = self.closer.working_order(pos)  # the one that kept it (same thread)
+                waits = (
+                    self.closer.still_working(working)
+                    if working is not None
+                    else "an order of this position may still work at the broker"
+                ) + "; no second close is sent while it may"
+            else:
+                kind = "not_sendable"
+                market = "market closed" if not ctx.in_rth(pos.listing_id) else "not priced"
+                waits = f"not sendable now ({market})"
+            if self._waiting.get(pos.position_id) != kind:
+                self._waiting[pos.position_id] = kind
                 ctx.risk_line(
                     pos.position_id,
                     MANUAL_RULE,
-                    f"close asked by {request.by} waits: not sendable now "
-                    f"({'market closed' if not ctx.in_rth(pos.listing_id) else 'not priced'}); "
-                    "tried again at every poll",
+                    f"close asked by {request.by} waits: {waits}; tried again at every poll",
                 )
         reason = account.flatten_reason(ctx.name, ctx.shadow)
         if reason is None:
@@ -106,19 +122,24 @@ class Interventions:
                 continue  # expired legs are settled, never closed
             self.close(pos, ExitSignal(FLATTEN_RULE, pos.open_qty, reason), now)
 
-    def close(self, pos: Position, signal: ExitSignal, now: datetime) -> bool:
-        """Close a position's units through the execution ladder (priced now); return False when
-        nothing could be handed to the closer (stopping, its market closed, no price)."""
+    def close(
+        self, pos: Position, signal: ExitSignal, now: datetime, *, say_working: bool = True
+    ) -> CloseOutcome | None:
+        """Close a position's units through the execution ladder (priced now).
+
+        Return the closer's outcome (:class:`~seeker.engine.closing.CloseOutcome`: sent, an order
+        of the position may still work, refused), or None when nothing could be handed to the
+        closer (stopping, its market closed, no price). `say_working` goes to the closer.
+        """
         ctx = self.ctx
         if ctx.stop_requested() or not ctx.in_rth(pos.listing_id):
-            return False
+            return None
         view = self.marks.views.get(pos.position_id)
         if view is None or view.now != now:
             view = self._priced(pos, now)
             if view is None:
-                return False
-        self.closer.close(pos, view, signal, now)
-        return True
+                return None
+        return self.closer.close(pos, view, signal, now, say_working=say_working)
 
     def _priced(self, pos: Position, now: datetime) -> PositionView | None:
         try:
