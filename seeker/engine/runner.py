@@ -37,6 +37,9 @@ class RunResult:
     sim_time: datetime
     faults: list[str] = field(default_factory=list)
     """Durable writes that failed (trading stopped because of them)."""
+    signalled: str | None = None
+    """The first signal (``SIGINT``, ``SIGTERM``) the run received, even one that came when it was
+    already ending for another reason (then `reason` names that one)."""
 
 
 def run_strategies(
@@ -52,11 +55,13 @@ def run_strategies(
     """
     manager = StrategyManager(services, strategies)
     stop_reason: list[str] = []
+    signals: list[str] = []
     stop_event = threading.Event()
 
     def handle(signum: int, _frame: FrameType | None) -> None:
+        signals.append(signal.Signals(signum).name)
         if not stop_reason:
-            stop_reason.append(signal.Signals(signum).name)
+            stop_reason.append(signals[-1])
         stop_event.set()
         manager.stop()
 
@@ -115,7 +120,14 @@ def run_strategies(
         on_tick(manager)
     if alerts is not None:
         alerts.close(ALERTS_CLOSE_SECONDS)
-    return RunResult(stop_reason[0], clean, states, services.clock.now(), list(services.faults))
+    return RunResult(
+        stop_reason[0],
+        clean,
+        states,
+        services.clock.now(),
+        list(services.faults),
+        signals[0] if signals else None,
+    )
 
 
 def _status(services: Services, manager: StrategyManager, running: bool, note: str) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
@@ -118,17 +119,43 @@ class ProcessExecutor:
                 on_done(index)
         except BaseException:
             self._broken = True
-            self._pool.terminate()
+            self._terminate()
             raise
         return [p.get() for p in pending]
+
+    def _terminate(self) -> None:
+        """Terminate the workers (SIGTERM); SIGKILL any still alive `KILL_AFTER_SECONDS` later.
+
+        ``Pool.terminate`` waits for every worker to exit: a worker whose run caught the SIGTERM as
+        it was ending anyway, and went back to wait for work, would keep it waiting forever.
+        """
+        workers = multiprocessing.active_children()  # this process's children: the pool's
+        timer = threading.Timer(KILL_AFTER_SECONDS, _kill_alive, args=(workers,))
+        timer.daemon = True
+        timer.start()
+        try:
+            self._pool.terminate()
+        finally:
+            timer.cancel()
 
     def close(self) -> None:
         """Stop the workers (terminated at once after an error or an interruption)."""
         if self._broken:
-            self._pool.terminate()
+            self._terminate()
         else:
             self._pool.close()
         self._pool.join()
+
+
+KILL_AFTER_SECONDS = 5.0
+"""How long terminated workers have to exit before they are killed, seconds."""
+
+
+def _kill_alive(workers: Sequence[multiprocessing.process.BaseProcess]) -> None:
+    """SIGKILL the workers that are still alive."""
+    for worker in workers:
+        if worker.is_alive():
+            worker.kill()
 
 
 class DaskExecutor:

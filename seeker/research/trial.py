@@ -86,12 +86,14 @@ def run_job(job: TrialJob, reader: TradeReader) -> RunResult:
         finally:
             services.broker.close()
             services.close_journals()
-        if result.reason in ("SIGINT", "SIGTERM"):
+        if result.signalled is not None:
             from seeker.research.executors import in_pool_worker
 
-            if in_pool_worker():  # the parent is terminating the pool: end quietly
+            # the parent is terminating the pool: end quietly, even when the signal came as the
+            # run was ending anyway (a worker that went back to wait for work would never exit)
+            if in_pool_worker():
                 raise SystemExit(0)
-            raise RunInterrupted(f"run stopped by {result.reason}")
+            raise RunInterrupted(f"run stopped by {result.signalled}")
         trades, still_open = reader(root / job.strategy, job.strategy)
         error = None
         failed = [name for name, state in result.states.items() if state == "error"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -179,14 +180,16 @@ def test_sigterm_stops_a_study_cleanly_and_the_same_command_resumes_it(tmp_path:
         "--log-dir",
         str(tmp_path / "logs"),
     ]
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     assert proc.stdout is not None
     for line in proc.stdout:  # bounded by the study's own end
         if line.startswith("trials 1/3"):
             proc.send_signal(signal.SIGTERM)
             break
-    rest = proc.stdout.read()
-    assert proc.wait(timeout=60) == 0
+    rest = finish(proc)
+    assert proc.returncode == 0
     assert "study stop interrupted; its completed trials are stored" in rest
     done = seeker(*args[3:], cwd=ROOT)
     assert done.returncode == 0, done.stderr
@@ -194,6 +197,18 @@ def test_sigterm_stops_a_study_cleanly_and_the_same_command_resumes_it(tmp_path:
     assert "study stop · broken_wing_butterfly · 3 trials completed" in done.stdout
     # the trial the stop cut short is not a failure: it is said so, and its point ran again
     assert "0 failed, 1 interrupted (their points run again)" in done.stdout
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 120.0) -> str:
+    """Return the rest of a stopping study's output; kill its process group and fail if it has
+    not ended within `timeout` seconds (a hang fails the test, never the suite)."""
+    try:
+        rest, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        rest, _ = proc.communicate()
+        pytest.fail(f"the study did not end within {timeout:.0f} s of its stop:\n{rest[-3000:]}")
+    return rest
 
 
 @pytest.mark.slow
@@ -205,7 +220,12 @@ def test_sigterm_stops_a_study_on_worker_processes_without_a_traceback(tmp_path:
     args += ["--trials", "4", *TINY, "--sessions", "40", "--workers", "2", "--no-stability"]
     args += ["--study", "term", "--log-dir", str(tmp_path / "logs")]
     proc = subprocess.Popen(
-        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        args,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     assert proc.stdout is not None
     for line in proc.stdout:  # bounded by the study's own end
@@ -213,8 +233,8 @@ def test_sigterm_stops_a_study_on_worker_processes_without_a_traceback(tmp_path:
             time.sleep(4.0)  # the workers have started and are inside their 40-session runs
             proc.send_signal(signal.SIGTERM)
             break
-    rest = proc.stdout.read()
-    assert proc.wait(timeout=60) == 0, rest
+    rest = finish(proc)
+    assert proc.returncode == 0, rest
     assert "study term interrupted; its completed trials are stored" in rest
     assert "Traceback" not in rest, rest
 

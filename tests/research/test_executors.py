@@ -3,15 +3,23 @@ processes, or on a two-worker Dask LocalCluster."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from seeker.research.executors import DaskExecutor, Executor, ProcessExecutor, make_executor
+from seeker.research.executors import (
+    DaskExecutor,
+    Executor,
+    ProcessExecutor,
+    make_executor,
+)
 from seeker.research.study import completed, open_study, search
 from tests.research.conftest import Tiny
 from tests.research.tiny import RUNNER, trial_table
+from tests.support import ROOT
 
 
 def same_study(tiny: Tiny, executor: Executor, logs: Path) -> list[tuple[object, ...]]:
@@ -52,6 +60,35 @@ def test_a_two_worker_dask_cluster_gives_the_same_trials(
     assert isinstance(executor, DaskExecutor)
     assert executor.description == f"Dask at {cluster_address} (2 workers)"
     assert same_study(tiny, executor, tmp_path / "logs") == trial_table(completed(tiny.study))
+
+
+TERMINATE_SCRIPT = """
+from seeker.research.executors import ProcessExecutor
+from tests.research.pool_jobs import deaf_or_failing
+executor = ProcessExecutor(2)
+try:
+    executor.run(deaf_or_failing, [0, 1])
+except ValueError as exc:
+    print("failed:", exc)
+executor.close()
+print("ended")
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_deaf_to_sigterm_cannot_keep_the_pool_from_ending() -> None:
+    """A job fails while another worker, deaf to SIGTERM (a run's own handler took it), is busy:
+    the executor terminates the pool, kills that worker after a grace period and ends. Bounded by
+    the subprocess timeout: on ``Pool.terminate`` alone it waits for the busy worker (10 min)."""
+    done = subprocess.run(
+        [sys.executable, "-c", TERMINATE_SCRIPT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["failed: this job fails", "ended"]
 
 
 def test_workers_and_dask_exclude_each_other() -> None:
