@@ -42,8 +42,7 @@ class Roller:
             ctx.risk_line(
                 pos.position_id,
                 signal.rule,
-                f"roll not sent: order {working} of this position may still work at the broker "
-                f"({self.closer.why_working(working)})",
+                f"roll not sent: {self.closer.still_working(working)}",
             )
             return
         cfg = ctx.settings
