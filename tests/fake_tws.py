@@ -807,8 +807,9 @@ class FakeTWS:
     Faults: :meth:`drop_connections` (optionally refusing connects for a while),
     :meth:`reject_next_order`, :meth:`partial_fill_next_order`, :meth:`withhold_fills`,
     :meth:`delay_fills`, :meth:`release_held`, :meth:`leave_next_order_unacknowledged` (with
-    :meth:`acknowledge_orders`), :meth:`crossed_quote`, :meth:`override_quote`,
-    :meth:`freeze_quote`, :meth:`clear_quote_faults` and :meth:`send_raw` (arbitrary frames).
+    :meth:`acknowledge_orders`), :meth:`ignore_next_cancel`, :meth:`crossed_quote`,
+    :meth:`override_quote`, :meth:`freeze_quote`, :meth:`clear_quote_faults` and :meth:`send_raw`
+    (arbitrary frames).
     """
 
     def __init__(
@@ -866,6 +867,7 @@ class FakeTWS:
         """Answer what-if combo orders with these figures (None: refuse them, as by default)."""
         self._partial_next: int | None = None
         self._unack_next: tuple[bool, float] | None = None
+        self._ignore_cancel: tuple[bool, float] | None = None
         self._withhold = False
         self._delay = 0.0
         self._quote_faults: dict[int, QuoteFault] = {}
@@ -1025,6 +1027,17 @@ class FakeTWS:
         refused for `refuse_for` seconds), as when a connection dies with a placeOrder in flight.
         """
         self._call(lambda: setattr(self, "_unack_next", (drop, max(0.0, refuse_for))))
+
+    def ignore_next_cancel(self, drop: bool = False, refuse_for: float = 0.0) -> None:
+        """Receive the next cancelOrder and do nothing with it: the order stays live.
+
+        One cancel only. Nothing is pushed about it (no orderStatus, no error); the order keeps
+        working (fills held by :meth:`withhold_fills` stay held) and a later cancel is honoured as
+        usual. With `drop`, every client connection is closed right after the cancel is received
+        (connects refused for `refuse_for` seconds), as when a connection dies with a cancel in
+        flight.
+        """
+        self._call(lambda: setattr(self, "_ignore_cancel", (drop, max(0.0, refuse_for))))
 
     def acknowledge_orders(self) -> int:
         """Acknowledge the orders left unacknowledged (openOrder, orderStatus); return how many."""
@@ -2500,6 +2513,13 @@ class FakeTWS:
                 "Cancel attempted when order is not in a cancellable state.  Order permId "
                 f"={order.perm_id}",
             )
+            return
+        if self._ignore_cancel is not None:
+            drop, refuse_for = self._ignore_cancel
+            self._ignore_cancel = None
+            log.info("ignoring the cancel of order %s (fault)", order_id)
+            if drop:
+                self._drop_all(refuse_for)
             return
         self._cancel(order)
 

@@ -201,6 +201,7 @@ class Executor:
         self.on_line = on_line
         self._seen_fills: set[str] = set()
         self._last_status: dict[str, str] = {}
+        self._uncancelled_ids: list[str] = []
 
     def checklist(
         self, plan: OrderPlan, natural: float, in_rth: bool, risk_reserved: bool
@@ -350,15 +351,42 @@ class Executor:
         return new
 
     def _cancel(self, plan: OrderPlan, state: OrderState, why: str) -> OrderState:
+        """Cancel a working order; one whose cancel is not confirmed is left to be followed.
+
+        The broker's answer may not come (a drop, a timeout): the order may still work, or fill.
+        It stays among the position's working orders (no second order of the position, an opening
+        order's risk held), one RISK line says so, and its id is handed to whoever follows orders
+        at each poll (:meth:`take_uncancelled`; see ``seeker.engine.adoption``).
+        """
         if state.status.is_done:
             return state
         try:
             new = self.broker.cancel_order(state.order_id)
         except (BrokerUnavailable, DataUnavailable) as exc:
-            self._risk(plan, f"could not cancel order {plan.order_id}: {exc}")
+            self._uncancelled(plan, f"could not cancel order {plan.order_id}: {exc}")
             return state
         self._observe(plan, new, reason=why)
+        if not new.status.is_done:
+            self._uncancelled(
+                plan, f"cancel of order {plan.order_id} not confirmed (status {new.status.value})"
+            )
         return new
+
+    def _uncancelled(self, plan: OrderPlan, what: str) -> None:
+        """Say (once) that an order whose cancel was not confirmed counts as working, and keep
+        its id for :meth:`take_uncancelled`."""
+        self._uncancelled_ids.append(plan.order_id)
+        self._risk(
+            plan,
+            f"{what}; it may still work at the broker: it counts as working (no second order for "
+            "this position, its risk held) and is followed at each poll from the broker's orders "
+            "and executions, its cancel sent again, until the broker says what became of it",
+        )
+
+    def take_uncancelled(self) -> list[str]:
+        """Return (and forget) our order ids whose cancel was not confirmed since the last call."""
+        out, self._uncancelled_ids = self._uncancelled_ids, []
+        return out
 
     def _observe(self, plan: OrderPlan, state: OrderState, reason: str = "") -> None:
         """Journal new fills (the combo's, then one FILL per leg) and status changes."""

@@ -20,6 +20,12 @@ once (``recovered``); an order found working is journaled ``submitted`` with its
 adopted (followed, then cancelled, like an order of an earlier run); an order absent from both the
 open orders and the executions is ``rejected`` (``not at the broker``) and its risk settled. Only
 orders and executions whose orderRef is exactly the order's own are ever looked at.
+
+An order of this run whose cancel was not confirmed (the broker did not answer: see
+``Executor._cancel``) is adopted the same way at the next poll, by its broker id and orderRef:
+followed at each poll, its cancel sent again until the broker confirms it (or its fills are
+journaled, once); until then it counts as working (no second order of its position, an opening
+order's risk held).
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ class Adoption:
         self.adopted: dict[str, tuple[OrderPlan, str]] = {}
         self.unresolved: dict[str, str] = {}
         """Orders the broker did not answer about (our order id → what the RISK line said)."""
+        self.uncancelled: set[str] = set()
+        """Orders of this run whose cancel was not confirmed, followed until they end."""
 
     def rebuild(self) -> int:
         """Rebuild positions from the journal, hold their risk, adopt working orders.
@@ -132,30 +140,32 @@ class Adoption:
         plan = self._plan(oid, pos, line)
         broker_id = ctx.book.broker_order_id(oid)
         ref = order_ref(ctx.name, pos.position_id, line["intent"])
+        ours = oid in self.uncancelled  # this run's order, its cancel not confirmed
+        left = "its cancel was not confirmed" if ours else "left working by an earlier run"
         state = self._follow_own(plan, str(broker_id), ref) if broker_id else None
         if state is None:
             try:
                 known = [o for o in ctx.services.broker.open_orders() if o.order_ref == ref]
             except DataUnavailable as exc:
                 self._hold_open_risk(pos, plan)
-                self._unresolved(
-                    plan, f"left working by an earlier run; the broker did not answer ({exc})"
-                )
+                self._unresolved(plan, f"{left}; the broker did not answer ({exc})")
                 return
             if known:
                 state = ctx.executor.follow(plan, known[0].order_id)
                 broker_id = known[0].order_id
         self.unresolved.pop(oid, None)
         if state is None:
+            self.uncancelled.discard(oid)
             ctx.journal.write(
                 "ORDER_STATUS",
                 order_id=oid,
                 position_id=pos.position_id,
                 intent=line["intent"],
                 status="cancelled",
-                reason="order left working by an earlier run; the broker no longer holds it",
+                reason=f"order {left}; the broker no longer holds it",
             )
             ctx.book.apply({"event": "ORDER_STATUS", "order_id": oid, "status": "cancelled"})
+            self.settle_risk(pos)  # an opening order's risk held meanwhile ends with it
             return
         if not state.status.is_done:
             ctx.journal.write(
@@ -166,7 +176,12 @@ class Adoption:
                 status="adopted",
                 broker_order_id=broker_id,
                 filled=state.filled,
-                reason="still working at the broker after a restart: adopted, not re-sent",
+                reason=(
+                    "its cancel was not confirmed: still working at the broker; followed at each "
+                    "poll and cancelled again, not re-sent"
+                    if ours
+                    else "still working at the broker after a restart: adopted, not re-sent"
+                ),
             )
             if line["intent"] == "open" and ctx.guard.held(pos.position_id) is None:
                 ctx.guard.restore(
@@ -180,6 +195,8 @@ class Adoption:
                     )
                 )
             self.adopted[oid] = (plan, str(broker_id))
+        else:
+            self.uncancelled.discard(oid)
         self.settle_risk(pos)
 
     def _follow_own(self, plan: OrderPlan, broker_id: str, ref: str) -> OrderState | None:
@@ -200,30 +217,43 @@ class Adoption:
         return ctx.executor.follow(plan, broker_id)
 
     def follow_adopted(self) -> None:
-        """Cancel orders adopted at start (journaling any fill) and settle their positions' risk."""
+        """Cancel adopted orders (journaling any fill) and settle their positions' risk; one the
+        broker does not answer about is unresolved, looked at again at the next poll."""
         ctx = self.ctx
         for oid, (plan, broker_id) in list(self.adopted.items()):
             state = ctx.executor.follow(plan, broker_id)
-            if state is not None and not state.status.is_done:
+            if state is None:  # no answer: looked at again from the start at the next poll
+                del self.adopted[oid]
+                left = "its cancel was not confirmed" if oid in self.uncancelled else "adopted"
+                self._unresolved(plan, f"{left}; the broker did not answer")
+                continue
+            if not state.status.is_done:
                 try:
                     state = ctx.services.broker.cancel_order(broker_id)
                 except DataUnavailable:
                     continue
                 ctx.executor.follow(plan, broker_id)
-            if state is None or state.status.is_done:
+            if state.status.is_done:
                 del self.adopted[oid]
+                self.uncancelled.discard(oid)
                 pos = ctx.book.position_of_order(oid)
                 if pos is not None:
                     self.settle_risk(pos)
 
     def follow_orders(self) -> None:
-        """Each poll: look again at orders the broker did not answer about, resolve unconfirmed
-        ones, then follow (and cancel) adopted ones."""
+        """Each poll: look again at orders the broker did not answer about, adopt this run's orders
+        whose cancel was not confirmed, resolve unconfirmed ones, then follow (and cancel) adopted
+        ones."""
         ctx = self.ctx
         for oid in list(self.unresolved):
             if oid not in ctx.book.working_orders():
                 self.unresolved.pop(oid, None)
+                self.uncancelled.discard(oid)
             elif not ctx.book.is_unconfirmed(oid):
+                self.adopt(oid)
+        for oid in ctx.executor.take_uncancelled():  # this run's orders, cancel not confirmed
+            if oid in ctx.book.working_orders() and oid not in self.adopted:
+                self.uncancelled.add(oid)
                 self.adopt(oid)
         for oid in ctx.book.unconfirmed_orders():
             self.resolve(oid)

@@ -353,15 +353,25 @@ class EntryPipeline:
             return False
         self.decisions.flush()
         ctx.executor.work(plan)
+        self.settle_sent(plan)
+        return True
+
+    def settle_sent(self, plan: OrderPlan) -> None:
+        """Hold exactly the risk an opening order handed to Execution still needs.
+
+        Released when nothing filled, shrunk to the units that filled — unless the order may still
+        work at the broker (unconfirmed, or its cancel not confirmed): then all of it stays held
+        until the broker's truth resolves the order (``seeker.engine.adoption``).
+        """
+        ctx = self.ctx
+        pid = plan.position_id
+        if plan.order_id in ctx.book.working_orders():
+            return  # maybe working at the broker: its risk stays held until it is resolved
         pos = ctx.book.positions.get(pid)
-        if ctx.book.is_unconfirmed(plan.order_id):
-            return True  # maybe working at the broker: its risk stays held until it is resolved
         if pos is None or pos.opened_qty == 0:
             ctx.guard.release(pid)
-            return True
-        if pos.open_qty < qty:
+        elif pos.open_qty < plan.qty:
             ctx.guard.resize(pid, risk_of(pos, pos.open_qty))
-        return True
 
     def convert(self, listing: Listing, pid: str, amount: float) -> Verdict | None:
         """Convert currency through the FX router when the account lacks `amount` of it."""
