@@ -72,16 +72,7 @@ class Adoption:
         self.ids.resume(named)
         self.ids.resume_decisions(decisions)
         for pos in ctx.book.open_positions():
-            ctx.guard.restore(
-                Reservation(
-                    pos.position_id,
-                    ctx.name,
-                    pos.listing_id,
-                    pos.underlying,
-                    pos.sector,
-                    risk_of(pos, pos.open_qty),
-                )
-            )
+            self._restore_risk(pos, risk_of(pos, pos.open_qty))
         ctx.executor.remember_fills(ctx.book.fill_ids())
         for oid in ctx.book.working_orders():
             self.adopt(oid)
@@ -183,17 +174,7 @@ class Adoption:
                     else "still working at the broker after a restart: adopted, not re-sent"
                 ),
             )
-            if line["intent"] == "open" and ctx.guard.held(pos.position_id) is None:
-                ctx.guard.restore(
-                    Reservation(
-                        pos.position_id,
-                        ctx.name,
-                        pos.listing_id,
-                        pos.underlying,
-                        pos.sector,
-                        pos.risk_unit * plan.qty,
-                    )
-                )
+            self._hold_open_risk(pos, plan)
             self.adopted[oid] = (plan, str(broker_id))
         else:
             self.uncancelled.discard(oid)
@@ -355,16 +336,14 @@ class Adoption:
         """Hold the risk of an opening order that may still fill (after a restart it is not)."""
         ctx = self.ctx
         if plan.intent == "open" and ctx.guard.held(pos.position_id) is None:
-            ctx.guard.restore(
-                Reservation(
-                    pos.position_id,
-                    ctx.name,
-                    pos.listing_id,
-                    pos.underlying,
-                    pos.sector,
-                    pos.risk_unit * plan.qty,
-                )
-            )
+            self._restore_risk(pos, pos.risk_unit * plan.qty)
+
+    def _restore_risk(self, pos: Position, risk: float) -> None:
+        """Hold `risk` for a position in the Risk Guard (in the unit of `risk_of`)."""
+        ctx = self.ctx
+        ctx.guard.restore(
+            Reservation(pos.position_id, ctx.name, pos.listing_id, pos.underlying, pos.sector, risk)
+        )
 
     def _write_status(self, plan: OrderPlan, status: str, **fields: Any) -> None:
         line = self.ctx.journal.write(
@@ -401,10 +380,6 @@ class Adoption:
             held = ctx.guard.held(pos.position_id)
             want = risk_of(pos, pos.open_qty)
             if held is None:
-                ctx.guard.restore(
-                    Reservation(
-                        pos.position_id, ctx.name, pos.listing_id, pos.underlying, pos.sector, want
-                    )
-                )
+                self._restore_risk(pos, want)
             elif held.risk > want:
                 ctx.guard.resize(pos.position_id, want)
