@@ -57,12 +57,12 @@ def plan(services: Services, intent: str, legs: tuple[Leg, ...], price: float) -
     )
 
 
-def open_then_leave_a_close_working(world: World) -> tuple[IronCondor, tuple[Leg, ...], float]:  # noqa: F811
-    """Open a condor for the test position, then send its close with fills withheld."""
+def condor_setup(world: World) -> tuple[IronCondor, tuple[Leg, ...], float]:  # noqa: F811
+    """Return a started iron condor strategy, the legs of a condor on IWM (≥ 35 DTE, ±5 % wings)
+    and its natural price, an hour into the session (no strategy thread: the test drives time)."""
     clock = world.market.clock
-    clock.sleep_until(clock.now() + timedelta(hours=1))  # no strategy thread: the test drives time
-    cfg = world.services.config
-    strategy = IronCondor(world.services, cfg.strategies.iron_condor)
+    clock.sleep_until(clock.now() + timedelta(hours=1))
+    strategy = IronCondor(world.services, world.services.config.strategies.iron_condor)
     strategy.setup()
     broker = world.services.broker
     expiry = next(e for e in broker.expiries("IWM") if (e - clock.now().date()).days >= 35)
@@ -70,7 +70,12 @@ def open_then_leave_a_close_working(world: World) -> tuple[IronCondor, tuple[Leg
     chain = broker.option_chain("IWM", [expiry], (spot * 0.8, spot * 1.2))
     legs = condor_legs(chain, expiry, spot, 0.05)
     quotes = [chain.quote(c.contract.expiry, c.contract.strike, c.contract.right) for c in legs]
-    natural = combo_natural(legs, quotes)  # type: ignore[arg-type]
+    return strategy, legs, combo_natural(legs, quotes)  # type: ignore[arg-type]
+
+
+def open_then_leave_a_close_working(world: World) -> tuple[IronCondor, tuple[Leg, ...], float]:  # noqa: F811
+    """Open a condor for the test position, then send its close with fills withheld."""
+    strategy, legs, natural = condor_setup(world)
     strategy.executor.work(plan(world.services, "open", legs, round(natural + 0.05, 2)))
     assert strategy.book.positions[PID].open_qty == 1
     world.fake.withhold_fills(True)

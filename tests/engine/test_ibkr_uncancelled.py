@@ -10,14 +10,11 @@ and confirmed, or its fill journaled once; only then may the exit rule send a ne
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from seeker.agents.risk_guard import Reservation
-from seeker.core.execution import combo_natural
 from seeker.engine.valuation import price_position
-from seeker.strategies.iron_condor import IronCondor
-from tests.engine.test_ibkr_recovery import PID, plan
+from tests.engine.test_ibkr_recovery import PID, condor_setup, plan
 from tests.engine.test_ibkr_run import World, world  # noqa: F401  (the `world` fixture)
 from tests.engine.test_ibkr_unconfirmed import (
     CLOSE_REF,
@@ -29,7 +26,6 @@ from tests.engine.test_ibkr_unconfirmed import (
     statuses,
     wait_for,
 )
-from tests.support import condor_legs
 
 
 def cancel_lines(world: World) -> list[str]:  # noqa: F811
@@ -105,18 +101,9 @@ def first_broker_id(world: World, oid: str) -> str:  # noqa: F811
 def test_an_entry_whose_cancel_went_unanswered_holds_its_risk_and_its_fill_is_journaled_once(
     world: World,  # noqa: F811
 ) -> None:
-    clock = world.market.clock
-    clock.sleep_until(clock.now() + timedelta(hours=1))  # no strategy thread: the test drives time
-    strategy = IronCondor(world.services, world.services.config.strategies.iron_condor)
-    strategy.setup()
+    strategy, legs, natural = condor_setup(world)
     broker = world.services.broker
     epoch = broker.connection_epoch  # type: ignore[attr-defined]
-    expiry = next(e for e in broker.expiries("IWM") if (e - clock.now().date()).days >= 35)
-    spot = broker.underlying_quote("IWM").mid
-    chain = broker.option_chain("IWM", [expiry], (spot * 0.8, spot * 1.2))
-    legs = condor_legs(chain, expiry, spot, 0.05)
-    quotes = [chain.quote(c.contract.expiry, c.contract.strike, c.contract.right) for c in legs]
-    natural = combo_natural(legs, quotes)  # type: ignore[arg-type]
     entry = plan(world.services, "open", legs, round(natural + 0.05, 2))
     guard = world.services.risk_guard
     listing = world.services.listings["IWM"]

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from seeker.core.broker import ConnectionState
-from seeker.core.execution import combo_natural
 from seeker.core.ibkr.gate import HistoryPacer
 from seeker.core.journal import read_events
 from seeker.core.models import order_ref
@@ -23,9 +21,13 @@ from seeker.engine.signals import ExitSignal, PositionView
 from seeker.engine.valuation import price_position
 from seeker.engine.wiring import build_ibkr_services
 from seeker.strategies.iron_condor import IronCondor
-from tests.engine.test_ibkr_recovery import PID, open_then_leave_a_close_working, plan
+from tests.engine.test_ibkr_recovery import (
+    PID,
+    condor_setup,
+    open_then_leave_a_close_working,
+    plan,
+)
 from tests.engine.test_ibkr_run import World, world  # noqa: F401  (the `world` fixture)
-from tests.support import condor_legs
 
 CLOSE_REF = order_ref("iron_condor", PID, "close")
 
@@ -40,17 +42,7 @@ def wait_for(what: str, cond: Callable[[], bool], seen: Callable[[], Any], secon
 
 def open_condor(world: World) -> IronCondor:  # noqa: F811
     """Open one condor for the test position (filled at once) through the fake TWS."""
-    clock = world.market.clock
-    clock.sleep_until(clock.now() + timedelta(hours=1))  # no strategy thread: the test drives time
-    strategy = IronCondor(world.services, world.services.config.strategies.iron_condor)
-    strategy.setup()
-    broker = world.services.broker
-    expiry = next(e for e in broker.expiries("IWM") if (e - clock.now().date()).days >= 35)
-    spot = broker.underlying_quote("IWM").mid
-    chain = broker.option_chain("IWM", [expiry], (spot * 0.8, spot * 1.2))
-    legs = condor_legs(chain, expiry, spot, 0.05)
-    quotes = [chain.quote(c.contract.expiry, c.contract.strike, c.contract.right) for c in legs]
-    natural = combo_natural(legs, quotes)  # type: ignore[arg-type]
+    strategy, legs, natural = condor_setup(world)
     strategy.executor.work(plan(world.services, "open", legs, round(natural + 0.05, 2)))
     pos = strategy.book.positions[PID]
     assert pos.open_qty == 1
