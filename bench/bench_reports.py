@@ -36,6 +36,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_run import journal_size  # this folder: run as `python bench/bench_reports.py`
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_LOGS = Path("/tmp/seeker-bench-year")
 
@@ -143,20 +145,6 @@ def verdict(value: float, limit: float | None) -> str:
     return "ok" if value <= limit else "NOT MET"
 
 
-def journal_size(logs: Path) -> tuple[float, float, int]:
-    """Return the journals' size on disk (MB), the size of their lines (MB) and line count."""
-    from seeker.core.journal_files import GZ_SUFFIX, forward_lines, parts
-
-    names = {p.with_name(p.name.removesuffix(GZ_SUFFIX)) for p in logs.rglob("*.jsonl*")}
-    stored = written = lines = 0
-    for path in sorted(n for n in names if n.suffix == ".jsonl"):
-        stored += sum(part.stat().st_size for part in parts(path))
-        for raw in forward_lines(path):
-            written += len(raw) + 1
-            lines += 1
-    return stored / 1e6, written / 1e6, lines
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Return the command-line options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -185,10 +173,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"the run failed (exit {code})", file=sys.stderr)
             return 1
         print(f"  done in {wall:.0f} s", flush=True)
-    mb, written, lines = journal_size(logs)
+    size = journal_size(logs)
     print(
-        f"journals: {logs}/ — {mb:.1f} MB on disk ({written:.1f} MB of lines), {lines} lines; "
-        f"{args.repeats} runs each, medians"
+        f"journals: {logs}/ — {size.stored / 1e6:.1f} MB on disk ({size.written / 1e6:.1f} MB of "
+        f"lines), {size.lines} lines; {args.repeats} runs each, medians"
     )
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'command':<28} {'wall s':>7} {'CPU s':>6} {'runs, wall (s)':<34} {'peak MB':>7}  goal")

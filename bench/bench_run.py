@@ -145,7 +145,7 @@ def run_once(names: list[str], days: int, config: Path, cfg: Any, keep: bool) ->
     tail = "\n".join(out_path.read_text(errors="replace").splitlines()[-5:])
     violations: list[str] = []
     trips = limit_trips(logs)
-    journal_bytes, line_bytes, decisions = journal_size(logs)
+    size = journal_size(logs)
     if logs.is_dir():
         found = cap_violations(logs, cfg.caps(), strategy_folders(logs, shadow=False))
         violations = [str(v) for v in found]
@@ -161,25 +161,36 @@ def run_once(names: list[str], days: int, config: Path, cfg: Any, keep: bool) ->
         violations=violations,
         tail=tail,
         trips=trips,
-        journal_bytes=journal_bytes,
-        line_bytes=line_bytes,
-        decisions=decisions,
+        journal_bytes=size.stored,
+        line_bytes=size.written,
+        decisions=size.decisions,
     )
 
 
-def journal_size(logs: Path) -> tuple[int, int, int]:
-    """Return the bytes the journals take on disk (plain ``*.jsonl`` and their compressed parts
-    ``*.jsonl.gz``), the bytes of their lines (decompressed) and their DECISION lines."""
+@dataclass(frozen=True)
+class JournalSize:
+    """What the journals under a folder take: bytes on disk (plain ``*.jsonl`` and compressed
+    ``*.jsonl.gz`` parts), bytes of their lines decompressed, lines, and DECISION lines."""
+
+    stored: int
+    written: int
+    lines: int
+    decisions: int
+
+
+def journal_size(logs: Path) -> JournalSize:
+    """Return the size of the journals under `logs` (read through Seeker's own reader)."""
     from seeker.core.journal_files import GZ_SUFFIX, forward_lines, parts
 
     names = {p.with_name(p.name.removesuffix(GZ_SUFFIX)) for p in logs.rglob("*.jsonl*")}
-    stored = written = decisions = 0
+    stored = written = lines = decisions = 0
     for path in sorted(n for n in names if n.suffix == ".jsonl"):
         stored += sum(part.stat().st_size for part in parts(path))
         for raw in forward_lines(path):
             written += len(raw) + 1
+            lines += 1
             decisions += path.name == "decisions.jsonl" and raw.startswith(b'{"event":"DECISION"')
-    return stored, written, decisions
+    return JournalSize(stored, written, lines, decisions)
 
 
 def reference(cfg: Any, days: int) -> tuple[float, float, int]:
