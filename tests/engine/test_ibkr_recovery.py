@@ -15,16 +15,18 @@ from typing import Any
 
 from seeker.core.broker import ConnectionState
 from seeker.core.execution import OrderPlan, combo_natural
-from seeker.core.ibkr.gate import HistoryPacer
 from seeker.core.journal import read_events
 from seeker.core.models import ComboOrder, Leg, order_ref
 from seeker.engine.recovery import recover_at_start
 from seeker.engine.services import Services
 from seeker.engine.signals import ExitSignal
 from seeker.engine.valuation import price_position
-from seeker.engine.wiring import build_ibkr_services
 from seeker.strategies.iron_condor import IronCondor
-from tests.engine.test_ibkr_run import World, world  # noqa: F401  (the `world` fixture)
+from tests.engine.test_ibkr_run import (  # noqa: F401  (the `world` fixture)
+    World,
+    ibkr_services,
+    world,
+)
 from tests.support import condor_legs
 
 PID = "ic-20260105-901"
@@ -128,14 +130,7 @@ def test_a_fill_made_while_seeker_was_down_is_journaled_at_the_next_start(world:
     world.services.broker.close()  # Seeker is gone; the close order stays working at TWS
     world.services.close_journals()
     assert world.fake.release_held() == 1  # ... and fills while nobody listens
-    services = build_ibkr_services(
-        world.services.config,
-        world.logs,
-        live=False,
-        emit=lambda _m: None,
-        clock=world.market.clock,
-        pacer=HistoryPacer(100_000, identical_seconds=0.0),
-    )
+    services = ibkr_services(world.services.config, world.logs, world.market.clock)
     try:
         assert recover_at_start(services) == 1  # what the runner does before any strategy
         [fill] = closing_fills(world)

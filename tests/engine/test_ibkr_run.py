@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 
 from seeker.config.loading import validate_config
+from seeker.config.root import SeekerConfig
 from seeker.core.broker import ConnectionState
+from seeker.core.clock import Clock
 from seeker.core.execution import OrderPlan, combo_natural
 from seeker.core.ibkr.gate import HistoryPacer
 from seeker.core.journal import read_events
@@ -59,6 +61,22 @@ def _config(port: int) -> Any:
     return cfg.model_copy(update={"ibkr": fast})
 
 
+def ibkr_services(config: SeekerConfig, logs: Path, clock: Clock) -> Services:
+    """Return paper IBKR services on the fake TWS's clock (a start or a restart of Seeker).
+
+    The simulated TWS's days pass in seconds: IB's history pacing (no identical request within
+    15 s), which a real TWS needs, is relaxed.
+    """
+    return build_ibkr_services(
+        config,
+        logs,
+        live=False,
+        emit=lambda _m: None,
+        clock=clock,
+        pacer=HistoryPacer(100_000, identical_seconds=0.0),
+    )
+
+
 @pytest.fixture
 def world(tmp_path: Path, wire_guard: WireGuard) -> Iterator[World]:
     sim_cfg = validate_config(shipped(), strategy_config_models(), ROOT / "config")
@@ -66,16 +84,7 @@ def world(tmp_path: Path, wire_guard: WireGuard) -> Iterator[World]:
     fake = FakeTWS(market.broker, market.listings, clock=market.clock.now)
     fake.start_background()
     logs = tmp_path / "logs"
-    # the simulated TWS's days pass in seconds: relax IB's history pacing (no identical request
-    # within 15 s) that a real TWS needs
-    services = build_ibkr_services(
-        _config(fake.port),
-        logs,
-        live=False,
-        emit=lambda _m: None,
-        clock=market.clock,
-        pacer=HistoryPacer(100_000, identical_seconds=0.0),
-    )
+    services = ibkr_services(_config(fake.port), logs, market.clock)
     try:
         yield World(market, fake, services, logs)
     finally:
@@ -230,14 +239,7 @@ def test_ibkr_restart_adopts_positions_and_working_orders(world: World) -> None:
     assert working is not None and not working.status.is_done
     broker.close()  # thrown away mid-position: the close order stays working at TWS
 
-    services = build_ibkr_services(
-        cfg,
-        world.logs,
-        live=False,
-        emit=lambda _m: None,
-        clock=clock,
-        pacer=HistoryPacer(100_000, identical_seconds=0.0),
-    )
+    services = ibkr_services(cfg, world.logs, clock)
     try:
         second = IronCondor(services, cfg.strategies.iron_condor)
         second.setup()

@@ -14,12 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from seeker.core.broker import ConnectionState
-from seeker.core.ibkr.gate import HistoryPacer
 from seeker.core.journal import read_events
 from seeker.core.models import order_ref
 from seeker.engine.signals import ExitSignal, PositionView
 from seeker.engine.valuation import price_position
-from seeker.engine.wiring import build_ibkr_services
 from seeker.strategies.iron_condor import IronCondor
 from tests.engine.test_ibkr_recovery import (
     PID,
@@ -27,7 +25,11 @@ from tests.engine.test_ibkr_recovery import (
     open_then_leave_a_close_working,
     plan,
 )
-from tests.engine.test_ibkr_run import World, world  # noqa: F401  (the `world` fixture)
+from tests.engine.test_ibkr_run import (  # noqa: F401  (the `world` fixture)
+    World,
+    ibkr_services,
+    world,
+)
 
 CLOSE_REF = order_ref("iron_condor", PID, "close")
 
@@ -201,14 +203,7 @@ def test_adoption_when_the_broker_does_not_answer_journals_no_cancel(world: Worl
     _strategy, _legs, _natural = open_then_leave_a_close_working(world)
     world.services.broker.close()
     world.services.close_journals()
-    services = build_ibkr_services(
-        world.services.config,
-        world.logs,
-        live=False,
-        emit=lambda _m: None,
-        clock=world.market.clock,
-        pacer=HistoryPacer(100_000, identical_seconds=0.0),
-    )
+    services = ibkr_services(world.services.config, world.logs, world.market.clock)
     try:
         broker = services.broker
         epoch = broker.connection_epoch  # type: ignore[attr-defined]
