@@ -10,6 +10,7 @@ regime rule.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -59,8 +60,7 @@ class RegimeRule(StrictModel):
 
     def describe(self) -> str:
         """Return what the rule needs in words, e.g. ``range + high IVR`` (``any regime``)."""
-        parts = [_need_phrase(d, self.accepted(d)) for d in self.constrained()]
-        return " + ".join(parts) if parts else "any regime"
+        return _rule_words(_rule_key(self))[0]
 
     def as_dict(self) -> dict[str, list[str]]:
         """Return the rule as a journal-ready mapping."""
@@ -87,6 +87,27 @@ def _need_phrase(dimension: str, accepted: list[str]) -> str:
     return " or ".join(labels) + " skew"
 
 
+_RuleKey = tuple[tuple[str, ...], ...]
+"""A rule's accepted labels, one tuple per dimension in ``LABELS`` order."""
+
+
+def _rule_key(rule: RegimeRule) -> _RuleKey:
+    """Return what a rule accepts as a hashable key (a rule is frozen; its lists are not)."""
+    return tuple(tuple(getattr(rule, d)) for d in LABELS)
+
+
+@lru_cache(maxsize=64)
+def _rule_words(key: _RuleKey) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """Return (what the rule needs in words, its accepted labels by dimension) for a rule key."""
+    accepted = dict(zip(LABELS, key, strict=True))
+    parts = [
+        _need_phrase(d, list(accepted[d]))
+        for d in _NEED_ORDER
+        if set(accepted[d]) != set(LABELS[d])
+    ]
+    return (" + ".join(parts) if parts else "any regime"), accepted
+
+
 def select(
     strategy: str, rule: RegimeRule, regime: Regime, side_of: SideOf | None = None
 ) -> Verdict:
@@ -97,12 +118,13 @@ def select(
     ``strategy``, ``rule``, ``failed`` (dimensions), and ``side`` when the strategy takes a side
     (``side_of`` given; None without one).
     """
-    failed = rule.failed(regime.labels())
-    need = rule.describe()
+    need, accepted = _rule_words(_rule_key(rule))  # rule.describe(), rule.accepted(d)
+    labels = regime.labels()
+    failed = [d for d in _NEED_ORDER if labels[d] not in accepted[d]]  # rule.failed(labels)
     details: dict[str, Any] = {
         **regime.as_dict(),
         "strategy": strategy,
-        "rule": rule.as_dict(),
+        "rule": {d: list(accepted[d]) for d in LABELS},  # rule.as_dict(), fresh lists
         "failed": failed,
     }
     side = None

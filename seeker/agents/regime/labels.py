@@ -171,12 +171,18 @@ class Regime:
 
     def summary(self) -> str:
         """Return the labels in words: ``no trend, range, IVR 62 high, contango, skew normal``."""
-        return ", ".join(self.phrase(d) for d in LABELS)
+        return _summary(self)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the measures (rounded) and labels as a journal-ready mapping (a fresh dict)."""
         fields = _journal_fields(self)
         return {**fields, "labels": dict(fields["labels"])}
+
+
+@lru_cache(maxsize=256)
+def _summary(r: Regime) -> str:
+    """Return a regime's labels in words (made once per regime: a regime is immutable)."""
+    return ", ".join(r.phrase(d) for d in LABELS)
 
 
 @lru_cache(maxsize=256)
