@@ -25,7 +25,7 @@ import bisect
 import csv
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -95,11 +95,26 @@ class Event:
     kind: str
     at: datetime
     symbol: str
+    _day: date = field(init=False, repr=False, compare=False)
+    """The event's date in New York (made once: the event is immutable)."""
+    _at_text: str = field(init=False, repr=False, compare=False)
+    _day_text: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        day = self.at.astimezone(MARKET_TZ).date()
+        object.__setattr__(self, "_day", day)
+        object.__setattr__(self, "_at_text", self.at.isoformat())
+        object.__setattr__(self, "_day_text", day.isoformat())
 
     @property
     def day(self) -> date:
         """Return the event's date in New York."""
-        return self.at.astimezone(MARKET_TZ).date()
+        return self._day
+
+    @property
+    def iso_day(self) -> str:
+        """Return ``day`` as YYYY-MM-DD."""
+        return self._day_text
 
     @property
     def label(self) -> str:
@@ -108,7 +123,18 @@ class Event:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the event as a journal-ready mapping."""
-        return {"kind": self.kind, "symbol": self.symbol, "at": self.at.isoformat()}
+        return {"kind": self.kind, "symbol": self.symbol, "at": self._at_text}
+
+    def as_line(self, away: int | None, buffer: int) -> dict[str, Any]:
+        """Return ``as_dict()`` with the date, sessions away and buffer (an entry's next event)."""
+        return {
+            "kind": self.kind,
+            "symbol": self.symbol,
+            "at": self._at_text,
+            "date": self._day_text,
+            "sessions_away": away,
+            "buffer": buffer,
+        }
 
 
 def _parse_file(path: Path, macro: bool) -> list[Event]:
@@ -201,7 +227,7 @@ def _plural(n: int) -> str:
 
 def _in_buffer(event: Event, away: int | None, buffer: int) -> str:
     """Return e.g. ``CPI on 2026-03-11 is J-1 (buffer 1 session)``."""
-    return f"{event.label} on {event.day.isoformat()} is J-{away} (buffer {_plural(buffer)})"
+    return f"{event.label} on {event.iso_day} is J-{away} (buffer {_plural(buffer)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,13 +250,29 @@ class EventRisk:
         self.cfg = cfg
         self.calendar = calendar
         self.calendars = calendars
+        self._away: tuple[date, dict[tuple[str, date], int]] = (date.min, {})
+        """J-N of (calendar, event day) for one `today` (the loaded calendars never change)."""
+        self._watched: tuple[EventsConfig | None, dict[tuple[bool, str], tuple[_Watch, ...]]] = (
+            None,
+            {},
+        )
+        """The watches of each (stock?, symbol) under one config (``_watches``)."""
 
     # ------------------------------------------------------------------ helpers
-    def _watches(self, listing: Listing) -> list[_Watch]:
-        out = [_Watch(k, MACRO_SYMBOL, self.cfg.macro_buffer_days) for k in self.cfg.macro_kinds]
-        if listing.kind == "stock":
-            out.append(_Watch(EARNINGS, listing.symbol, self.cfg.earnings_buffer_days))
-        return out
+    def _watches(self, listing: Listing) -> tuple[_Watch, ...]:
+        """Return the event streams a listing watches (made once per config, kind and symbol)."""
+        cfg, known = self._watched
+        if cfg is not self.cfg:
+            cfg, known = self.cfg, {}
+            self._watched = (cfg, known)
+        key = (listing.kind == "stock", listing.symbol)
+        found = known.get(key)
+        if found is None:
+            out = [_Watch(k, MACRO_SYMBOL, cfg.macro_buffer_days) for k in cfg.macro_kinds]
+            if listing.kind == "stock":
+                out.append(_Watch(EARNINGS, listing.symbol, cfg.earnings_buffer_days))
+            found = known[key] = tuple(out)
+        return found
 
     @staticmethod
     def _today(now: datetime) -> date:
@@ -242,8 +284,20 @@ class EventRisk:
         """Return N of J-N: sessions of `code` after `today` up to the event's session (J0).
 
         The event's session is the first session on or after `day`. DataUnavailable when the
-        loaded exchange calendars do not reach that far.
+        loaded exchange calendars do not reach that far. Counted once per calendar, day and event
+        day (the calendars are fixed once loaded).
         """
+        on, known = self._away
+        if on != today:
+            on, known = today, {}
+            self._away = (on, known)
+        n = known.get((code, day))
+        if n is None:
+            n = known[code, day] = self._count_away(code, today, day)
+        return n
+
+    def _count_away(self, code: str, today: date, day: date) -> int:
+        """Return N of J-N, counted in the loaded calendars (see ``sessions_away``)."""
         cals = self.calendars
         if today < cals.start:
             raise DataUnavailable(f"{today} is before the loaded calendar range {cals.start}")
@@ -291,11 +345,11 @@ class EventRisk:
         try:
             for w in self._watches(listing):
                 last = self.calendar.last(w.kind, w.symbol)
-                coverage[w.name] = last.day.isoformat() if last else None
+                coverage[w.name] = last.iso_day if last else None
                 if last is None:
                     uncovered.append((w.name, f"no {w.name} listed"))
                 elif last.day <= last_expiry:
-                    uncovered.append((w.name, f"last {w.name} listed {last.day.isoformat()}"))
+                    uncovered.append((w.name, f"last {w.name} listed {last.iso_day}"))
                 nxt = self.calendar.upcoming(w.kind, w.symbol, now)
                 if not nxt:
                     continue
@@ -339,10 +393,7 @@ class EventRisk:
             "trade_until": last_expiry.isoformat(),
             "coverage": coverage,
             "uncovered": [name for name, _ in uncovered],
-            "next_events": [
-                {**e.as_dict(), "date": e.day.isoformat(), "sessions_away": away, "buffer": b}
-                for e, away, b in upcoming
-            ],
+            "next_events": [e.as_line(away, b) for e, away, b in upcoming],
             "half_day": half_day,
             "entry_rule": cfg.entry_rule,
         }
@@ -360,7 +411,7 @@ class EventRisk:
             return "no event inside its buffer"
         event, away, _ = upcoming[0]
         when = f"J-{away}" if away is not None else "beyond the loaded calendar"
-        return f"no event inside its buffer; next {event.label} on {event.day.isoformat()} ({when})"
+        return f"no event inside its buffer; next {event.label} on {event.iso_day} ({when})"
 
     # ------------------------------------------------------------------ positions
     def position_action(

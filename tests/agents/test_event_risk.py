@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -497,3 +498,28 @@ def test_upcoming_is_every_event_strictly_after_now(
 
 def _at(e: Event) -> datetime:
     return e.at
+
+
+def test_event_day_and_texts_follow_its_time() -> None:
+    e = Event("CPI", datetime(2026, 3, 11, 23, 30, tzinfo=UTC), "*")  # 19:30 in New York
+    assert (e.day, e.iso_day) == (date(2026, 3, 11), "2026-03-11")
+    later = replace(e, at=datetime(2026, 3, 12, 5, 0, tzinfo=UTC))  # 01:00 in New York
+    assert (later.day, later.as_dict()["at"]) == (date(2026, 3, 12), "2026-03-12T05:00:00+00:00")
+    assert e == Event("CPI", e.at, "*") and hash(e) == hash(Event("CPI", e.at, "*"))
+
+
+def test_a_new_config_changes_the_buffers(tmp_path: Path, cals: MarketCalendars) -> None:
+    er = make(tmp_path, cals, earnings=[("2026-10-14", "07:00", "EARNINGS", "TD")])
+    now = at(2026, 10, 8)  # TD earnings are J-4 on XNYS
+    assert er.entry_verdict(TD, now, EXPIRY).allowed  # buffer 3
+    er.cfg = er.cfg.model_copy(update={"earnings_buffer_days": 4})
+    assert not er.entry_verdict(TD, now, EXPIRY).allowed
+
+
+def test_sessions_away_is_counted_from_each_today(tmp_path: Path, cals: MarketCalendars) -> None:
+    er = make(tmp_path, cals)
+    fomc = date(2026, 3, 18)
+    assert er.sessions_away("XNYS", date(2026, 3, 16), fomc) == 2
+    assert er.sessions_away("XNYS", date(2026, 3, 17), fomc) == 1
+    assert er.sessions_away("XNYS", date(2026, 3, 16), fomc) == 2
+    assert er.sessions_away("XTSE", date(2026, 3, 16), fomc) == 2
