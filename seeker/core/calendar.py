@@ -68,6 +68,8 @@ class MarketCalendars:
             self._load(code)
         union = sorted({d for code in self.codes for d in self._days[code]})
         self._union_days = union
+        self._union_spans: dict[date, tuple[datetime, datetime] | None] = {}
+        """``union_session`` of each day asked so far (the sessions never change once loaded)."""
 
     def _load(self, code: str) -> None:
         path = _cache_file(code, self.start, self.end)
@@ -150,6 +152,13 @@ class MarketCalendars:
     def union_session(self, day: date) -> tuple[datetime, datetime] | None:
         """Return the earliest open and latest close across calendars on `day`, or None."""
         self._check_range(day)
+        try:
+            return self._union_spans[day]
+        except KeyError:
+            span = self._union_spans[day] = self._union_span(day)
+            return span
+
+    def _union_span(self, day: date) -> tuple[datetime, datetime] | None:
         found = [self._sessions[c][day] for c in self.codes if day in self._sessions[c]]
         if not found:
             return None
