@@ -146,11 +146,10 @@ class Services:
         are slices of that.
         """
         today = self.clock.now().date()
-        want = max(sessions, self.history_sessions())
         with self._history_lock:
             hit = self._histories.get(listing_id)
         if hit is None or hit[0] != today or len(hit[1]) < sessions:
-            h = self.broker.history(listing_id, want)
+            h = self.broker.history(listing_id, max(sessions, self.history_sessions()))
             with self._history_lock:
                 self._histories[listing_id] = (today, h)
         else:
