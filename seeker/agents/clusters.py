@@ -43,14 +43,10 @@ def aligned_returns(
             f"only {len(days)} common sessions across the universe, {window + 1} needed"
         )
     cols = []
-    span = tuple(days)
     for lid in ids:
         h = histories[lid]
-        if h.dates[-len(span) :] == span:  # the usual case: no session missing at the end
-            closes = np.array(h.close[-len(span) :], dtype=float)
-        else:
-            pos = {d: i for i, d in enumerate(h.dates)}
-            closes = np.array([h.close[pos[d]] for d in days], dtype=float)
+        pos = {d: i for i, d in enumerate(h.dates)}
+        closes = np.array([h.close[pos[d]] for d in days], dtype=float)
         if not np.all(np.isfinite(closes)) or np.any(closes <= 0):
             raise DataUnavailable(f"{lid}: missing or invalid closes in the correlation window")
         cols.append(np.diff(np.log(closes)))
