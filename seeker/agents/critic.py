@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import numpy as np
@@ -155,8 +155,11 @@ def critique(
     if max_loss <= EPS:
         return Verdict(AGENT, False, f"{setup.label}: max loss is 0, stress cannot be scaled")
 
-    closes = [expiry_close(leg.contract.expiry) for leg in setup.legs]
-    t0 = [years_between(now, c) for c in closes]
+    years_to: dict[date, float] = {}  # legs often share an expiry: one aware subtraction each
+    for leg in setup.legs:
+        if leg.contract.expiry not in years_to:
+            years_to[leg.contract.expiry] = years_between(now, expiry_close(leg.contract.expiry))
+    t0 = [years_to[leg.contract.expiry] for leg in setup.legs]
     if any(t <= 0.0 for t in t0):
         expired = [leg.contract.key for leg, t in zip(setup.legs, t0, strict=True) if t <= 0.0]
         return Verdict(AGENT, False, f"{setup.label}: leg(s) already expired: {', '.join(expired)}")
@@ -183,17 +186,17 @@ def critique(
         rows.append((f"touch {strike:g}{rights}", strike, 0.0, 0.0))
     rows.append((decay_name, spot, 0.0, forward))
 
-    # Scenarios × legs as flat rows (scenario-major): bs_price's small-call fast path.
+    # Scenarios × legs as flat rows (scenario-major): bs_price's small-call fast path. The shifted
+    # IVs and times are summed in Python floats (the same IEEE sums as numpy's, element by element).
     n_rows, n_legs = len(rows), len(setup.legs)
+    ivs = [q.iv for q in setup.quotes]
     s = np.array([r[1] for r in rows for _ in range(n_legs)])
-    dv = np.array([r[2] for r in rows for _ in range(n_legs)])
-    dt = np.array([r[3] for r in rows for _ in range(n_legs)])
+    shifted_ivs = np.array([iv + r[2] for r in rows for iv in ivs])
+    t_rows = np.array([t - r[3] for r in rows for t in t0])
     strikes = np.array([leg.contract.strike for leg in setup.legs] * n_rows)
-    ivs = np.array([q.iv for q in setup.quotes] * n_rows)
     calls = np.array([leg.contract.right == "C" for leg in setup.legs] * n_rows)
     weights = np.array([leg.sign * leg.ratio for leg in setup.legs], dtype=float)
-    t_rows = np.array(t0 * n_rows) - dt
-    prices = bs_price(s, strikes, t_rows, float(rate), ivs + dv, calls, float(dividend_yield))
+    prices = bs_price(s, strikes, t_rows, float(rate), shifted_ivs, calls, float(dividend_yield))
     values = prices.reshape(n_rows, n_legs) @ weights  # model value per scenario, $ per share
     pnl = (values - entry - commission).tolist()
 

@@ -52,16 +52,23 @@ class ExecutionConfig(StrictModel):
 
 
 def combo_mid(legs: Sequence[Leg], quotes: Sequence[OptionQuote]) -> float:
-    """Return the combo's mid as a net debit per unit ($ per share; negative = credit)."""
-    return sum(leg.sign * leg.ratio * q.mid for leg, q in zip(legs, quotes, strict=True))
+    """Return the combo's mid as a net debit per unit ($ per share; negative = credit).
+
+    Summed left to right from 0 like ``sum`` (so to the bit), with ``Leg.sign`` and
+    ``OptionQuote.mid`` written out: this runs for every candidate of every scan.
+    """
+    total = 0
+    for leg, q in zip(legs, quotes, strict=True):
+        total += (1 if leg.action == "BUY" else -1) * leg.ratio * ((q.bid + q.ask) / 2.0)
+    return total
 
 
 def combo_natural(legs: Sequence[Leg], quotes: Sequence[OptionQuote]) -> float:
     """Return the natural net debit: pay the ask on bought legs, receive the bid on sold ones."""
-    return sum(
-        leg.ratio * (q.ask if leg.action == "BUY" else -q.bid)
-        for leg, q in zip(legs, quotes, strict=True)
-    )
+    total = 0
+    for leg, q in zip(legs, quotes, strict=True):
+        total += leg.ratio * (q.ask if leg.action == "BUY" else -q.bid)
+    return total
 
 
 def floor_tick(price: float) -> float:

@@ -45,19 +45,61 @@ def pnl_at_price(legs: Sequence[Leg], net_debit: float, price: float) -> float:
     return value - net_debit
 
 
+def lowest_value_at_expiry(legs: Sequence[Leg]) -> float:
+    """Return the legs' lowest value at expiry before the debit ($ per share); −inf if unbounded.
+
+    Only valid when every leg expires on the same date (ValueError otherwise). The value is
+    piecewise linear, so its minimum lies at 0 or at a strike; each kink's value is summed in the
+    legs' order with :func:`pnl_at_price`'s arithmetic, so ``lowest − net_debit`` is, to the bit,
+    the lowest P&L at that debit (subtracting a constant keeps the order of floats).
+    """
+    expiry = legs[0].contract.expiry if legs else None
+    terms: list[tuple[float, bool, int]] = []
+    strikes: set[float] = set()
+    slope = 0
+    for leg in legs:
+        c = leg.contract
+        if c.expiry != expiry:
+            raise ValueError("worst_loss_at_expiry needs legs of a single expiry")
+        weight = leg.sign * leg.ratio
+        call = c.right == "C"
+        terms.append((c.strike, call, weight))
+        strikes.add(c.strike)
+        if call:
+            slope += weight
+    if slope < 0:
+        return -math.inf
+    lowest = _value_at(terms, 0.0)
+    for s in sorted(strikes):
+        value = _value_at(terms, s)
+        if value < lowest:
+            lowest = value
+    return lowest
+
+
+def _value_at(terms: list[tuple[float, bool, int]], price: float) -> float:
+    """Return Σ weight × intrinsic at `price` over (strike, is_call, weight) terms, in order."""
+    value = 0.0
+    for k, call, weight in terms:
+        gain = price - k if call else k - price
+        value += weight * (0.0 if gain < 0.0 else gain)  # max(gain, 0.0): −0.0, NaN kept
+    return value
+
+
+def loss_at_debit(lowest_value: float, net_debit: float) -> float:
+    """Return the worst loss per unit ($ per share, ≥ 0) of legs whose lowest value is given."""
+    if lowest_value == -math.inf:
+        return math.inf
+    return max(0.0, -(lowest_value - net_debit))
+
+
 def worst_loss_at_expiry(legs: Sequence[Leg], net_debit: float) -> float:
     """Return the largest loss per unit at expiry ($ per share, ≥ 0); inf if not risk-defined.
 
     Only valid when every leg expires on the same date. The P&L is piecewise linear, so its
     minimum lies at 0 or at a strike.
     """
-    if len({leg.contract.expiry for leg in legs}) > 1:
-        raise ValueError("worst_loss_at_expiry needs legs of a single expiry")
-    if slope_at_infinity(legs) < 0:
-        return math.inf
-    points = (0.0, *sorted({leg.contract.strike for leg in legs}))
-    worst = min(pnl_at_price(legs, net_debit, s) for s in points)
-    return max(0.0, -worst)
+    return loss_at_debit(lowest_value_at_expiry(legs), net_debit)
 
 
 def best_gain_at_expiry(legs: Sequence[Leg], net_debit: float) -> float:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from seeker.core.execution import combo_mid, combo_natural
 from seeker.core.models import Leg, OptionQuote
-from seeker.core.payoff import worst_loss_at_expiry
+from seeker.core.payoff import loss_at_debit, lowest_value_at_expiry
 from seeker.core.positions import leg_to_json
 
 
@@ -28,9 +29,12 @@ class Setup:
     features: Mapping[str, Any] = field(default_factory=dict)
     fixed_worst_loss: float | None = None
 
-    @property
+    @cached_property
     def mid(self) -> float:
-        """Return the net debit at mid per unit ($ per share; negative = credit)."""
+        """Return the net debit at mid per unit ($ per share; negative = credit).
+
+        Cached: a setup's legs and quotes are immutable (a new poll's quotes make a new setup).
+        """
         return combo_mid(self.legs, self.quotes)
 
     @property
@@ -47,7 +51,12 @@ class Setup:
         """Return the worst loss per unit at the nearest expiry ($ per share) at this price."""
         if self.fixed_worst_loss is not None:
             return self.fixed_worst_loss + max(0.0, net_debit - self.mid)
-        return worst_loss_at_expiry(self.legs, net_debit)
+        return loss_at_debit(self._lowest_value, net_debit)
+
+    @cached_property
+    def _lowest_value(self) -> float:
+        """Return the legs' lowest value at expiry ($ per share; cached, the legs never change)."""
+        return lowest_value_at_expiry(self.legs)
 
     def describe(self) -> dict[str, Any]:
         """Return a journal-ready description of the setup."""

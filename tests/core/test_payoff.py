@@ -6,6 +6,7 @@ import math
 from datetime import date
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,8 @@ from seeker.core.models import Leg, OptionContract
 from seeker.core.payoff import (
     best_gain_at_expiry,
     breakevens_at_expiry,
+    loss_at_debit,
+    lowest_value_at_expiry,
     pnl_at_expiry,
     pnl_at_price,
     worst_loss_at_expiry,
@@ -99,3 +102,28 @@ def test_the_scalar_pnl_is_the_vector_pnl_to_the_bit(
     assert pnl_at_price(legs, debit, price) == float(
         pnl_at_expiry(legs, debit, np.array([price]))[0]
     )
+
+
+def _reference_worst_loss(legs: list[Leg], debit: float) -> float:
+    """Return the worst loss as first written: the lowest P&L over the kinks, debit included."""
+    if sum(lg.sign * lg.ratio for lg in legs if lg.contract.right == "C") < 0:
+        return math.inf
+    points = (0.0, *sorted({lg.contract.strike for lg in legs}))
+    return max(0.0, -min(pnl_at_price(legs, debit, s) for s in points))
+
+
+@settings(max_examples=500)
+@given(legs_st, st.floats(-5, 5, allow_nan=False))
+def test_the_worst_loss_from_the_lowest_value_is_the_kink_minimum_to_the_bit(
+    raw: list[tuple[float, str, str, int]], debit: float
+) -> None:
+    legs = [leg(k, r, a, n) for k, r, a, n in raw]
+    expected = _reference_worst_loss(legs, debit)
+    assert worst_loss_at_expiry(legs, debit) == expected
+    assert loss_at_debit(lowest_value_at_expiry(legs), debit) == expected
+
+
+def test_legs_of_two_expiries_have_no_lowest_value_at_expiry() -> None:
+    later = Leg(OptionContract("XLF", date(2027, 2, 19), 45.0, "P"), "BUY")
+    with pytest.raises(ValueError, match="single expiry"):
+        lowest_value_at_expiry([leg(45, "P", "SELL"), later])

@@ -12,6 +12,9 @@ move toward the unfavourable short wing)::
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from seeker.core.models import Leg
 from seeker.core.payoff import breakevens_at_expiry
 from seeker.engine.signals import ExitSignal
 from seeker.strategies.broken_wing_butterfly.config import BrokenWingButterflyConfig
@@ -29,7 +32,7 @@ def breakeven(cfg: BrokenWingButterflyConfig, inputs: ExitInputs) -> ExitSignal 
     view = inputs.view
     pos = view.position
     body = max(leg.contract.strike for leg in pos.legs if leg.action == "SELL")
-    below = [b for b in breakevens_at_expiry(pos.legs, pos.entry_price) if b < body]
+    below = [b for b in _breakevens(tuple(pos.legs), pos.entry_price) if b < body]
     floor = max(below) if below else body
     if view.spot <= floor:
         return ExitSignal(
@@ -39,6 +42,13 @@ def breakeven(cfg: BrokenWingButterflyConfig, inputs: ExitInputs) -> ExitSignal 
             urgent=True,
         )
     return None
+
+
+@lru_cache(maxsize=256)
+def _breakevens(legs: tuple[Leg, ...], entry_price: float) -> tuple[float, ...]:
+    """Return the breakevens at expiry of `legs` bought at `entry_price` (cached: every poll of a
+    position asks again, and the answer depends on nothing else)."""
+    return tuple(breakevens_at_expiry(legs, entry_price))
 
 
 def fast_move(cfg: BrokenWingButterflyConfig, inputs: ExitInputs) -> ExitSignal | None:

@@ -11,13 +11,14 @@ nearest the middle and the top of the band, every narrow × broken pair; a setup
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
+from seeker.core.execution import combo_mid
 from seeker.core.models import Chain, Leg, Listing, OptionQuote
+from seeker.core.payoff import loss_at_debit, lowest_value_at_expiry
 from seeker.core.structures import Setup
 from seeker.strategies.broken_wing_butterfly.config import BrokenWingButterflyConfig
-from seeker.strategies.common.scan import pick_by_delta
+from seeker.strategies.common.scan import pick_by_deltas
 
 MAX_SETUPS = 3
 
@@ -44,27 +45,19 @@ def _bwb(
         Leg(body.contract, "SELL", 2),
         Leg(lower.contract, "BUY"),
     )
-    label = f"BWB {listing.listing_id} {expiry:%Y-%m-%d} {k1:g}/{k2:g}x2/{k3:g}P"
-    setup = Setup(
-        strategy=strategy,
-        listing_id=listing.listing_id,
-        kind="broken_wing_butterfly",
-        legs=legs,
-        quotes=(upper, body, lower),
-        spot=chain.underlying.mid,
-        dte=(expiry - today).days,
-        label=label,
-    )
-    mid = setup.mid
+    quotes = (upper, body, lower)
+    label = f"BWB {listing.listing_id} {expiry.isoformat()} {k1:g}/{k2:g}x2/{k3:g}P"
+    mid = combo_mid(legs, quotes)  # what Setup.mid gives: no Setup is built for a refusal
     credit = -mid
     if credit < cfg.min_credit:
         return f"{label}: mid credit {credit:.2f} < {cfg.min_credit:.2f}"
-    worst = setup.worst_loss(-cfg.min_credit)
+    lowest = lowest_value_at_expiry(legs)  # Setup.worst_loss(d) is loss_at_debit(lowest, d)
+    worst = loss_at_debit(lowest, -cfg.min_credit)
     if worst > cfg.max_risk + 1e-9:
         return (
             f"{label}: worst loss {worst:.2f} at credit {cfg.min_credit:.2f} > {cfg.max_risk:.2f}"
         )
-    worst_mid = setup.worst_loss(mid)
+    worst_mid = loss_at_debit(lowest, mid)
     features = {
         "expiry": expiry.isoformat(),
         "spot": round(chain.underlying.mid, 4),
@@ -82,7 +75,18 @@ def _bwb(
         "credit_mid": round(credit, 4),
         "worst_loss_mid": round(worst_mid, 4),
     }
-    return replace(setup, features=features), mid / max(worst_mid, 1e-9)
+    setup = Setup(
+        strategy=strategy,
+        listing_id=listing.listing_id,
+        kind="broken_wing_butterfly",
+        legs=legs,
+        quotes=quotes,
+        spot=chain.underlying.mid,
+        dte=(expiry - today).days,
+        label=label,
+        features=features,
+    )
+    return setup, mid / max(worst_mid, 1e-9)
 
 
 def find_setups(
@@ -99,11 +103,13 @@ def find_setups(
     notes: list[str] = []
     for expiry in expiries:
         puts = [q for q in chain.side(expiry, "P") if q.contract.strike < spot]
-        for target in targets:
-            body = pick_by_delta(puts, cfg.body_delta_min, cfg.body_delta_max, target)
+        bodies = pick_by_deltas(puts, cfg.body_delta_min, cfg.body_delta_max, targets)
+        for i, body in enumerate(bodies):
             if body is None:
                 band = f"{cfg.body_delta_min:.2f}–{cfg.body_delta_max:.2f}"
                 notes.append(f"no put with |Δ| in {band} on {expiry}")
+                continue
+            if body in bodies[:i]:  # the same flies again: their setups and notes are kept already
                 continue
             for narrow, broken in pairs:
                 made = _bwb(cfg, strategy, listing, chain, today, body, narrow, broken)

@@ -35,12 +35,35 @@ def pick_by_delta(
 
     Quotes without a finite delta or with a non-positive bid are skipped: they cannot be sold.
     """
-    best: OptionQuote | None = None
-    best_gap = math.inf
+    return _nearest(_in_band(quotes, lo, hi), target)
+
+
+def pick_by_deltas(
+    quotes: Sequence[OptionQuote], lo: float, hi: float, targets: Sequence[float]
+) -> list[OptionQuote | None]:
+    """Return :func:`pick_by_delta`'s pick for each of `targets`, filtering the band once."""
+    band = _in_band(quotes, lo, hi)
+    return [_nearest(band, target) for target in targets]
+
+
+def _in_band(
+    quotes: Sequence[OptionQuote], lo: float, hi: float
+) -> list[tuple[float, OptionQuote]]:
+    """Return (|delta|, quote) of the sellable quotes whose finite |delta| lies in [lo, hi]."""
+    isfinite = math.isfinite
+    band: list[tuple[float, OptionQuote]] = []
     for q in quotes:
         d = abs(q.delta)
-        if not math.isfinite(d) or not (lo <= d <= hi) or not (q.bid > 0):
-            continue
+        if lo <= d <= hi and q.bid > 0 and isfinite(d):
+            band.append((d, q))
+    return band
+
+
+def _nearest(band: Sequence[tuple[float, OptionQuote]], target: float) -> OptionQuote | None:
+    """Return the quote whose |delta| is nearest `target` (ties: the lower strike), in order."""
+    best: OptionQuote | None = None
+    best_gap = math.inf
+    for d, q in band:
         gap = abs(d - target)
         if gap < best_gap - 1e-12 or (
             abs(gap - best_gap) <= 1e-12

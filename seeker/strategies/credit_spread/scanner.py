@@ -10,13 +10,13 @@ configured wing width; the three with the best credit per $ of worst loss are ke
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import cast
 
+from seeker.core.execution import combo_mid
 from seeker.core.models import Chain, Leg, Listing, OptionQuote, Right
 from seeker.core.structures import Setup
-from seeker.strategies.common.scan import pick_by_delta, wing
+from seeker.strategies.common.scan import pick_by_deltas, wing
 from seeker.strategies.credit_spread.config import CreditSpreadConfig, CreditSpreadSide
 
 MAX_SETUPS = 3
@@ -44,17 +44,9 @@ def _spread(
     if long is None:
         return f"{expiry}: no {width:g} $ wing listed beyond {short.contract.strike:g}{right}"
     ks, kl = short.contract.strike, long.contract.strike
-    setup = Setup(
-        strategy=strategy,
-        listing_id=listing.listing_id,
-        kind=kind,
-        legs=(Leg(short.contract, "SELL"), Leg(long.contract, "BUY")),
-        quotes=(short, long),
-        spot=chain.underlying.mid,
-        dte=(expiry - today).days,
-        label=f"{prefix} {listing.listing_id} {expiry:%Y-%m-%d} {ks:g}/{kl:g}{right}",
-    )
-    credit = -setup.mid
+    legs = (Leg(short.contract, "SELL"), Leg(long.contract, "BUY"))
+    quotes = (short, long)
+    credit = -combo_mid(legs, quotes)  # what Setup.mid gives: no Setup is built for a refusal
     if credit < cfg.min_credit:
         return f"{expiry} {width:g} $ wing: mid credit {credit:.2f} < {cfg.min_credit:.2f}"
     features = {
@@ -68,7 +60,17 @@ def _spread(
         "credit_mid": round(credit, 4),
         "credit_to_width": round(credit / width, 4),
     }
-    return replace(setup, features=features)
+    return Setup(
+        strategy=strategy,
+        listing_id=listing.listing_id,
+        kind=kind,
+        legs=legs,
+        quotes=quotes,
+        spot=chain.underlying.mid,
+        dte=(expiry - today).days,
+        label=f"{prefix} {listing.listing_id} {expiry.isoformat()} {ks:g}/{kl:g}{right}",
+        features=features,
+    )
 
 
 def find_setups(
@@ -102,10 +104,12 @@ def find_setups(
             for q in chain.side(expiry, right)
             if (q.contract.strike < spot if right == "P" else q.contract.strike > spot)
         ]
-        for target in targets:
-            short = pick_by_delta(otm, cfg.short_delta_min, cfg.short_delta_max, target)
+        shorts = pick_by_deltas(otm, cfg.short_delta_min, cfg.short_delta_max, targets)
+        for i, short in enumerate(shorts):
             if short is None:
                 notes.append(f"no out-of-the-money {name} with |Δ| in {band} on {expiry}")
+                continue
+            if short in shorts[:i]:  # the same spreads again: their setups and notes are kept
                 continue
             for width in cfg.wing_widths:
                 made = _spread(cfg, strategy, listing, chain, today, chosen, short, width)

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 
 from seeker.core.calendar import expiry_close, years_between
+from seeker.core.execution import combo_mid
 from seeker.core.models import Chain, DataUnavailable, Leg, Listing, OptionQuote, Right
 from seeker.core.pricing import bs_greeks
 from seeker.core.structures import Setup
-from seeker.strategies.common.scan import is_monthly, pick_by_delta, pick_expiry
+from seeker.strategies.common.scan import is_monthly, pick_by_delta, pick_by_deltas, pick_expiry
 from seeker.strategies.diagonal import risk
 from seeker.strategies.diagonal.config import DiagonalConfig
 
@@ -91,19 +91,9 @@ def _setup(
         else f"{sc.strike:g}/{lc.strike:g}{sc.right}"
     )
     tag = "CAL" if kind == "calendar" else "DIAG"
-    dates = f"{sc.expiry:%Y-%m-%d}/{lc.expiry:%Y-%m-%d}"
+    dates = f"{sc.expiry.isoformat()}/{lc.expiry.isoformat()}"
     label = f"{tag} {listing.listing_id} {dates} {strikes}"
-    setup = Setup(
-        strategy=strategy,
-        listing_id=listing.listing_id,
-        kind=kind,
-        legs=legs,
-        quotes=quotes,
-        spot=chain.underlying.mid,
-        dte=(sc.expiry - today).days,
-        label=label,
-    )
-    debit = setup.mid
+    debit = combo_mid(legs, quotes)  # what Setup.mid gives: no Setup is built for a refusal
     if not (long.ask > 0 and short.bid > 0):
         return f"{label}: a leg has no bid/ask"
     if debit <= 0:
@@ -139,7 +129,18 @@ def _setup(
     }
     if not (math.isfinite(long.theta) and math.isfinite(short.theta)):
         features["theta_from"] = "Black-Scholes at the legs' IVs (the quotes give no theta)"
-    return replace(setup, fixed_worst_loss=worst, features=features)
+    return Setup(
+        strategy=strategy,
+        listing_id=listing.listing_id,
+        kind=kind,
+        legs=legs,
+        quotes=quotes,
+        spot=chain.underlying.mid,
+        dte=(sc.expiry - today).days,
+        label=label,
+        features=features,
+        fixed_worst_loss=worst,
+    )
 
 
 def leg_theta(q: OptionQuote, rate: float, dividend_yield: float) -> float:
@@ -180,11 +181,13 @@ def find_setups(
     notes: list[str] = []
     for right in rights:
         otm = otm_side(chain, short_exp, right, spot)
-        for target in targets:
-            short = pick_short(cfg, otm, target)
+        shorts = pick_by_deltas(otm, cfg.short_delta_min, cfg.short_delta_max, targets)
+        for i, short in enumerate(shorts):  # pick_short's pick for each target
             if short is None:
                 band = f"{cfg.short_delta_min:.2f}–{cfg.short_delta_max:.2f}"
                 notes.append(f"no OTM {right} with |Δ| in {band} on {short_exp}")
+                continue
+            if short in shorts[:i]:  # the same setup again: it and its notes are kept already
                 continue
             long = long_for(cfg, chain, short, long_exp)
             if long is None:

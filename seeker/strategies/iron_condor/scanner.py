@@ -8,12 +8,12 @@ best credit per $ of worst loss are kept.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
+from seeker.core.execution import combo_mid
 from seeker.core.models import Chain, Leg, Listing, OptionQuote
 from seeker.core.structures import Setup
-from seeker.strategies.common.scan import pick_by_delta, wing
+from seeker.strategies.common.scan import pick_by_deltas, wing
 from seeker.strategies.iron_condor.config import IronCondorConfig
 
 MAX_SETUPS = 3
@@ -43,17 +43,8 @@ def _condor(
     quotes = (short_put, long_put, short_call, long_call)
     sp, lp = short_put.contract.strike, long_put.contract.strike
     sc, lc = short_call.contract.strike, long_call.contract.strike
-    setup = Setup(
-        strategy=strategy,
-        listing_id=listing.listing_id,
-        kind="iron_condor",
-        legs=legs,
-        quotes=quotes,
-        spot=chain.underlying.mid,
-        dte=(expiry - today).days,
-        label=f"IC {listing.listing_id} {expiry:%Y-%m-%d} {lp:g}/{sp:g}P {sc:g}/{lc:g}C",
-    )
-    credit = -setup.mid
+    label = f"IC {listing.listing_id} {expiry.isoformat()} {lp:g}/{sp:g}P {sc:g}/{lc:g}C"
+    credit = -combo_mid(legs, quotes)  # what Setup.mid gives: no Setup is built for a refusal
     if credit < cfg.min_credit:
         return f"{expiry} {width:g} $ wings: mid credit {credit:.2f} < {cfg.min_credit:.2f}"
     features = {
@@ -68,7 +59,17 @@ def _condor(
         "credit_mid": round(credit, 4),
         "credit_to_width": round(credit / width, 4),
     }
-    return replace(setup, features=features)
+    return Setup(
+        strategy=strategy,
+        listing_id=listing.listing_id,
+        kind="iron_condor",
+        legs=legs,
+        quotes=quotes,
+        spot=chain.underlying.mid,
+        dte=(expiry - today).days,
+        label=label,
+        features=features,
+    )
 
 
 def find_setups(
@@ -85,13 +86,16 @@ def find_setups(
     for expiry in expiries:
         puts = [q for q in chain.side(expiry, "P") if q.contract.strike < spot]
         calls = [q for q in chain.side(expiry, "C") if q.contract.strike > spot]
-        for target in targets:
-            short_put = pick_by_delta(puts, cfg.short_delta_min, cfg.short_delta_max, target)
-            short_call = pick_by_delta(calls, cfg.short_delta_min, cfg.short_delta_max, target)
+        lo, hi = cfg.short_delta_min, cfg.short_delta_max
+        put_picks = pick_by_deltas(puts, lo, hi, targets)
+        picks = list(zip(put_picks, pick_by_deltas(calls, lo, hi, targets), strict=True))
+        for i, (short_put, short_call) in enumerate(picks):
             if short_put is None or short_call is None:
                 side = "put" if short_put is None else "call"
                 band = f"{cfg.short_delta_min:.2f}–{cfg.short_delta_max:.2f}"
                 notes.append(f"no {side} with |Δ| in {band} on {expiry}")
+                continue
+            if (short_put, short_call) in picks[:i]:  # the same condors again: kept already
                 continue
             for width in cfg.wing_widths:
                 made = _condor(cfg, strategy, listing, chain, today, (short_put, short_call), width)

@@ -11,10 +11,10 @@ credit per $ of worst loss.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from seeker.agents.event_risk import Event
+from seeker.core.execution import combo_mid
 from seeker.core.models import Chain, Leg, Listing, OptionQuote
 from seeker.core.structures import Setup
 from seeker.strategies.common.scan import wing
@@ -76,17 +76,8 @@ def _fly(
         Leg(long_call.contract, "BUY"),
     )
     lp, lc = long_put.contract.strike, long_call.contract.strike
-    setup = Setup(
-        strategy=strategy,
-        listing_id=listing.listing_id,
-        kind="iron_fly",
-        legs=legs,
-        quotes=(short_put, long_put, short_call, long_call),
-        spot=spot,
-        dte=(expiry - today).days,
-        label=f"IF {listing.listing_id} {expiry:%Y-%m-%d} {lp:g}/{centre:g}/{lc:g}",
-    )
-    credit = -setup.mid
+    quotes = (short_put, long_put, short_call, long_call)
+    credit = -combo_mid(legs, quotes)  # what Setup.mid gives: no Setup is built for a refusal
     if credit < cfg.min_credit:
         return f"{expiry} {centre:g} ±{width:g} $: mid credit {credit:.2f} < {cfg.min_credit:.2f}"
     features = {
@@ -101,7 +92,17 @@ def _fly(
         "credit_mid": round(credit, 4),
         "credit_to_width": round(credit / width, 4),
     }
-    return replace(setup, features=features)
+    return Setup(
+        strategy=strategy,
+        listing_id=listing.listing_id,
+        kind="iron_fly",
+        legs=legs,
+        quotes=quotes,
+        spot=spot,
+        dte=(expiry - today).days,
+        label=f"IF {listing.listing_id} {expiry.isoformat()} {lp:g}/{centre:g}/{lc:g}",
+        features=features,
+    )
 
 
 def find_setups(

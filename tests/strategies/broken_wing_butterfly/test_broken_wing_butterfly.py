@@ -167,6 +167,14 @@ def test_the_lower_breakeven_exits_urgently() -> None:
     assert "48.40" in sig.reason
 
 
+def test_the_breakeven_follows_the_entry_price_of_the_same_legs() -> None:
+    # the same 49.5/49×2/48 legs for a 0.10 credit (breakeven 48.40), then a 0.20 debit (48.70)
+    assert first_signal(risk.EXITS, config(), _view(48.50, 0.06, 40)) is None
+    sig = first_signal(risk.EXITS, config(), _view(48.50, 0.06, 40, credit=-0.20))
+    assert sig is not None and sig.rule == "breakeven" and "48.70" in sig.reason
+    assert first_signal(risk.EXITS, config(), _view(48.50, 0.06, 40)) is None
+
+
 def test_fast_move_toward_the_broken_wing_exits_urgently() -> None:
     assert first_signal(risk.EXITS, config(), _view(49.8, 0.06, 40), fall_atr=1.99) is None
     sig = first_signal(risk.EXITS, config(), _view(49.8, 0.06, 40), fall_atr=2.0)
