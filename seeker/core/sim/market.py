@@ -958,13 +958,10 @@ class SimMarket:
                 e = self._expiry(i, day)
                 lo, hi = self._grid_bounds(i, obs, e)
                 if strike_range is not None:
-                    strikes = self._strike_values(i, lo, hi)
-                    inside = np.flatnonzero(
-                        (strikes >= strike_range[0] - 1e-9) & (strikes <= strike_range[1] + 1e-9)
-                    )
-                    if not inside.size:
+                    inside = self._inside(i, lo, hi, strike_range)
+                    if inside is None:
                         continue
-                    lo, hi = lo + int(inside[0]), lo + int(inside[-1])
+                    lo, hi = inside
                 spans.append((e, lo, hi, self._step_rows(i, e, lo, hi)))
             self._fill_spans(i, spans)
             quotes: list[OptionQuote] = []
@@ -992,6 +989,19 @@ class SimMarket:
             )
             self._cache[key] = chain
             return chain
+
+    def _inside(
+        self, i: int, lo: int, hi: int, strike_range: tuple[float, float]
+    ) -> tuple[int, int] | None:
+        """Return the strike indices of lo..hi within `strike_range` (±1e-9), None if none."""
+        below, above = strike_range[0] - 1e-9, strike_range[1] + 1e-9
+        self._strike_values(i, lo, hi)  # grows the strike tables to hi
+        if below != below or above != above:  # NaN: nothing is inside
+            return None
+        table = self._strike_lists[i]  # ascending
+        first = bisect.bisect_left(table, below, lo, hi + 1)
+        last = bisect.bisect_right(table, above, lo, hi + 1) - 1
+        return (first, last) if first <= last else None
 
     def _fill_spans(self, i: int, spans: Sequence[tuple[_Expiry, int, int, _StepRows]]) -> None:
         """Compute the quote values missing in strike-index spans (both rights), in one pass."""
