@@ -69,6 +69,23 @@ def test_marketable_combo_fills_at_the_natural_with_commissions(open_services: A
     assert held[legs[0].contract] == -2 and held[legs[1].contract] == 2
 
 
+def test_positions_and_account_follow_a_fill_within_the_step(open_services: Any) -> None:
+    b = open_services.broker
+    legs, quotes = _condor(open_services)
+    before, snap = b.positions(), b.account()
+    cash0 = snap.cash["USD"]
+    before.append(before[0] if before else None)  # a caller's list is its own
+    snap.cash["USD"] = -1.0  # and so is a snapshot's cash
+    assert b.positions() == before[:-1] and b.account().cash["USD"] != -1.0
+    natural = combo_natural(legs, quotes)
+    b.place_order(ComboOrder("seeker:t:p1:open", "XLF", legs, 1, natural + 0.05))  # same step
+    held = {p.contract: p.qty for p in b.positions()}
+    assert held[legs[0].contract] == -1 and held[legs[1].contract] == 1
+    assert b.account().cash["USD"] != cash0  # the fill's cash, at the same market time
+    b.place_order(ComboOrder("seeker:t:p2:open", "XLF", legs, 1, natural + 0.05))
+    assert {p.contract: p.qty for p in b.positions()}[legs[0].contract] == -2
+
+
 def test_limit_at_mid_fills_with_probability_and_deterministically(tmp_path: Path) -> None:
     outcomes = []
     for run in ("a", "b"):

@@ -549,6 +549,24 @@ def test_option_quotes_match_the_chain(make_market: Callable[..., SimMarket]) ->
     assert gone not in m.option_quotes([gone])
 
 
+def test_option_quotes_reuse_the_chain_quotes_of_the_same_contracts_only(
+    make_market: Callable[..., SimMarket],
+) -> None:
+    m = make_market()
+    m.advance_to(at(date(2026, 1, 9), 14))
+    expiry = m.expiries("XLF")[3]
+    chain = m.chain("XLF", [expiry], (48.0, 54.0))
+    ref = chain.quote(expiry, 50.0, "C")
+    assert ref is not None
+    whole = OptionContract("XLF", expiry, 50, "C")  # an int strike: equal, not the same
+    assert m.option_quotes([ref.contract])[ref.contract] is ref
+    mine = m.option_quotes([whole])[whole]
+    assert type(mine.contract.strike) is int and mine[1:] == ref[1:]
+    m.advance_to(at(date(2026, 1, 9), 14, 1))  # the same grid point, a later time
+    later = m.option_quotes([ref.contract])[ref.contract]
+    assert later.ts == m.now and later[1:11] == ref[1:11]
+
+
 def test_liquid_names_pass_and_illiquid_fail_the_thresholds(year: YearSample) -> None:
     for lid in LIQUID:
         assert np.mean([ok for _, ok in year.liquid[lid]]) > 0.6, lid

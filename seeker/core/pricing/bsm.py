@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -17,6 +18,20 @@ from seeker.core.pricing._common import (
     _flat_operand,
     _scratch,
 )
+
+_ROWS = threading.local()
+
+
+def _rows() -> list[FloatArray]:
+    """Return this thread's 8 scratch rows of ``_BLOCK`` values for ``_bsm_rows`` (made once).
+
+    Apart from the shared pool: ``_bsm_chunk`` slices them to its length itself, so a small call
+    takes them as they are.
+    """
+    rows: list[FloatArray] | None = getattr(_ROWS, "rows", None)
+    if rows is None:
+        rows = _ROWS.rows = [np.empty(_BLOCK) for _ in range(8)]
+    return rows
 
 
 def _bsm_chunk(
@@ -180,11 +195,9 @@ def _bsm_rows(
         return None
     keys = ("price", *_GREEK_KEYS) if greeks else ("price",)
     res = dict(zip(keys, np.empty((len(keys), n)), strict=True))
-    ws = _scratch()
-    buf = [ws.f(n) for _ in range(8)]
     args = (S, K, T, r, sigma, is_call, q)
     with np.errstate(all="ignore"):
-        _bsm_chunk(*args, res, buf)  # type: ignore[arg-type]
+        _bsm_chunk(*args, res, _rows())  # type: ignore[arg-type]
         _fix_edges(res, *args)  # type: ignore[arg-type]
     return res
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,8 @@ class SimBroker(SimAccount):
         self._orders: dict[str, _Working] = {}
         self._account: tuple[tuple[Any, ...], AccountSnapshot] | None = None
         """The last account snapshot and what it was marked from (time, cash, positions)."""
+        self._held: tuple[tuple[Any, ...], list[BrokerPosition]] | None = None
+        """The last positions() answer and the position book items it was made from."""
         self._live: dict[str, _Working] = {}
         """Orders that may not be done yet, in placement order (pruned as they finish)."""
         self._init_account(initial_cash, state_path)
@@ -230,8 +232,7 @@ class SimBroker(SimAccount):
             self._require_connected()
             key = (self.market.now, tuple(self._cash.items()), tuple(self._positions.items()))
             if self._account is not None and self._account[0] == key:
-                snap = self._account[1]  # same time, cash and positions: the same marks
-                return replace(snap, cash=dict(snap.cash))
+                return _copy(self._account[1])  # same time, cash and positions: the same marks
             fx = self.market.fx_rate()
             value = dict(self._cash)
             quotes = self.market.option_quotes(list(self._positions))
@@ -257,13 +258,17 @@ class SimBroker(SimAccount):
                 ts=self.market.now,
             )
             self._account = (key, snap)
-            return replace(snap, cash=dict(snap.cash))
+            return _copy(snap)
 
     def positions(self) -> list[BrokerPosition]:
         """Return option positions per contract."""
         with self._lock:
             self._require_connected()
-            return [BrokerPosition(c, q, cost) for c, (q, cost) in sorted(self._positions.items())]
+            book = tuple(self._positions.items())
+            if self._held is None or not _same_items(self._held[0], book):
+                held = [BrokerPosition(c, q, cost) for c, (q, cost) in sorted(book)]
+                self._held = (book, held)
+            return list(self._held[1])
 
     # -- orders --------------------------------------------------------------------------------
     def place_order(self, order: ComboOrder) -> OrderState:
@@ -490,6 +495,24 @@ class SimBroker(SimAccount):
         w.ts = self.market.now
         w.fills.append(fill)
         w.status = OrderStatus.FILLED if w.filled >= order.qty else OrderStatus.PARTIALLY_FILLED
+
+
+def _copy(snap: AccountSnapshot) -> AccountSnapshot:
+    """Return `snap` with its own cash dict (callers may change theirs)."""
+    return AccountSnapshot(
+        snap.account_id, snap.base_currency, dict(snap.cash), snap.net_liquidation, snap.ts
+    )
+
+
+def _same_items(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """Return whether two dict item tuples hold the very same keys and values, in order.
+
+    Compared by identity: the old items hold their objects alive, so a changed position (a new
+    value tuple) never passes for an unchanged one, whatever its value.
+    """
+    return len(old) == len(new) and all(
+        a[0] is b[0] and a[1] is b[1] for a, b in zip(old, new, strict=True)
+    )
 
 
 def _convert(amount: float, ccy: str, to: str, usd_cad: float) -> float:

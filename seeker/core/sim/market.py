@@ -958,13 +958,10 @@ class SimMarket:
                 e = self._expiry(i, day)
                 lo, hi = self._grid_bounds(i, obs, e)
                 if strike_range is not None:
-                    strikes = self._strike_values(i, lo, hi)
-                    inside = np.flatnonzero(
-                        (strikes >= strike_range[0] - 1e-9) & (strikes <= strike_range[1] + 1e-9)
-                    )
-                    if not inside.size:
+                    inside = self._inside(i, lo, hi, strike_range)
+                    if inside is None:
                         continue
-                    lo, hi = lo + int(inside[0]), lo + int(inside[-1])
+                    lo, hi = inside
                 spans.append((e, lo, hi, self._step_rows(i, e, lo, hi)))
             self._fill_spans(i, spans)
             quotes: list[OptionQuote] = []
@@ -992,6 +989,19 @@ class SimMarket:
             )
             self._cache[key] = chain
             return chain
+
+    def _inside(
+        self, i: int, lo: int, hi: int, strike_range: tuple[float, float]
+    ) -> tuple[int, int] | None:
+        """Return the strike indices of lo..hi within `strike_range` (±1e-9), None if none."""
+        below, above = strike_range[0] - 1e-9, strike_range[1] + 1e-9
+        self._strike_values(i, lo, hi)  # grows the strike tables to hi
+        if below != below or above != above:  # NaN: nothing is inside
+            return None
+        table = self._strike_lists[i]  # ascending
+        first = bisect.bisect_left(table, below, lo, hi + 1)
+        last = bisect.bisect_right(table, above, lo, hi + 1) - 1
+        return (first, last) if first <= last else None
 
     def _fill_spans(self, i: int, spans: Sequence[tuple[_Expiry, int, int, _StepRows]]) -> None:
         """Compute the quote values missing in strike-index spans (both rights), in one pass."""
@@ -1047,37 +1057,42 @@ class SimMarket:
         """
         with self._lock:
             wanted: dict[tuple[int, date], list[tuple[OptionContract, int]]] = {}
+            listed: dict[int, dict[date, _Expiry]] = {}
             for c in contracts:
                 i = self._u.index.get(c.listing_id)
-                if i is None or c.right not in ("C", "P") or c.expiry not in self._listed(i):
+                if i is None or c.right not in ("C", "P"):
+                    continue
+                days = listed.get(i)
+                if days is None:
+                    days = listed[i] = self._listed(i)
+                if c.expiry not in days:
                     continue
                 units = c.strike / self._inc[i]
                 j = round(units)
                 if c.strike <= 0 or abs(units - j) > 1e-6:
                     continue
                 wanted.setdefault((i, c.expiry), []).append((c, j))
-            items = [(i, self._listed(i)[day], cs) for (i, day), cs in wanted.items()]
-            values = self._asked_columns(items)
-            by_listing: dict[int, list[tuple[OptionContract, list[Any]]]] = {}
-            for (i, _, cs), rows in zip(items, values, strict=True):
-                by_listing.setdefault(i, []).extend(zip((c for c, _ in cs), rows, strict=True))
+            items = [(i, listed[i][day], cs) for (i, day), cs in wanted.items()]
+            by_listing: dict[int, list[tuple[OptionContract, OptionQuote]]] = {}
+            for (i, _, cs), quotes in zip(items, self._asked_quotes(items), strict=True):
+                by_listing.setdefault(i, []).extend(zip((c for c, _ in cs), quotes, strict=True))
             out: dict[OptionContract, OptionQuote] = {}
-            for i, pairs in by_listing.items():
-                asked = [c for c, _ in pairs]
-                cols = [list(col) for col in zip(*(row for _, row in pairs), strict=True)]
-                out.update(zip(asked, self._quotes_of(i, asked, cols), strict=True))
+            for pairs in by_listing.values():
+                out.update(pairs)
             return out
 
-    def _asked_columns(
+    def _asked_quotes(
         self, items: Sequence[tuple[int, _Expiry, Sequence[tuple[OptionContract, int]]]]
-    ) -> list[list[list[Any]]]:
-        """Return the quote values (one list per row) of asked (contract, strike index) pairs.
+    ) -> list[list[OptionQuote]]:
+        """Return the quotes of asked (contract, strike index) pairs, one list per item.
 
         Items are (listing index, expiry, pairs). Values come from the grid point's store when a
-        chain or an earlier request made them; the missing ones are computed in one pass over
-        every listing and stored (unless their strike is off the strike table).
+        chain or an earlier request made them (and so does the quote itself when a chain made it
+        now for the very same contract); the missing ones are computed in one pass over every
+        listing and stored (unless their strike is off the strike table).
         """
-        found: list[list[list[Any] | None]] = []
+        now = self._now
+        found: list[list[OptionQuote | None]] = []
         todo: list[tuple[int, int, _StepRows | None, int]] = []  # (item, row, store, position)
         meta: list[tuple[int, _Expiry, int]] = []
         strikes: list[float] = []
@@ -1088,15 +1103,25 @@ class SimMarket:
             table = self._strike_lists[i]  # the strikes chains and session spans have listed
             on_table = [j for _, j in cs if 1 <= j < len(table)]
             rows = self._step_rows(i, e, min(on_table), max(on_table)) if on_table else None
-            got: list[list[Any] | None] = []
+            made = rows.quotes if rows is not None and rows.now is now else None
+            price = self._price(i, self._obs(i))
+            got: list[OptionQuote | None] = []
             new: list[tuple[float, bool, int, int]] = []  # (strike, is call, row, strike index)
             for r, (c, j) in enumerate(cs):
                 k = round(c.strike, 4)
                 store = rows if rows is not None and 1 <= j < len(table) and table[j] == k else None
-                pos = -1 if store is None else 2 * (j - store.lo) + (c.right == "P")
-                if store is not None and store.cols[0][pos] is not None:
-                    got.append([col[pos] for col in store.cols])
-                    continue
+                if store is not None:
+                    pos = 2 * (j - store.lo) + (c.right == "P")
+                    if made is not None:
+                        q = made[pos]
+                        if q is not None and q[0] == c and _plain(c):
+                            got.append(q)  # the chain's quote of this very contract
+                            continue
+                    if store.cols[0][pos] is not None:
+                        got.append(_quote(c, store.cols, pos, price, now))
+                        continue
+                else:
+                    pos = -1
                 got.append(None)
                 todo.append((n, r, store, pos))
                 new.append((k, c.right == "C", r, j))
@@ -1129,11 +1154,11 @@ class SimMarket:
                 np.array(weight, dtype=np.float64),
             )
             for k, (n, r, rows, pos) in enumerate(todo):
-                row = [col[k] for col in values]
-                found[n][r] = row
+                i, _, cs = items[n]
+                found[n][r] = _quote(cs[r][0], values, k, self._price(i, self._obs(i)), now)
                 if rows is not None:
-                    for col, v in zip(rows.cols, row, strict=True):
-                        col[pos] = v
+                    for col, new_col in zip(rows.cols, values, strict=True):
+                        col[pos] = new_col[k]
         return found  # type: ignore[return-value]
 
     # -- history -----------------------------------------------------------------------------
@@ -1200,6 +1225,37 @@ class SimMarket:
             bid = round(bid_ticks * FX_TICK, 5)
             ask = round((bid_ticks + width) * FX_TICK, 5)
             return FxQuote(FX_PAIR, bid, ask, self._now)
+
+
+def _plain(c: OptionContract) -> bool:
+    """Return whether `c` is a plain contract, as the chain makes them (float strike)."""
+    return type(c) is OptionContract and type(c.strike) is float
+
+
+def _quote(
+    c: OptionContract, cols: Sequence[Sequence[Any]], pos: int, price: float, now: datetime
+) -> OptionQuote:
+    """Return the OptionQuote of `c` from position `pos` of quote value columns."""
+    bid, ask, iv, delta, gamma, vega, theta, oi, volume, size = cols
+    return tuple.__new__(  # type: ignore[return-value]
+        OptionQuote,
+        (
+            c,
+            bid[pos],
+            ask[pos],
+            iv[pos],
+            delta[pos],
+            gamma[pos],
+            vega[pos],
+            theta[pos],
+            oi[pos],
+            volume[pos],
+            price,
+            now,
+            size[pos],
+            size[pos],
+        ),
+    )
 
 
 def sim_calendar_span(settings: SimSettings, last_day: date) -> tuple[date, date]:
