@@ -120,9 +120,10 @@ class AccountWatch:
         broker = self.services.broker
         try:
             snapshot = broker.account()
-            held = tuple((p.contract, p.qty, p.avg_cost) for p in broker.positions())
+            positions = broker.positions()
         except BrokerUnavailable as exc:
             raise DataUnavailable(f"broker unavailable: {exc}") from None
+        held = tuple((p.contract, p.qty, p.avg_cost) for p in positions)
         key = (now, tuple(sorted(snapshot.cash.items())), held)
         with self._lock:
             if key == self._key and self._figures is not None:
@@ -136,6 +137,8 @@ class AccountWatch:
                 settings.account.capital_currency,
                 now,
                 settings.liquidity.max_quote_age_seconds,
+                snapshot,
+                positions,
             )
         except BrokerUnavailable as exc:
             raise DataUnavailable(f"broker unavailable: {exc}") from None
@@ -180,9 +183,10 @@ class AccountWatch:
     def equity_fields(self, figures: AccountFigures) -> dict[str, Any]:
         """Return an EQUITY line's fields: the figures, what the limits measure, the basis."""
         state = self.limits.state
+        measured = figures.as_dict()
         return {
-            **figures.as_dict(),
-            **{k: v for k, v in self.limits.figures(figures).items() if k not in figures.as_dict()},
+            **measured,
+            **{k: v for k, v in self.limits.figures(figures).items() if k not in measured},
             "basis": None if state.basis is None else round(state.basis, 2),
             "tripped": sorted(state.trips),
         }

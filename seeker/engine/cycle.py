@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 from seeker.agents.critic import CriticConfig
 from seeker.agents.regime import Regime
 from seeker.agents.risk_guard import RiskGuard
-from seeker.agents.selection import select
+from seeker.agents.selection import RegimeRule, select
 from seeker.agents.verdict import Verdict
 from seeker.config.strategy import StrategyConfig
 from seeker.core.execution import Executor, OrderPlan, ShadowExecutor
@@ -118,6 +118,8 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
         self.interventions = Interventions(self.ctx, self.marks, self.closer)
         self.catch_up = CatchUp(self.ctx, self.adoption.settle_risk, services.cycle.interval)
         self.published: StrategyView | None = None
+        self._fits: dict[str, tuple[Regime, RegimeRule, Verdict]] = {}
+        """The last regime fit of each listing, with the regime and the rule it was made from."""
 
     @property
     def journal(self) -> Journal:
@@ -181,9 +183,19 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
     """True when the strategy is sold on the trend's side (its regime verdict names the side)."""
 
     def regime_fit(self, regime: Regime) -> Verdict:
-        """Return whether today's regime allows an entry, by this strategy's own regime rule."""
+        """Return whether today's regime allows an entry, by this strategy's own regime rule.
+
+        The verdict is made once per regime (a listing's regime is one object for the day) and
+        rule: the same regime and rule give the same verdict (a regime is immutable).
+        """
+        rule = self.config.regime
+        kept = self._fits.get(regime.listing_id)
+        if kept is not None and kept[0] is regime and kept[1] is rule:
+            return kept[2]
         side_of = self.entry_side if self.takes_side else None
-        return select(self.name, self.config.regime, regime, side_of)
+        fit = select(self.name, rule, regime, side_of)
+        self._fits[regime.listing_id] = (regime, rule, fit)
+        return fit
 
     def structure_worst_loss(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 
 from seeker.agents.regime import Regime
 from seeker.agents.verdict import BlockedBy, Verdict
-from seeker.core.decision_lines import REGIME_AGENT, STRATEGY_EVENT, compact_regime_verdict
+from seeker.core.decision_lines import REGIME_AGENT, STRATEGY_EVENT
 from seeker.core.models import Chain, Listing
 from seeker.core.structures import Setup
 from seeker.engine.context import StrategyContext
@@ -53,19 +53,15 @@ class DecisionLog:
             features.update(spot=round(setup.spot, 4), dte=setup.dte)
         elif chain is not None:
             features.update(spot=round(chain.underlying.mid, 4), chain_volume=chain.chain_volume)
-        if regime is not None:  # the regime is journaled once, not again in its verdict
-            verdicts = [without_regime(v) for v in verdicts]
-        refusing = next((v for v in verdicts if not v.allowed), None)
+        ref = ctx.services.regime_reference(regime) if self.compact and regime is not None else None
+        # the regime is journaled once, not again in its verdict
+        journaled = [journaled_verdict(v, regime is not None, ref is not None) for v in verdicts]
+        refusing = next((v for v in journaled if not v["allowed"]), None)
         binding = None
         if refusing is not None:
-            binding = refusing.details.get("binding") or refusing.agent
-        journaled = [v.as_dict() for v in verdicts]
+            binding = refusing["details"].get("binding") or refusing["agent"]
         shape: dict[str, Any]
-        ref = ctx.services.regime_reference(regime) if self.compact and regime is not None else None
         if ref is not None:
-            journaled = [
-                compact_regime_verdict(v) if v["agent"] == REGIME_AGENT else v for v in journaled
-            ]
             shape = {"regime_ref": ref}
         else:
             shape = {"regime": regime.as_dict() if regime is not None else None}
@@ -96,9 +92,27 @@ class DecisionLog:
             self.ctx.journal.write_many(lines)
 
 
-def without_regime(v: Verdict) -> Verdict:
-    """Return the selection verdict without the regime measures the DECISION line carries."""
-    if v.agent != "regime":
-        return v
-    keep = {k: v.details[k] for k in ("strategy", "rule", "failed", "side") if k in v.details}
-    return Verdict(v.agent, v.allowed, v.reason, v.score, keep)
+REGIME_DETAILS = ("strategy", "rule", "failed", "side")
+"""What a regime verdict's details keep when the DECISION line carries the regime itself."""
+
+REGIME_DETAILS_COMPACT = ("failed", "side")
+"""What they keep in a compact line (the strategy's rule is on its STRATEGY line)."""
+
+
+def journaled_verdict(v: Verdict, strip_regime: bool, compact: bool) -> dict[str, Any]:
+    """Return a verdict as a DECISION line carries it.
+
+    With `strip_regime` (the line carries the regime), a regime verdict keeps only its rule's
+    details (``REGIME_DETAILS``; ``REGIME_DETAILS_COMPACT`` when `compact`), not the measures.
+    """
+    if not strip_regime or v.agent != REGIME_AGENT:
+        return v.as_dict()
+    details = v.details
+    kept = REGIME_DETAILS_COMPACT if compact else REGIME_DETAILS
+    return {
+        "agent": v.agent,
+        "allowed": v.allowed,
+        "reason": v.reason,
+        "score": v.score,
+        "details": {k: details[k] for k in kept if k in details},
+    }

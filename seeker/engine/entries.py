@@ -16,12 +16,13 @@ from seeker.core.models import DataUnavailable, Listing
 from seeker.core.positions import PositionBook
 from seeker.engine.context import StrategyContext
 from seeker.engine.decisions import DecisionLog
+from seeker.engine.ids import day_key
 from seeker.engine.pipeline import EntryPipeline
 
 
 def entries_today(book: PositionBook, today: date) -> int:
     """Return how many positions were opened (or are being opened) today."""
-    return sum(p.status != "cancelled" for p in book.opened_on(today.strftime("%Y%m%d")))
+    return sum(p.status != "cancelled" for p in book.opened_on(day_key(today)))
 
 
 class EntryScanner:
@@ -35,6 +36,9 @@ class EntryScanner:
         self.decisions = decisions
         self._last_scan: dict[str, datetime] = {}
         self._connected = True
+        self._groups: list[list[Listing]] = []
+        self._groups_of: tuple[object, object, object] | None = None
+        """What `_groups` was built from (the strategy's config, the FX table, the listings)."""
 
     def entries(self, now: datetime) -> None:
         """Consider entries on every underlying whose turn it is."""
@@ -43,19 +47,26 @@ class EntryScanner:
         if not self.broker_connected() or not self.window_open(now):
             return
         scan_every = timedelta(minutes=float(cfg.scan_interval_minutes))
+        today = now.date()
+        room: bool | None = None  # measured when needed; only a scan can change it
         for venues in self.venue_groups():
-            if ctx.stop_requested() or not self.room_for_entry(now):
+            if ctx.stop_requested():
+                return
+            if room is None:
+                room = self.room_for_entry(now)
+            if not room:
                 return
             key = venues[0].symbol
             last = self._last_scan.get(key)
             if last is not None and now - last < scan_every:
                 continue
-            if self.pipeline.regime_refused.get(key) == now.date():
+            if self.pipeline.regime_refused.get(key) == today:
                 continue  # the regime is daily: a refusal holds until the next session
             open_venues = [v for v in venues if ctx.in_rth(v.listing_id)]
             if not open_venues:
                 continue
             self._last_scan[key] = now
+            room = None  # the scan may open a position
             try:
                 self.pipeline.consider(open_venues, now)
             except DataUnavailable as exc:
@@ -102,7 +113,19 @@ class EntryScanner:
         return entries_today(self.ctx.book, now.date()) < cfg.max_entries_per_day
 
     def venue_groups(self) -> list[list[Listing]]:
-        """Return this strategy's underlyings grouped by company (cross-listed venues together)."""
+        """Return this strategy's underlyings grouped by company (cross-listed venues together).
+
+        Built again only when the config or the listings it is built from are other objects.
+        """
+        ctx = self.ctx
+        sources = (ctx.config, ctx.settings.fx, ctx.services.listings)
+        built = self._groups_of
+        if built is None or any(a is not b for a, b in zip(built, sources, strict=True)):
+            self._groups = self._build_groups()
+            self._groups_of = sources
+        return self._groups
+
+    def _build_groups(self) -> list[list[Listing]]:
         ctx = self.ctx
         fx = ctx.settings.fx
         mine = list(dict.fromkeys(ctx.config.underlyings))

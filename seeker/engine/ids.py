@@ -8,7 +8,23 @@ is never used twice, even after a SIGKILL (:mod:`seeker.engine.resume`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
+
+_DAY_KEYS: dict[date, str] = {}
+"""Day keys already formatted (a run meets a few hundred days at most)."""
+
+_DAY_KEYS_KEPT = 1024
+"""Most day keys kept before the cache starts afresh."""
+
+
+def day_key(day: date) -> str:
+    """Return a day's key in ids, ``YYYYMMDD`` (formatted once per day: ids ask it all the time)."""
+    key = _DAY_KEYS.get(day)
+    if key is None:
+        if len(_DAY_KEYS) >= _DAY_KEYS_KEPT:
+            _DAY_KEYS.clear()
+        key = _DAY_KEYS[day] = day.strftime("%Y%m%d")
+    return key
 
 
 class IdSequence:
@@ -37,7 +53,7 @@ class IdSequence:
 
     def position_id(self, now: datetime, commit: bool) -> str:
         """Return the next position id of `now`'s day; take it only when `commit`."""
-        key = now.strftime("%Y%m%d")
+        key = day_key(now.date())
         n = self._positions.get(key, 0) + 1
         if commit:
             self._positions[key] = n
@@ -45,7 +61,7 @@ class IdSequence:
 
     def decision_id(self, now: datetime) -> str:
         """Return (and take) the next decision id of `now`'s day."""
-        key = now.strftime("%Y%m%d")
+        key = day_key(now.date())
         n = self._decisions.get(key, 0) + 1
         self._decisions[key] = n
         return f"{self.prefix}-{key}-d{n:03d}"

@@ -13,13 +13,19 @@ equity unknown (DataUnavailable): nothing is ever guessed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from seeker.core.broker import Broker
-from seeker.core.models import DataUnavailable, Listing, OptionQuote
+from seeker.core.models import (
+    AccountSnapshot,
+    BrokerPosition,
+    DataUnavailable,
+    Listing,
+    OptionQuote,
+)
 
 ToCapital = Callable[[float, str], float]
 """Convert an amount of a currency into the capital currency (DataUnavailable if it cannot)."""
@@ -87,10 +93,19 @@ def measure(
     currency: str,
     now: datetime,
     max_quote_age_seconds: float,
+    snapshot: AccountSnapshot | None = None,
+    positions: Sequence[BrokerPosition] | None = None,
 ) -> AccountFigures:
-    """Return the account's figures now; DataUnavailable naming what is missing."""
-    snapshot = broker.account()
-    held = [p for p in broker.positions() if p.qty != 0]
+    """Return the account's figures now; DataUnavailable naming what is missing.
+
+    `snapshot` and `positions`: the broker's account and positions when the caller just read
+    them (they are read from the broker otherwise).
+    """
+    if snapshot is None:
+        snapshot = broker.account()
+    if positions is None:
+        positions = broker.positions()
+    held = [p for p in positions if p.qty != 0]
     quotes = broker.option_quotes([p.contract for p in held]) if held else {}
     mid: dict[str, float] = {}
     natural: dict[str, float] = {}
