@@ -28,6 +28,8 @@ REGIME_EVENT = "REGIME"
 STRATEGY_EVENT = "STRATEGY"
 REGIME_AGENT = "regime"
 """The agent whose verdict carries the strategy's rule."""
+RULE_DETAILS = ("strategy", "rule")
+"""The regime verdict's details a compact line leaves to the STRATEGY line."""
 
 JsonLine = dict[str, Any]
 
@@ -53,7 +55,7 @@ def regime_ref(regime: Mapping[str, Any], taken: Mapping[str, Mapping[str, Any]]
 def compact_regime_verdict(verdict: Mapping[str, Any]) -> dict[str, Any]:
     """Return a regime verdict (as journaled) without the strategy name and rule in its details."""
     details = verdict.get("details") or {}
-    kept = {k: v for k, v in details.items() if k not in ("strategy", "rule")}
+    kept = {k: v for k, v in details.items() if k not in RULE_DETAILS}
     return {**verdict, "details": kept}
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from seeker.agents.regime import Regime
 from seeker.agents.verdict import BlockedBy, Verdict
-from seeker.core.decision_lines import REGIME_AGENT, STRATEGY_EVENT
+from seeker.core.decision_lines import REGIME_AGENT, RULE_DETAILS, STRATEGY_EVENT
 from seeker.core.models import Chain, Listing
 from seeker.core.structures import Setup
 from seeker.engine.context import StrategyContext
@@ -95,7 +95,7 @@ class DecisionLog:
 REGIME_DETAILS = ("strategy", "rule", "failed", "side")
 """What a regime verdict's details keep when the DECISION line carries the regime itself."""
 
-REGIME_DETAILS_COMPACT = ("failed", "side")
+REGIME_DETAILS_COMPACT = tuple(k for k in REGIME_DETAILS if k not in RULE_DETAILS)
 """What they keep in a compact line (the strategy's rule is on its STRATEGY line)."""
 
 
