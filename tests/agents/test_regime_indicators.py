@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seeker.agents.regime import adx, iv_percentile, iv_rank
+from seeker.agents.regime import adx, average_true_range, iv_percentile, iv_rank
+from seeker.agents.regime.indicators import adx_atr_last
 
 # StockCharts ChartSchool, "Average Directional Index (ADX)", worked example spreadsheet
 # (cs-adx.xls, 14-period, daily bars from 11-Feb-2009): https://school.stockcharts.com/doku.php?
@@ -313,6 +314,30 @@ def test_adx_matches_brute_force_and_bounds(data, period: int) -> None:
     # A bar with a missing value never gets a number.
     missing = np.isnan(np.array(high) + np.array(low) + np.array(close))
     assert np.isnan(result[missing]).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    adx_period=st.integers(2, 20),
+    atr_period=st.integers(1, 20),
+    extra=st.integers(0, 60),
+    flat=st.booleans(),
+)
+def test_adx_atr_last_is_bit_identical_to_the_series(
+    seed: int, adx_period: int, atr_period: int, extra: int, flat: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = max(2 * adx_period, atr_period + 1) + extra
+    close = 100 + np.cumsum(rng.normal(size=n))
+    high = close + rng.random(n)
+    low = close - rng.random(n)
+    if flat:  # a stretch without any range: smoothed TR and both DIs may reach 0
+        k = n // 3
+        high[:k] = low[:k] = close[:k] = 50.0
+    got_adx, got_atr = adx_atr_last(high, low, close, adx_period, atr_period)
+    assert got_adx == adx(high, low, close, adx_period)[-1]
+    assert got_atr == average_true_range(high, low, close, atr_period)
 
 
 def test_adx_speed_2000_bars() -> None:

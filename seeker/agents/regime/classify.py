@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from seeker.agents.regime.indicators import FloatArray, adx_run, average_true_range
+from seeker.agents.regime.indicators import FloatArray, adx_atr_last
 from seeker.agents.regime.labels import (
     Regime,
     RegimeConfig,
@@ -101,8 +101,7 @@ def classify(
             )
     h, lo, c = high[start:], low[start:], close[start:]
     # adx() of one complete run (what ``adx(h, lo, c, period)[-1]`` returns, without its checks)
-    adx_value = float(np.clip(adx_run(h, lo, c, cfg.adx_period)[-1:], 0.0, 100.0)[0])
-    atr_value = average_true_range(h, lo, c, cfg.atr_period)
+    adx_value, atr_value = adx_atr_last(h, lo, c, cfg.adx_period, cfg.atr_period)
 
     last = float(close[-1])
     sma_fast = float(close[-cfg.sma_fast :].mean())

@@ -76,15 +76,7 @@ def adx_run(high: FloatArray, low: FloatArray, close: FloatArray, period: int) -
     if n < 2 * period:
         return out
     # Directional movement and true range exist from the second bar on (k = t - 1).
-    up = high[1:] - high[:-1]
-    down = low[:-1] - low[1:]
-    plus_dm = np.where((up > down) & (up > 0.0), up, 0.0)
-    minus_dm = np.where((down > up) & (down > 0.0), down, 0.0)
-    prev_close = close[:-1]
-    tr = np.maximum(
-        high[1:] - low[1:],
-        np.maximum(np.abs(high[1:] - prev_close), np.abs(low[1:] - prev_close)),
-    )
+    tr, plus_dm, minus_dm = _directional(high, low, close)
     tr_s = _wilder_sum(tr, period)[period - 1 :]
     plus_s = _wilder_sum(plus_dm, period)[period - 1 :]
     minus_s = _wilder_sum(minus_dm, period)[period - 1 :]
@@ -105,6 +97,85 @@ def adx_run(high: FloatArray, low: FloatArray, close: FloatArray, period: int) -
         smoothed[1:] = _smooth(dx[period:], 1.0 / period, decay, float(first))
     out[2 * period - 1 :] = smoothed
     return out
+
+
+def _directional(
+    high: FloatArray, low: FloatArray, close: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Return (TR, +DM, -DM) of NaN-free bars, from the second bar on (index k is bar k + 1)."""
+    up = high[1:] - high[:-1]
+    down = low[:-1] - low[1:]
+    plus_dm = np.where((up > down) & (up > 0.0), up, 0.0)
+    minus_dm = np.where((down > up) & (down > 0.0), down, 0.0)
+    prev_close = close[:-1]
+    tr = np.maximum(
+        high[1:] - low[1:],
+        np.maximum(np.abs(high[1:] - prev_close), np.abs(low[1:] - prev_close)),
+    )
+    return tr, plus_dm, minus_dm
+
+
+def _dx(tr_s: float, plus_s: float, minus_s: float) -> float:
+    """Return DX (0..100) of smoothed TR, +DM and -DM (0 where TR or both DIs are 0)."""
+    if tr_s > 0.0:
+        plus_di = 100.0 * plus_s / tr_s
+        minus_di = 100.0 * minus_s / tr_s
+    else:
+        plus_di = minus_di = 0.0
+    di_sum = plus_di + minus_di
+    return 100.0 * abs(plus_di - minus_di) / di_sum if di_sum > 0.0 else 0.0
+
+
+def adx_atr_last(
+    high: FloatArray, low: FloatArray, close: FloatArray, adx_period: int, atr_period: int
+) -> tuple[float, float]:
+    """Return (ADX clipped to 0..100, ATR) at the last bar of one NaN-free run of bars.
+
+    Bit for bit ``clip(adx_run(...)[-1])`` and ``average_true_range(...)``, in one pass that
+    keeps only the running values (the run holds at least ``2 * adx_period`` and
+    ``atr_period + 1`` bars). The ATR reuses the ADX's smoothed TR when both periods match.
+    """
+    period = adx_period
+    tr, plus_dm, minus_dm = _directional(high, low, close)
+    # Wilder sums: seeded with the (numpy, pairwise) sum of the first `period` values.
+    tr_s, plus_s, minus_s = (
+        float(tr[:period].sum()),
+        float(plus_dm[:period].sum()),
+        float(minus_dm[:period].sum()),
+    )
+    decay = 1.0 - 1.0 / period
+    rest = zip(
+        tr[period:].tolist(), plus_dm[period:].tolist(), minus_dm[period:].tolist(), strict=True
+    )
+    first_dx = [_dx(tr_s, plus_s, minus_s)]
+    for t, p, m in rest:
+        tr_s = decay * tr_s + t
+        plus_s = decay * plus_s + p
+        minus_s = decay * minus_s + m
+        first_dx.append(_dx(tr_s, plus_s, minus_s))
+        if len(first_dx) == period:
+            break
+    value = float(np.array(first_dx).mean())
+    adx_decay, gain = (period - 1.0) / period, 1.0 / period
+    for t, p, m in rest:  # the bars after the first ADX
+        tr_s = decay * tr_s + t
+        plus_s = decay * plus_s + p
+        minus_s = decay * minus_s + m
+        if tr_s > 0.0:
+            plus_di = 100.0 * plus_s / tr_s
+            minus_di = 100.0 * minus_s / tr_s
+        else:
+            plus_di = minus_di = 0.0
+        di_sum = plus_di + minus_di
+        dx = 100.0 * abs(plus_di - minus_di) / di_sum if di_sum > 0.0 else 0.0
+        value = adx_decay * value + gain * dx
+    # ADX and DX are >= +0.0 (sums and products of non-negative values): clip guards an overshoot.
+    adx_value = min(max(value, 0.0), 100.0)
+    if atr_period == period:
+        atr_value = tr_s / atr_period
+    else:
+        atr_value = float(_wilder_sum(tr, atr_period)[-1] / atr_period)
+    return adx_value, atr_value
 
 
 def adx(high: ArrayLike, low: ArrayLike, close: ArrayLike, period: int) -> FloatArray:
