@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-
-import numpy as np
 
 from seeker.agents.regime.labels import RegimeConfig
 from seeker.core.models import Chain, DataUnavailable, OptionQuote
@@ -77,15 +76,15 @@ def _atm_iv(
     """Return the IV at ``spot`` interpolated linearly in strike between the bracketing strikes."""
     calls = {q.contract.strike: q for q in calls_side}
     puts = {q.contract.strike: q for q in puts_side}
-    strikes = np.array(sorted(calls.keys() | puts.keys()))
-    if strikes.size == 0:
+    strikes = sorted(calls.keys() | puts.keys())
+    if not strikes:
         raise DataUnavailable(f"{lid} {expiry}: no quotes in the chain")
     if not strikes[0] <= spot <= strikes[-1]:
         raise DataUnavailable(
             f"{lid} {expiry}: spot {spot:g} outside the chain's strikes "
             f"{strikes[0]:g}..{strikes[-1]:g}, ATM IV not bracketed"
         )
-    hi = int(np.searchsorted(strikes, spot, side="left"))
+    hi = bisect.bisect_left(strikes, spot)
     k_hi = float(strikes[hi])
     k_lo = k_hi if k_hi == spot else float(strikes[hi - 1])
     iv_lo = _strike_iv(calls, puts, k_lo)
@@ -106,40 +105,49 @@ def _delta_iv(quotes: Sequence[OptionQuote], target: float, what: str) -> float:
     """Return the IV at delta ``target`` interpolated linearly in delta between adjacent strikes.
 
     ``quotes`` are one expiry and right, sorted by strike. The bracketing pair must be adjacent in
-    the chain with known deltas on both sides; their IVs must be known.
+    the chain with known deltas on both sides; their IVs must be known. (Plain float arithmetic:
+    the same operations, one value at a time, as the array form would do.)
     """
     if not quotes:
         raise DataUnavailable(f"{what}: no quotes")
-    d = np.array([q.delta for q in quotes], dtype=np.float64)
-    iv = np.array([q.iv for q in quotes], dtype=np.float64)
-    a, b = d[:-1] - target, d[1:] - target
-    bracket = np.isfinite(a) & np.isfinite(b) & (a * b <= 0.0)
-    exact = np.flatnonzero(d == target)
-    if exact.size:
-        i = int(exact[0])
-        j = i
-    elif bracket.any():
-        i = int(np.argmax(bracket))
-        j = i + 1
+    d = [float(q.delta) for q in quotes]
+    iv = [float(q.iv) for q in quotes]
+    if target in d:  # an exact delta (NaN never equals it)
+        i = j = d.index(target)
     else:
-        known = d[np.isfinite(d)]
-        if known.size == 0:
-            raise DataUnavailable(f"{what}: no delta known")
-        nan = d.size - known.size
-        missing = f", {nan} delta(s) NaN" if nan else ""
-        raise DataUnavailable(
-            f"{what}: delta {target:+.2f} not bracketed by adjacent strikes "
-            f"(deltas {known.min():+.3f}..{known.max():+.3f}{missing})"
-        )
+        i = _first_bracket(d, target)
+        if i < 0:
+            known = [x for x in d if math.isfinite(x)]
+            if not known:
+                raise DataUnavailable(f"{what}: no delta known")
+            nan = len(d) - len(known)
+            missing = f", {nan} delta(s) NaN" if nan else ""
+            raise DataUnavailable(
+                f"{what}: delta {target:+.2f} not bracketed by adjacent strikes "
+                f"(deltas {min(known):+.3f}..{max(known):+.3f}{missing})"
+            )
+        j = i + 1
     for k in {i, j}:
-        if not usable_iv(float(iv[k])):
+        if not usable_iv(iv[k]):
             raise DataUnavailable(
                 f"{what}: IV unknown at strike {quotes[k].contract.strike:g} (delta {d[k]:+.3f})"
             )
     if i == j:
-        return float(iv[i])
+        return iv[i]
     w = (target - d[i]) / (d[j] - d[i])
-    return float(iv[i] + w * (iv[j] - iv[i]))
+    return iv[i] + w * (iv[j] - iv[i])
+
+
+def _first_bracket(d: list[float], target: float) -> int:
+    """Return the first i where finite d[i] and d[i + 1] lie on either side of ``target``, or -1."""
+    isfinite = math.isfinite
+    a = d[0] - target
+    for i in range(len(d) - 1):
+        b = d[i + 1] - target
+        if isfinite(a) and isfinite(b) and a * b <= 0.0:
+            return i
+        a = b
+    return -1
 
 
 def surface_points(chain: Chain, today: date, cfg: RegimeConfig) -> SurfacePoints:
