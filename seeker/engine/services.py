@@ -66,6 +66,8 @@ class Services:
     _journals: dict[str, Journal] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _histories: dict[str, tuple[date, DailyHistory]] = field(default_factory=dict)
+    _tails: dict[tuple[str, int], tuple[DailyHistory, DailyHistory]] = field(default_factory=dict)
+    """(the day's history it was cut from, the last n sessions) by listing and n."""
     _regimes: dict[str, tuple[date, Regime | str]] = field(default_factory=dict)
     _regime_refs: dict[int, str] = field(default_factory=dict)
     """The journaled reference of each regime classified by this process (by object id)."""
@@ -146,17 +148,24 @@ class Services:
         are slices of that.
         """
         today = self.clock.now().date()
+        key = (listing_id, sessions)
         with self._history_lock:
             hit = self._histories.get(listing_id)
+            cut = self._tails.get(key)
         if hit is None or hit[0] != today or len(hit[1]) < sessions:
             h = self.broker.history(listing_id, max(sessions, self.history_sessions()))
             with self._history_lock:
                 self._histories[listing_id] = (today, h)
         else:
             h = hit[1]
+            if cut is not None and cut[0] is h:
+                return cut[1]
         if len(h) < sessions:
             raise DataUnavailable(f"{listing_id}: {len(h)} sessions of history, {sessions} needed")
-        return _tail(h, sessions)
+        tail = _tail(h, sessions)
+        with self._history_lock:
+            self._tails[key] = (h, tail)
+        return tail
 
     def history_sessions(self) -> int:
         """Return how many sessions of history the agents need (regime, clusters)."""
