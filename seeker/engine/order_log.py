@@ -39,6 +39,10 @@ def _price(value: Any) -> str:
     return f"{value:+.2f}"
 
 
+_ORDER_EVENTS = frozenset(("ORDER", "ORDER_STATUS", "FILL", "POST_TRADE", "RISK"))
+"""The events a message may be made of (every other line has none)."""
+
+
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -57,9 +61,9 @@ class OrderLog:
     def describe(self, journal: str, line: Mapping[str, Any]) -> str | None:
         """Return the message for one journal line of `journal`, None when it has none."""
         event = line.get("event")
+        if event not in _ORDER_EVENTS:
+            return None
         shadow = journal.endswith(SHADOW_SUFFIX)
-        name = journal.removesuffix(SHADOW_SUFFIX)
-        head = f"{name} [shadow]: " if shadow else f"{name}: "
         if event == "ORDER":
             text = self._order(line)
         elif event == "ORDER_STATUS":
@@ -74,7 +78,10 @@ class OrderLog:
             text = (f"{who}: " if who else "") + lead + str(line.get("detail"))
         else:
             text = None
-        return None if text is None else head + text
+        if text is None:
+            return None
+        name = journal.removesuffix(SHADOW_SUFFIX)
+        return (f"{name} [shadow]: " if shadow else f"{name}: ") + text
 
     @staticmethod
     def _order(line: Mapping[str, Any]) -> str | None:
