@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from seeker.agents.critic import critique, rank
+from seeker.agents.critic import critique_many, rank
 from seeker.agents.fx_router import VenueCandidate
 from seeker.agents.liquidity import check_liquidity
 from seeker.agents.regime import Regime
@@ -95,7 +95,7 @@ class EntryPipeline:
                     regime=regime,
                 )
                 continue
-            scored = [(setup, self.critique(setup, listing, now)) for setup in setups]
+            scored = list(zip(setups, self.critique(setups, listing, now), strict=True))
             survivors = rank(scored)
             if not survivors:
                 setup, worst = max(scored, key=lambda sv: sv[1].score or 0.0)
@@ -147,17 +147,19 @@ class EntryPipeline:
         strikes = ctx.hooks.strike_window(und.mid, iv, expiries, today)
         return broker.option_chain(listing.listing_id, expiries, strikes)
 
-    def critique(self, setup: Setup, listing: Listing, now: datetime) -> Verdict:
-        """Return the Critic's verdict on one setup (stress tests, score)."""
+    def critique(self, setups: list[Setup], listing: Listing, now: datetime) -> list[Verdict]:
+        """Return the Critic's verdict on each setup of one listing (stress tests, score)."""
         ctx = self.ctx
         sched = ctx.services.commissions[listing.currency]
-        return critique(
-            setup,
+        return critique_many(
+            setups,
             rate=ctx.settings.rates[listing.currency],
             dividend_yield=listing.dividend_yield,
             now=now,
             manage_dte=int(ctx.hooks.manage_dte),
-            round_trip_commission_per_unit=sched.round_trip(setup.legs, 1) / listing.multiplier,
+            round_trip_commissions_per_unit=[
+                sched.round_trip(setup.legs, 1) / listing.multiplier for setup in setups
+            ],
             multiplier=listing.multiplier,
             cfg=ctx.hooks.critic_config(),
         )
