@@ -213,9 +213,11 @@ def _price(plans: list[_Plan], rate: float, dividend_yield: float) -> list[NDArr
         legs = plan.setup.legs
         n_legs = len(legs)
         leg_ivs = [q.iv for q in plan.setup.quotes]
-        s += [r[1] for r in plan.rows for _ in range(n_legs)]
-        ivs += [iv + r[2] for r in plan.rows for iv in leg_ivs]
-        times += [t - r[3] for r in plan.rows for t in plan.t0]
+        t0 = plan.t0
+        for _name, spot, shift, forward in plan.rows:  # x + 0.0 is x (IVs, times are > 0)
+            s += [spot] * n_legs
+            ivs += leg_ivs if shift == 0.0 else [iv + shift for iv in leg_ivs]
+            times += t0 if forward == 0.0 else [t - forward for t in t0]
         strikes += [leg.contract.strike for leg in legs] * len(plan.rows)
         calls += [leg.contract.right == "C" for leg in legs] * len(plan.rows)
     prices = bs_price(
