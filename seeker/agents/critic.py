@@ -124,24 +124,57 @@ class _Plan:
     entry: float
     commission: float
     max_loss: float
-    manage_at: datetime
+    manage_at: str
+    """When the position would be managed, ISO form."""
     rows: list[tuple[str, float, float, float]]
     t0: list[float]
+
+
+class _Batch:
+    """What the setups of one ``critique_many`` call share: the clock, the sizes and the names."""
+
+    def __init__(self, now: datetime, manage_dte: int, cfg: CriticConfig) -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
+        self.now = now
+        self.manage_dte = manage_dte
+        self.cfg = cfg
+        self.gap = cfg.gap_pct / 100.0
+        self.spike = cfg.iv_spike_points / 100.0
+        self.gap_down = f"gap −{cfg.gap_pct:g} %"
+        self.gap_up = f"gap +{cfg.gap_pct:g} %"
+        self.iv_up = f"IV +{cfg.iv_spike_points:g} pts"
+        self.decay = f"decay to {manage_dte} DTE"
+        self._years: dict[date, float] = {}
+        self._managed: dict[date, tuple[float, str]] = {}
+
+    def years_to(self, expiry: date) -> float:
+        """Return the years from now to the expiry's close (one aware subtraction per expiry)."""
+        years = self._years.get(expiry)
+        if years is None:
+            years = self._years[expiry] = years_between(self.now, expiry_close(expiry))
+        return years
+
+    def managed(self, expiry: date) -> tuple[float, str]:
+        """Return the years from now to the management of a setup whose nearest expiry is
+        `expiry` (``manage_dte`` days before its close, now at the latest), and that moment in
+        ISO form."""
+        hit = self._managed.get(expiry)
+        if hit is None:
+            at = max(self.now, expiry_close(expiry) - timedelta(days=self.manage_dte))
+            hit = self._managed[expiry] = (years_between(self.now, at), at.isoformat())
+        return hit
 
 
 def _plan(
     setup: Setup,
     rate: float,
     dividend_yield: float,
-    now: datetime,
-    manage_dte: int,
     round_trip_commission_per_unit: float,
     multiplier: int,
-    cfg: CriticConfig,
+    batch: _Batch,
 ) -> _Plan | Verdict:
     """Return the setup's scenarios to reprice, or the verdict that refuses it before pricing."""
-    if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
     if len(setup.legs) != len(setup.quotes) or not setup.legs:
         raise ValueError("a setup needs one quote per leg")
     for leg, q in zip(setup.legs, setup.quotes, strict=True):
@@ -165,26 +198,19 @@ def _plan(
     if max_loss <= EPS:
         return Verdict(AGENT, False, f"{setup.label}: max loss is 0, stress cannot be scaled")
 
-    years_to: dict[date, float] = {}  # legs often share an expiry: one aware subtraction each
-    for leg in setup.legs:
-        if leg.contract.expiry not in years_to:
-            years_to[leg.contract.expiry] = years_between(now, expiry_close(leg.contract.expiry))
-    t0 = [years_to[leg.contract.expiry] for leg in setup.legs]
+    t0 = [batch.years_to(leg.contract.expiry) for leg in setup.legs]
     if any(t <= 0.0 for t in t0):
         expired = [leg.contract.key for leg, t in zip(setup.legs, t0, strict=True) if t <= 0.0]
         return Verdict(AGENT, False, f"{setup.label}: leg(s) already expired: {', '.join(expired)}")
-    manage_at = max(now, expiry_close(setup.expiry) - timedelta(days=manage_dte))
-    forward = years_between(now, manage_at)
+    forward, manage_at = batch.managed(setup.expiry)
 
     spot = setup.spot
-    gap = cfg.gap_pct / 100.0
-    spike = cfg.iv_spike_points / 100.0
     # (name, spot, IV shift per 1.00, years forward); row 0 is the model value now.
     rows: list[tuple[str, float, float, float]] = [
         ("now", spot, 0.0, 0.0),
-        (f"gap −{cfg.gap_pct:g} %", spot * (1.0 - gap), 0.0, 0.0),
-        (f"gap +{cfg.gap_pct:g} %", spot * (1.0 + gap), 0.0, 0.0),
-        (f"IV +{cfg.iv_spike_points:g} pts", spot, spike, 0.0),
+        (batch.gap_down, spot * (1.0 - batch.gap), 0.0, 0.0),
+        (batch.gap_up, spot * (1.0 + batch.gap), 0.0, 0.0),
+        (batch.iv_up, spot, batch.spike, 0.0),
     ]
     shorts: dict[float, set[str]] = {}
     for leg in setup.legs:
@@ -193,7 +219,7 @@ def _plan(
     for strike in sorted(shorts):
         rights = "/".join(sorted(shorts[strike], reverse=True))
         rows.append((f"touch {strike:g}{rights}", strike, 0.0, 0.0))
-    rows.append((f"decay to {manage_dte} DTE", spot, 0.0, forward))
+    rows.append((batch.decay, spot, 0.0, forward))
     return _Plan(setup, entry, commission, max_loss, manage_at, rows, t0)
 
 
@@ -285,8 +311,9 @@ def critique_many(
     The setups of one listing share its rate, dividend yield and multiplier: their scenarios are
     repriced in one bs_price call, each verdict exactly the one ``critique`` gives.
     """
+    batch = _Batch(now, manage_dte, cfg)
     plans = [
-        _plan(setup, rate, dividend_yield, now, manage_dte, commission, multiplier, cfg)
+        _plan(setup, rate, dividend_yield, commission, multiplier, batch)
         for setup, commission in zip(setups, round_trip_commissions_per_unit, strict=True)
     ]
     priced = [plan for plan in plans if isinstance(plan, _Plan)]
@@ -336,8 +363,9 @@ def _judge(
         "reward": _clamp01(ratio),
         "theta": _clamp01(theta / max_loss),
     }
-    w = {"stress": cfg.weight_stress, "reward": cfg.weight_reward, "theta": cfg.weight_theta}
-    score = 100.0 * sum(w[k] * components[k] for k in w) / sum(w.values())
+    w_s, w_r, w_t = cfg.weight_stress, cfg.weight_reward, cfg.weight_theta
+    weighted = w_s * components["stress"] + w_r * components["reward"] + w_t * components["theta"]
+    score = 100.0 * weighted / (w_s + w_r + w_t)  # summed left to right, as sum() did
     score = round(min(100.0, max(0.0, score)), 1)
 
     problems: list[str] = []
@@ -373,7 +401,7 @@ def _judge(
         ratio_name: round(ratio, 4),
         "theta_captured": round(theta, 4),
         "theta_captured_usd": round(theta * multiplier, 2),
-        "manage_at": plan.manage_at.isoformat(),
+        "manage_at": plan.manage_at,
         "components": {k: round(v, 4) for k, v in components.items()},
     }
     if problems:
