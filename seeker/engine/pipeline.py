@@ -51,11 +51,14 @@ class EntryPipeline:
         """Listings (and companies) the regime refused today: not scanned again until tomorrow."""
         self._clusters_day: date | None = None
         self._clusters_problem: str | None = None
+        self._event_verdicts: dict[tuple[str, datetime, date], Verdict] = {}
+        """Event Risk's verdicts of the current scan (setups of a listing often share an expiry)."""
 
     def consider(self, venues: list[Listing], now: datetime) -> None:
         """Regime → Generator → Critic for each venue, then the FX router picks the venue."""
         ctx = self.ctx
         decide = self.decisions.decide
+        self._event_verdicts.clear()
         self.refresh_clusters(now)
         blocked = ctx.services.blocked_underlyings.get(venues[0].symbol)
         if blocked:
@@ -208,6 +211,16 @@ class EntryPipeline:
                 out.append((other, alone))
         return out
 
+    def event_verdict(self, listing: Listing, now: datetime, last_expiry: date) -> Verdict:
+        """Return Event Risk's verdict on an opening, asked once per listing, time and last expiry
+        within a scan (it reads only them and the loaded, unchanging event calendar)."""
+        key = (listing.listing_id, now, last_expiry)
+        verdict = self._event_verdicts.get(key)
+        if verdict is None:
+            verdict = self.ctx.services.event_risk.entry_verdict(listing, now, last_expiry)
+            self._event_verdicts[key] = verdict
+        return verdict
+
     def evaluate(
         self,
         setup: Setup,
@@ -233,9 +246,7 @@ class EntryPipeline:
         ]
         if problems:
             return refuse("data", "; ".join(problems))
-        event = ctx.services.event_risk.entry_verdict(
-            listing, now, max(leg.contract.expiry for leg in setup.legs)
-        )
+        event = self.event_verdict(listing, now, max(leg.contract.expiry for leg in setup.legs))
         verdicts.append(event)
         if not event.allowed:
             return refuse(
