@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from pydantic import Field, model_validator
 
@@ -125,12 +125,12 @@ class ConfidenceInputs:
             raise ValueError(f"next_event is in the past: {self.next_event}")
 
 
-@dataclass(frozen=True)
-class ConfidenceComponent:
+class ConfidenceComponent(NamedTuple):
     """One component: its value f in [0, 1], its weight, and the points it adds (−100·w·f for γ).
 
     ``measure`` is the raw figure behind it (DTE, max |Δ|, distance in ATR, IVR, captured share,
-    sessions to the event, gamma loss over max loss), None when unknown or not applicable.
+    sessions to the event, gamma loss over max loss), None when unknown or not applicable. An
+    immutable named tuple: seven are made per position and poll (a frozen dataclass costs ~4×).
     """
 
     name: str
@@ -170,57 +170,52 @@ class Confidence:
         }
 
 
-def _clamp01(x: float) -> float:
-    return min(1.0, max(0.0, x))
-
-
-def _finite(*values: float) -> bool:
-    return all(math.isfinite(v) for v in values)
-
-
 def confidence(inp: ConfidenceInputs, cfg: ConfidenceConfig) -> Confidence:
     """Return the confidence score of one position with its components and badges."""
+    isfinite = math.isfinite
     good: list[str] = []
     bad: list[str] = []
-    f: dict[str, tuple[float, bool, float | None]] = {}
 
     # time
     dte = max(0, inp.dte)
-    f["time"] = (_clamp01(min(dte, cfg.dte_cap) / cfg.dte_cap), True, float(inp.dte))
+    time_f = min(1.0, max(0.0, min(dte, cfg.dte_cap) / cfg.dte_cap))
     (good if inp.dte > inp.manage_dte else bad).append(f"{inp.dte} DTE")
 
     # short delta
     deltas = [abs(d) for d in inp.short_deltas]
+    delta: tuple[float, bool, float | None]
     if not deltas:
-        f["delta"] = (1.0, True, None)
-    elif not _finite(*deltas):
-        f["delta"] = (0.0, False, None)
+        delta = (1.0, True, None)
+    elif not all(map(isfinite, deltas)):
+        delta = (0.0, False, None)
         bad.append("Δ ?")
     else:
         worst = max(deltas)
-        f["delta"] = (_clamp01(1.0 - worst / cfg.delta_limit), True, worst)
+        delta = (min(1.0, max(0.0, 1.0 - worst / cfg.delta_limit)), True, worst)
         (good if worst < cfg.badge_delta_max else bad).append(f"Δ {worst:.2f}")
 
     # distance to the nearest short strike, in ATR
-    atr_known = math.isfinite(inp.atr) and inp.atr > 0.0
+    atr_known = isfinite(inp.atr) and inp.atr > 0.0
+    distance: tuple[float, bool, float | None]
     if not inp.short_strikes:
-        f["distance"] = (1.0, True, None)
-    elif not (atr_known and _finite(inp.spot, *inp.short_strikes)):
-        f["distance"] = (0.0, False, None)
+        distance = (1.0, True, None)
+    elif not (atr_known and isfinite(inp.spot) and all(map(isfinite, inp.short_strikes))):
+        distance = (0.0, False, None)
         bad.append("Dist ?")
     else:
         dist = min(abs(inp.spot - k) for k in inp.short_strikes) / inp.atr
-        f["distance"] = (_clamp01(dist / cfg.distance_full_atr), True, dist)
+        distance = (min(1.0, max(0.0, dist / cfg.distance_full_atr)), True, dist)
         (good if dist >= cfg.badge_distance_min_atr else bad).append(f"Dist {dist:.1f}×ATR")
 
     # IV rank vs the strategy's side
-    if not math.isfinite(inp.iv_rank):
-        f["ivr"] = (0.0, False, None)
+    ivr_c: tuple[float, bool, float | None]
+    if not isfinite(inp.iv_rank):
+        ivr_c = (0.0, False, None)
         bad.append("IVR ?")
     else:
         ivr = inp.iv_rank
         fit = ivr / 100.0 if inp.aligned_with_high_ivr else 1.0 - ivr / 100.0
-        f["ivr"] = (_clamp01(fit), True, ivr)
+        ivr_c = (min(1.0, max(0.0, fit)), True, ivr)
         if inp.aligned_with_high_ivr:
             on_side = ivr >= cfg.badge_ivr_level
         else:
@@ -228,12 +223,13 @@ def confidence(inp: ConfidenceInputs, cfg: ConfidenceConfig) -> Confidence:
         (good if on_side else bad).append(f"IVR {ivr:.0f}")
 
     # theta captured / P&L
-    if not (_finite(inp.pnl_unit, inp.credit) and inp.credit != 0.0):
-        f["pnl"] = (0.0, False, None)
+    pnl: tuple[float, bool, float | None]
+    if not (isfinite(inp.pnl_unit) and isfinite(inp.credit) and inp.credit != 0.0):
+        pnl = (0.0, False, None)
         bad.append("TP ?")
     else:
         captured = inp.pnl_unit / abs(inp.credit)
-        f["pnl"] = (_clamp01(captured), True, captured)
+        pnl = (min(1.0, max(0.0, captured)), True, captured)
         pct = captured * 100.0
         if pct >= cfg.badge_tp_min_pct:
             good.append(f"TP {pct:.0f}%")
@@ -242,44 +238,48 @@ def confidence(inp: ConfidenceInputs, cfg: ConfidenceConfig) -> Confidence:
 
     # next event
     horizon = cfg.event_horizon_sessions
+    event: tuple[float, bool, float | None]
     if inp.next_event is None:
-        f["event"] = (1.0, True, None)
+        event = (1.0, True, None)
         good.append("No event")
     else:
         kind, away = inp.next_event
-        f["event"] = (_clamp01(away / horizon), True, float(away))
+        event = (min(1.0, max(0.0, away / horizon)), True, float(away))
         (bad if away < horizon else good).append(f"{kind} J-{away}")
 
     # gamma risk (a penalty: unknown counts as the worst value, 1)
-    if not (atr_known and _finite(inp.position_gamma, inp.max_loss) and inp.max_loss > 0.0):
-        f["gamma"] = (1.0, False, None)
+    gamma: tuple[float, bool, float | None]
+    if not (
+        atr_known and isfinite(inp.position_gamma) and isfinite(inp.max_loss) and inp.max_loss > 0.0
+    ):
+        gamma = (1.0, False, None)
         bad.append("Gamma ?")
     else:
         loss = 0.5 * max(0.0, -inp.position_gamma) * inp.atr**2 * inp.multiplier
         ratio = loss / inp.max_loss
-        fg = _clamp01(ratio)
-        f["gamma"] = (fg, True, ratio)
+        fg = min(1.0, max(0.0, ratio))
+        gamma = (fg, True, ratio)
         if fg >= cfg.gamma_alarm:
             bad.append("Gamma ↑")
         else:
             good.append("Gamma low")
 
-    weights = {
-        "time": cfg.w_time,
-        "delta": cfg.w_delta,
-        "distance": cfg.w_distance,
-        "ivr": cfg.w_ivr,
-        "pnl": cfg.w_pnl,
-        "event": cfg.w_event,
-        "gamma": cfg.w_gamma,
-    }
     components: dict[str, ConfidenceComponent] = {}
     total = 0.0
-    for name in COMPONENTS:
-        value, known, measure = f[name]
-        sign = -1.0 if name == "gamma" else 1.0
-        points = sign * 100.0 * weights[name] * value
+    for name, weight, (value, known, measure) in (
+        ("time", cfg.w_time, (time_f, True, float(inp.dte))),
+        ("delta", cfg.w_delta, delta),
+        ("distance", cfg.w_distance, distance),
+        ("ivr", cfg.w_ivr, ivr_c),
+        ("pnl", cfg.w_pnl, pnl),
+        ("event", cfg.w_event, event),
+    ):
+        points = 100.0 * weight * value
         total += points
-        components[name] = ConfidenceComponent(name, value, weights[name], points, known, measure)
+        components[name] = ConfidenceComponent(name, value, weight, points, known, measure)
+    value, known, measure = gamma
+    points = -100.0 * cfg.w_gamma * value
+    total += points
+    components["gamma"] = ConfidenceComponent("gamma", value, cfg.w_gamma, points, known, measure)
     score = min(100.0, max(0.0, total))
     return Confidence(score, components, good, bad)

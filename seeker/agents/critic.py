@@ -1,8 +1,9 @@
 """Critic / Stress: reprice a setup under shocks, refuse fragile ones, score the survivors.
 
 Every leg is repriced with Black-Scholes-Merton (``seeker.core.pricing.bs_price``, one vectorised
-call for all scenarios × legs) on its own quoted IV and its own time to expiry, so multi-expiry
-structures (diagonals, calendars) are handled like single-expiry ones. Time to expiry runs to
+call for all scenarios × legs, and for all the setups of one listing with ``critique_many``) on
+its own quoted IV and its own time to expiry, so multi-expiry structures (diagonals, calendars)
+are handled like single-expiry ones. Time to expiry runs to
 16:00 New York on the expiry date, in calendar years of 365 days (as the simulated market prices).
 
 Scenarios, all instantaneous except the last:
@@ -36,11 +37,13 @@ Score (0–100), each component clamped to 0..1 and weighted by ``weight_*``::
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
 from seeker.agents.verdict import Verdict
@@ -113,25 +116,65 @@ def _missing_data(
     return "; ".join(problems)
 
 
-def critique(
+@dataclass(frozen=True)
+class _Plan:
+    """One setup to reprice: its scenarios (``rows``) and the figures its verdict reads."""
+
+    setup: Setup
+    entry: float
+    commission: float
+    max_loss: float
+    manage_at: str
+    """When the position would be managed, ISO form."""
+    rows: list[tuple[str, float, float, float]]
+    t0: list[float]
+
+
+class _Batch:
+    """What the setups of one ``critique_many`` call share: the clock, the sizes and the names."""
+
+    def __init__(self, now: datetime, manage_dte: int, cfg: CriticConfig) -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
+        self.now = now
+        self.manage_dte = manage_dte
+        self.cfg = cfg
+        self.gap = cfg.gap_pct / 100.0
+        self.spike = cfg.iv_spike_points / 100.0
+        self.gap_down = f"gap −{cfg.gap_pct:g} %"
+        self.gap_up = f"gap +{cfg.gap_pct:g} %"
+        self.iv_up = f"IV +{cfg.iv_spike_points:g} pts"
+        self.decay = f"decay to {manage_dte} DTE"
+        self._years: dict[date, float] = {}
+        self._managed: dict[date, tuple[float, str]] = {}
+
+    def years_to(self, expiry: date) -> float:
+        """Return the years from now to the expiry's close (one aware subtraction per expiry)."""
+        years = self._years.get(expiry)
+        if years is None:
+            years = self._years[expiry] = years_between(self.now, expiry_close(expiry))
+        return years
+
+    def managed(self, expiry: date) -> tuple[float, str]:
+        """Return the years from now to the management of a setup whose nearest expiry is
+        `expiry` (``manage_dte`` days before its close, now at the latest), and that moment in
+        ISO form."""
+        hit = self._managed.get(expiry)
+        if hit is None:
+            at = max(self.now, expiry_close(expiry) - timedelta(days=self.manage_dte))
+            hit = self._managed[expiry] = (years_between(self.now, at), at.isoformat())
+        return hit
+
+
+def _plan(
     setup: Setup,
     rate: float,
     dividend_yield: float,
-    now: datetime,
-    manage_dte: int,
     round_trip_commission_per_unit: float,
     multiplier: int,
-    cfg: CriticConfig,
-) -> Verdict:
-    """Stress `setup` and return the critic's verdict with a 0–100 score.
-
-    `rate` and `dividend_yield` are continuous per year; `now` is aware; `manage_dte` is the DTE of
-    the nearest expiry at which the position is managed; the commission is $ per combo unit for
-    opening and closing; `multiplier` is shares per contract. A leg without IV (or bid/ask) is
-    missing data: refused with ``details["missing_data"] = True``.
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
+    batch: _Batch,
+) -> _Plan | Verdict:
+    """Return the setup's scenarios to reprice, or the verdict that refuses it before pricing."""
     if len(setup.legs) != len(setup.quotes) or not setup.legs:
         raise ValueError("a setup needs one quote per leg")
     for leg, q in zip(setup.legs, setup.quotes, strict=True):
@@ -155,27 +198,19 @@ def critique(
     if max_loss <= EPS:
         return Verdict(AGENT, False, f"{setup.label}: max loss is 0, stress cannot be scaled")
 
-    years_to: dict[date, float] = {}  # legs often share an expiry: one aware subtraction each
-    for leg in setup.legs:
-        if leg.contract.expiry not in years_to:
-            years_to[leg.contract.expiry] = years_between(now, expiry_close(leg.contract.expiry))
-    t0 = [years_to[leg.contract.expiry] for leg in setup.legs]
+    t0 = [batch.years_to(leg.contract.expiry) for leg in setup.legs]
     if any(t <= 0.0 for t in t0):
         expired = [leg.contract.key for leg, t in zip(setup.legs, t0, strict=True) if t <= 0.0]
         return Verdict(AGENT, False, f"{setup.label}: leg(s) already expired: {', '.join(expired)}")
-    manage_at = max(now, expiry_close(setup.expiry) - timedelta(days=manage_dte))
-    forward = years_between(now, manage_at)
+    forward, manage_at = batch.managed(setup.expiry)
 
     spot = setup.spot
-    gap = cfg.gap_pct / 100.0
-    spike = cfg.iv_spike_points / 100.0
-    decay_name = f"decay to {manage_dte} DTE"
     # (name, spot, IV shift per 1.00, years forward); row 0 is the model value now.
     rows: list[tuple[str, float, float, float]] = [
         ("now", spot, 0.0, 0.0),
-        (f"gap −{cfg.gap_pct:g} %", spot * (1.0 - gap), 0.0, 0.0),
-        (f"gap +{cfg.gap_pct:g} %", spot * (1.0 + gap), 0.0, 0.0),
-        (f"IV +{cfg.iv_spike_points:g} pts", spot, spike, 0.0),
+        (batch.gap_down, spot * (1.0 - batch.gap), 0.0, 0.0),
+        (batch.gap_up, spot * (1.0 + batch.gap), 0.0, 0.0),
+        (batch.iv_up, spot, batch.spike, 0.0),
     ]
     shorts: dict[float, set[str]] = {}
     for leg in setup.legs:
@@ -184,20 +219,118 @@ def critique(
     for strike in sorted(shorts):
         rights = "/".join(sorted(shorts[strike], reverse=True))
         rows.append((f"touch {strike:g}{rights}", strike, 0.0, 0.0))
-    rows.append((decay_name, spot, 0.0, forward))
+    rows.append((batch.decay, spot, 0.0, forward))
+    return _Plan(setup, entry, commission, max_loss, manage_at, rows, t0)
 
-    # Scenarios × legs as flat rows (scenario-major): bs_price's small-call fast path. The shifted
-    # IVs and times are summed in Python floats (the same IEEE sums as numpy's, element by element).
-    n_rows, n_legs = len(rows), len(setup.legs)
-    ivs = [q.iv for q in setup.quotes]
-    s = np.array([r[1] for r in rows for _ in range(n_legs)])
-    shifted_ivs = np.array([iv + r[2] for r in rows for iv in ivs])
-    t_rows = np.array([t - r[3] for r in rows for t in t0])
-    strikes = np.array([leg.contract.strike for leg in setup.legs] * n_rows)
-    calls = np.array([leg.contract.right == "C" for leg in setup.legs] * n_rows)
-    weights = np.array([leg.sign * leg.ratio for leg in setup.legs], dtype=float)
-    prices = bs_price(s, strikes, t_rows, float(rate), shifted_ivs, calls, float(dividend_yield))
-    values = prices.reshape(n_rows, n_legs) @ weights  # model value per scenario, $ per share
+
+def _price(plans: list[_Plan], rate: float, dividend_yield: float) -> list[NDArray[np.float64]]:
+    """Return each plan's model values per scenario ($ per share), all legs priced in one call.
+
+    Scenarios × legs are flat rows (plan by plan, scenario-major): bs_price prices element by
+    element, so a plan's prices do not depend on the plans priced with it. The shifted IVs and
+    times are summed in Python floats (the same IEEE sums as numpy's, element by element).
+    """
+    s: list[float] = []
+    ivs: list[float] = []
+    times: list[float] = []
+    strikes: list[float] = []
+    calls: list[bool] = []
+    for plan in plans:
+        legs = plan.setup.legs
+        n_legs = len(legs)
+        leg_ivs = [q.iv for q in plan.setup.quotes]
+        t0 = plan.t0
+        for _name, spot, shift, forward in plan.rows:  # x + 0.0 is x (IVs, times are > 0)
+            s += [spot] * n_legs
+            ivs += leg_ivs if shift == 0.0 else [iv + shift for iv in leg_ivs]
+            times += t0 if forward == 0.0 else [t - forward for t in t0]
+        strikes += [leg.contract.strike for leg in legs] * len(plan.rows)
+        calls += [leg.contract.right == "C" for leg in legs] * len(plan.rows)
+    prices = bs_price(
+        np.array(s),
+        np.array(strikes),
+        np.array(times),
+        float(rate),
+        np.array(ivs),
+        np.array(calls),
+        float(dividend_yield),
+    )
+    values: list[NDArray[np.float64]] = []
+    start = 0
+    for plan in plans:
+        legs = plan.setup.legs
+        n_rows, n_legs = len(plan.rows), len(legs)
+        stop = start + n_rows * n_legs
+        weights = np.array([leg.sign * leg.ratio for leg in legs], dtype=float)
+        values.append(prices[start:stop].reshape(n_rows, n_legs) @ weights)
+        start = stop
+    return values
+
+
+def critique(
+    setup: Setup,
+    rate: float,
+    dividend_yield: float,
+    now: datetime,
+    manage_dte: int,
+    round_trip_commission_per_unit: float,
+    multiplier: int,
+    cfg: CriticConfig,
+) -> Verdict:
+    """Stress `setup` and return the critic's verdict with a 0–100 score.
+
+    `rate` and `dividend_yield` are continuous per year; `now` is aware; `manage_dte` is the DTE of
+    the nearest expiry at which the position is managed; the commission is $ per combo unit for
+    opening and closing; `multiplier` is shares per contract. A leg without IV (or bid/ask) is
+    missing data: refused with ``details["missing_data"] = True``.
+    """
+    return critique_many(
+        [setup],
+        rate,
+        dividend_yield,
+        now,
+        manage_dte,
+        [round_trip_commission_per_unit],
+        multiplier,
+        cfg,
+    )[0]
+
+
+def critique_many(
+    setups: Sequence[Setup],
+    rate: float,
+    dividend_yield: float,
+    now: datetime,
+    manage_dte: int,
+    round_trip_commissions_per_unit: Sequence[float],
+    multiplier: int,
+    cfg: CriticConfig,
+) -> list[Verdict]:
+    """Return ``critique`` of each setup (same order), with one commission per setup.
+
+    The setups of one listing share its rate, dividend yield and multiplier: their scenarios are
+    repriced in one bs_price call, each verdict exactly the one ``critique`` gives.
+    """
+    batch = _Batch(now, manage_dte, cfg)
+    plans = [
+        _plan(setup, rate, dividend_yield, commission, multiplier, batch)
+        for setup, commission in zip(setups, round_trip_commissions_per_unit, strict=True)
+    ]
+    priced = [plan for plan in plans if isinstance(plan, _Plan)]
+    values = iter(_price(priced, rate, dividend_yield) if priced else [])
+    return [
+        plan
+        if isinstance(plan, Verdict)
+        else _judge(plan, next(values), manage_dte, multiplier, cfg)
+        for plan in plans
+    ]
+
+
+def _judge(
+    plan: _Plan, values: NDArray[np.float64], manage_dte: int, multiplier: int, cfg: CriticConfig
+) -> Verdict:
+    """Return the verdict on a planned setup from its model values per scenario."""
+    entry, commission, max_loss, rows = plan.entry, plan.commission, plan.max_loss, plan.rows
     pnl = (values - entry - commission).tolist()
 
     scenarios = [
@@ -230,8 +363,9 @@ def critique(
         "reward": _clamp01(ratio),
         "theta": _clamp01(theta / max_loss),
     }
-    w = {"stress": cfg.weight_stress, "reward": cfg.weight_reward, "theta": cfg.weight_theta}
-    score = 100.0 * sum(w[k] * components[k] for k in w) / sum(w.values())
+    w_s, w_r, w_t = cfg.weight_stress, cfg.weight_reward, cfg.weight_theta
+    weighted = w_s * components["stress"] + w_r * components["reward"] + w_t * components["theta"]
+    score = 100.0 * weighted / (w_s + w_r + w_t)  # summed left to right, as sum() did
     score = round(min(100.0, max(0.0, score)), 1)
 
     problems: list[str] = []
@@ -267,7 +401,7 @@ def critique(
         ratio_name: round(ratio, 4),
         "theta_captured": round(theta, 4),
         "theta_captured_usd": round(theta * multiplier, 2),
-        "manage_at": manage_at.isoformat(),
+        "manage_at": plan.manage_at,
         "components": {k: round(v, 4) for k, v in components.items()},
     }
     if problems:

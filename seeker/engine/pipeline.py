@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from seeker.agents.critic import critique, rank
+from seeker.agents.critic import critique_many, rank
 from seeker.agents.fx_router import VenueCandidate
 from seeker.agents.liquidity import check_liquidity
 from seeker.agents.regime import Regime
@@ -51,11 +51,14 @@ class EntryPipeline:
         """Listings (and companies) the regime refused today: not scanned again until tomorrow."""
         self._clusters_day: date | None = None
         self._clusters_problem: str | None = None
+        self._event_verdicts: dict[tuple[str, datetime, date], Verdict] = {}
+        """Event Risk's verdicts of the current scan (setups of a listing often share an expiry)."""
 
     def consider(self, venues: list[Listing], now: datetime) -> None:
         """Regime → Generator → Critic for each venue, then the FX router picks the venue."""
         ctx = self.ctx
         decide = self.decisions.decide
+        self._event_verdicts.clear()
         self.refresh_clusters(now)
         blocked = ctx.services.blocked_underlyings.get(venues[0].symbol)
         if blocked:
@@ -95,7 +98,7 @@ class EntryPipeline:
                     regime=regime,
                 )
                 continue
-            scored = [(setup, self.critique(setup, listing, now)) for setup in setups]
+            scored = list(zip(setups, self.critique(setups, listing, now), strict=True))
             survivors = rank(scored)
             if not survivors:
                 setup, worst = max(scored, key=lambda sv: sv[1].score or 0.0)
@@ -147,17 +150,19 @@ class EntryPipeline:
         strikes = ctx.hooks.strike_window(und.mid, iv, expiries, today)
         return broker.option_chain(listing.listing_id, expiries, strikes)
 
-    def critique(self, setup: Setup, listing: Listing, now: datetime) -> Verdict:
-        """Return the Critic's verdict on one setup (stress tests, score)."""
+    def critique(self, setups: list[Setup], listing: Listing, now: datetime) -> list[Verdict]:
+        """Return the Critic's verdict on each setup of one listing (stress tests, score)."""
         ctx = self.ctx
         sched = ctx.services.commissions[listing.currency]
-        return critique(
-            setup,
+        return critique_many(
+            setups,
             rate=ctx.settings.rates[listing.currency],
             dividend_yield=listing.dividend_yield,
             now=now,
             manage_dte=int(ctx.hooks.manage_dte),
-            round_trip_commission_per_unit=sched.round_trip(setup.legs, 1) / listing.multiplier,
+            round_trip_commissions_per_unit=[
+                sched.round_trip(setup.legs, 1) / listing.multiplier for setup in setups
+            ],
             multiplier=listing.multiplier,
             cfg=ctx.hooks.critic_config(),
         )
@@ -206,6 +211,16 @@ class EntryPipeline:
                 out.append((other, alone))
         return out
 
+    def event_verdict(self, listing: Listing, now: datetime, last_expiry: date) -> Verdict:
+        """Return Event Risk's verdict on an opening, asked once per listing, time and last expiry
+        within a scan (it reads only them and the loaded, unchanging event calendar)."""
+        key = (listing.listing_id, now, last_expiry)
+        verdict = self._event_verdicts.get(key)
+        if verdict is None:
+            verdict = self.ctx.services.event_risk.entry_verdict(listing, now, last_expiry)
+            self._event_verdicts[key] = verdict
+        return verdict
+
     def evaluate(
         self,
         setup: Setup,
@@ -231,9 +246,7 @@ class EntryPipeline:
         ]
         if problems:
             return refuse("data", "; ".join(problems))
-        event = ctx.services.event_risk.entry_verdict(
-            listing, now, max(leg.contract.expiry for leg in setup.legs)
-        )
+        event = self.event_verdict(listing, now, max(leg.contract.expiry for leg in setup.legs))
         verdicts.append(event)
         if not event.allowed:
             return refuse(

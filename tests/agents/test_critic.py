@@ -332,6 +332,30 @@ def test_diagonal_reprices_each_leg_on_its_own_time() -> None:
     assert v.details["max_loss"] == pytest.approx(0.60 + rt / MULT, abs=1e-4)
 
 
+# ---------------------------------------------------------------------------- batch
+
+
+def test_critique_many_gives_each_setup_its_own_verdict_bit_for_bit() -> None:
+    near, far = date(2026, 3, 27), date(2026, 5, 15)
+    diagonal = make_setup(
+        "diagonal", [("SELL", near, 49.0, "P", 0.27), ("BUY", far, 48.0, "P", 0.24)], fixed=0.6
+    )
+    naked = make_setup("naked", [("SELL", EXP, 47.0, "P", 0.25), ("SELL", EXP, 53.0, "C", 0.2)])
+    s = iron_condor()
+    missing = replace(s, quotes=(s.quotes[0]._replace(iv=math.nan), *s.quotes[1:]))
+    setups = [iron_condor(), naked, fragile(), missing, diagonal, long_put(), put_credit_spread()]
+    commissions = [5.2, 2.6, 2.6, 5.2, 2.6, 1.3, 2.6]
+    c = cfg(min_reward_to_risk=0.0)
+    many = critic.critique_many(setups, R, Q, NOW, 7, commissions, MULT, c)
+    alone = [
+        critique(replace(s), R, Q, NOW, 7, rt, MULT, c)
+        for s, rt in zip(setups, commissions, strict=True)
+    ]
+    assert [repr(v) for v in many] == [repr(v) for v in alone]
+    assert [v.allowed for v in many].count(True) >= 1
+    assert critic.critique_many([], R, Q, NOW, 7, [], MULT, c) == []
+
+
 # ---------------------------------------------------------------------------- ranking
 
 
