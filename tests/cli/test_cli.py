@@ -114,8 +114,50 @@ ALL_PATHS = [
     if p[0] != "runtime" and p[-1] != "poll_interval_minutes" and p[-1] != "follows"
 ]
 MODELS = strategy_config_models()
-OPTIONAL_SECTIONS = {("alerts",), ("replay",)}
-"""Mechanics a user may leave out: no ``[alerts]`` means no alerts, no ``[replay]`` no replay."""
+OPTIONAL_SECTIONS = {("alerts",), ("replay",), ("ibkr",)}
+"""Mechanics a user may leave out: no ``[alerts]`` means no alerts, no ``[replay]`` no replay, no
+``[ibkr]`` is fine while the broker is the simulator (the shipped config's)."""
+MECHANIC_DEFAULTS: dict[tuple[str, ...], float] = {
+    ("alerts", "timeout_seconds"): 10.0,
+    ("alerts", "queue_size"): 100,
+}
+"""Mechanics with a documented default (README, Alerts): left out, the default applies."""
+
+
+def _delete(path: tuple[str, ...]) -> dict[str, Any]:
+    """Return the shipped config without the key at `path`."""
+    data = shipped()
+    node = data
+    for k in path[:-1]:
+        node = node[k]
+    del node[path[-1]]
+    return data
+
+
+def _lookup(cfg: object, path: tuple[str, ...]) -> object:
+    """Return the validated config's value at `path`."""
+    for k in path:
+        cfg = getattr(cfg, k)
+    return cfg
+
+
+def test_every_left_out_key_is_refused_by_name_unless_it_is_a_mechanic() -> None:
+    """Every key of the shipped config, deleted one at a time (the fuzz below samples them)."""
+    for path in ALL_PATHS:
+        data = _delete(path)
+        if path in OPTIONAL_SECTIONS:
+            assert _lookup(validate_config(data, MODELS, ROOT / "config"), path) is None
+            continue
+        if path in MECHANIC_DEFAULTS:
+            cfg = validate_config(data, MODELS, ROOT / "config")
+            assert _lookup(cfg, path) == MECHANIC_DEFAULTS[path]
+            continue
+        with pytest.raises(ConfigError) as info:
+            validate_config(data, MODELS, ROOT / "config")
+        dotted = ".".join(f'"{p}"' if "." in p else p for p in path)
+        named = (dotted, f"'{path[-1]}'")  # a whole listing left out: the keys that use it say so
+        problems = info.value.problems
+        assert any(n in line for line in problems for n in named), (dotted, problems)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -132,6 +174,10 @@ def test_config_fuzzing_every_problem_names_its_key(path: tuple[str, ...], how: 
             cfg = validate_config(data, MODELS, ROOT / "config")
             assert getattr(cfg, leaf) is None
             return
+        if path in MECHANIC_DEFAULTS:  # a mechanic left out takes its documented default
+            cfg = validate_config(data, MODELS, ROOT / "config")
+            assert _lookup(cfg, path) == MECHANIC_DEFAULTS[path]
+            return
     elif how == "string":
         node[leaf] = "oops" if not isinstance(node[leaf], str) else 12345
     elif how == "list":
@@ -147,10 +193,9 @@ def test_config_fuzzing_every_problem_names_its_key(path: tuple[str, ...], how: 
     problems = info.value.problems
     assert problems
     if how != "bogus" and path[0] not in ("universe",):
-        assert any(line.startswith(dotted) or dotted in line for line in problems), (
-            dotted,
-            problems,
-        )
+        # a listing's sim settings left out: the listing that follows it names it
+        named = (dotted, f"'{leaf}'") if how == "delete" else (dotted,)
+        assert any(n in line for line in problems for n in named), (dotted, problems)
 
 
 def _journal_text(root: Path) -> dict[str, bytes]:
