@@ -161,14 +161,7 @@ def adx_atr_last(
         tr_s = decay * tr_s + t
         plus_s = decay * plus_s + p
         minus_s = decay * minus_s + m
-        if tr_s > 0.0:
-            plus_di = 100.0 * plus_s / tr_s
-            minus_di = 100.0 * minus_s / tr_s
-        else:
-            plus_di = minus_di = 0.0
-        di_sum = plus_di + minus_di
-        dx = 100.0 * abs(plus_di - minus_di) / di_sum if di_sum > 0.0 else 0.0
-        value = adx_decay * value + gain * dx
+        value = adx_decay * value + gain * _dx(tr_s, plus_s, minus_s)
     # ADX and DX are >= +0.0 (sums and products of non-negative values): clip guards an overshoot.
     adx_value = min(max(value, 0.0), 100.0)
     if atr_period == period:
