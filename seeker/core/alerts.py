@@ -15,9 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-import apprise
+from typing import TYPE_CHECKING, Protocol
 
 from seeker.core.alerts_config import (
     ALERT_KINDS,
@@ -29,15 +27,18 @@ from seeker.core.alerts_config import (
     scrub,
 )
 
+if TYPE_CHECKING:  # Apprise is imported when there is somewhere to send alerts (~50 ms)
+    import apprise
+
 log = logging.getLogger(__name__)
 
-NOTIFY_TYPES: Mapping[AlertKind, apprise.NotifyType] = {
-    "fill": apprise.NotifyType.INFO,
-    "stop": apprise.NotifyType.WARNING,
-    "kill_switch": apprise.NotifyType.FAILURE,
-    "strategy_error": apprise.NotifyType.FAILURE,
-    "reconciliation": apprise.NotifyType.WARNING,
-    "daily_summary": apprise.NotifyType.INFO,
+NOTIFY_TYPES: Mapping[AlertKind, str] = {
+    "fill": "info",
+    "stop": "warning",
+    "kill_switch": "failure",
+    "strategy_error": "failure",
+    "reconciliation": "warning",
+    "daily_summary": "info",
 }
 """How each kind is marked for the services that show a severity (colour, icon)."""
 
@@ -94,9 +95,13 @@ class Notifier:
         self._timeout = float(timeout_seconds)
         self._on_failure = on_failure
         self._secrets = tuple(s for t in targets for s in t.secrets)
-        self._apprise = apprise.Apprise()
-        for target in targets:
-            self._apprise.add(self._plugin(target))
+        self._apprise: apprise.Apprise | None = None
+        if targets:
+            import apprise  # only here: a run without alert URLs never loads Apprise
+
+            self._apprise = apprise.Apprise()
+            for target in targets:
+                self._apprise.add(self._plugin(target))
         self._queue: deque[_Alert] = deque(maxlen=queue_size)
         self._cond = threading.Condition()
         self._closing = False
@@ -195,13 +200,16 @@ class Notifier:
                 log.exception("alert delivery crashed")
 
     def _deliver(self, alert: _Alert) -> None:
+        import apprise  # loaded by __init__ already: a Notifier delivers only with targets
+
+        assert self._apprise is not None
         failures: list[str] = []
         sent = 0
         try:
             result = self._apprise.notify(
                 body=alert.body,
                 title=alert.title,
-                notify_type=NOTIFY_TYPES.get(alert.kind, apprise.NotifyType.INFO),
+                notify_type=apprise.NotifyType(NOTIFY_TYPES.get(alert.kind, "info")),
                 body_format=apprise.NotifyFormat.TEXT,
                 timeout=self._timeout,
             )

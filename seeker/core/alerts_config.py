@@ -17,13 +17,15 @@ import string
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 from urllib.parse import quote, unquote
 
-import apprise
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from seeker.core.config_base import StrictModel
+
+if TYPE_CHECKING:  # Apprise is imported when a URL is read (~50 ms a start-up otherwise)
+    import apprise
 
 AlertKind = Literal[
     "fill", "stop", "kill_switch", "strategy_error", "reconciliation", "daily_summary"
@@ -148,6 +150,8 @@ def instantiate_quietly(url: str) -> apprise.NotifyBase | None:
     Apprise logs a URL it cannot read with its secrets in it; this thread's Apprise records are
     dropped meanwhile (the caller says what is wrong, without the URL).
     """
+    import apprise  # only when there is a URL to read
+
     mute = _OtherThreadsOnly(threading.get_ident())
     logger = logging.getLogger(APPRISE_LOGGER)
     logger.addFilter(mute)
