@@ -17,7 +17,8 @@ nothing it wrote). Lines that record money, a refusal or a person's command — 
 fsync), so they survive a power loss too. Derived lines — ``decisions.jsonl``, ``analysis.jsonl``,
 ``regimes.jsonl`` (DECISION, STRATEGY, CONFIDENCE, POST_TRADE, REGIME), which can be rebuilt
 from the market and the money lines — are fsynced at most once per ``DERIVED_SYNC_SECONDS`` and
-when the journal closes.
+when the journal closes; so is a batch of the account's EQUITY marks (derived too) in
+``account.jsonl``, whose next LIMIT line is fsynced with every mark written before it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ DERIVED_FILES = frozenset({"decisions.jsonl", "analysis.jsonl", "regimes.jsonl"}
 
 DERIVED_SYNC_SECONDS = 1.0
 """Longest time (wall clock) a derived line may wait for its fsync, seconds."""
+
+DERIVED_EVENTS = frozenset({"DECISION", "STRATEGY", "CONFIDENCE", "POST_TRADE", "REGIME", "EQUITY"})
+"""Events of derived lines: a batch of only these is fsynced on the derived timer, whatever the
+file (the account's EQUITY marks share ``account.jsonl`` with its LIMIT lines)."""
 
 SYSTEM_FOLDER = "_seeker"
 """Folder for process-level events that belong to no strategy."""
@@ -235,18 +240,26 @@ class JsonlWriter:
         log.error("journal write failed: %s", self._broken)
         return self._broken
 
-    def _sync_due(self) -> bool:
-        """Return True when this write must be fsynced (always, for a durable writer)."""
-        if self.durable:
-            return True
+    def _sync_due(self, derived: bool) -> bool:
+        """Return True when this write must be fsynced.
+
+        A durable writer fsyncs every write but a `derived` one; derived writes (and every write
+        of a writer that is not durable) are fsynced at most once per period: `sync_seconds`, or
+        DERIVED_SYNC_SECONDS on a durable writer.
+        """
         now = time_mod.monotonic()
-        if now - self._synced_at >= self.sync_seconds:
+        if self.durable and not derived:
+            self._synced_at = now
+            return True
+        period = DERIVED_SYNC_SECONDS if self.durable else self.sync_seconds
+        if now - self._synced_at >= period:
             self._synced_at = now
             return True
         return False
 
-    def write(self, records: Iterable[Mapping[str, Any]]) -> None:
-        """Append records, one per line; return once the OS has them (and the disk, if durable).
+    def write(self, records: Iterable[Mapping[str, Any]], derived: bool = False) -> None:
+        """Append records, one per line; return once the OS has them (and the disk, if durable
+        and the records are not `derived`: those wait for the derived timer).
 
         Raise JournalWriteError when they cannot be written (and for every write after that).
         """
@@ -263,7 +276,7 @@ class JsonlWriter:
                 data = self._encoder.encode(data)
             try:
                 self._write_all(data)
-                if self._sync_due():
+                if self._sync_due(derived):
                     os.fsync(self._fileno())
             except OSError as exc:
                 raise self._fail(exc) from exc
@@ -349,7 +362,9 @@ class Journal:
     def _write(self, filename: str, lines: list[Mapping[str, Any]]) -> None:
         """Write lines to one file; tell the fault listener (then re-raise) when it fails."""
         try:
-            self._writer(filename).write(lines)
+            writer = self._writer(filename)
+            derived = writer.durable and all(line["event"] in DERIVED_EVENTS for line in lines)
+            writer.write(lines, derived)
         except JournalWriteError as exc:
             if self._on_fault is not None:
                 self._on_fault(exc)

@@ -199,3 +199,35 @@ _odd_trees = st.recursive(
 def test_a_line_is_the_same_bytes_as_its_plain_conversion(record: dict[str, object]) -> None:
     """orjson's own handling of dates, enums, dataclasses and NaN writes what to_jsonable would."""
     assert to_json_line(record) == orjson.dumps(to_jsonable(record)) + b"\n"
+
+
+def test_equity_marks_wait_for_the_derived_timer_and_a_limit_line_syncs_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account's EQUITY batches reach the OS at once but are fsynced on the derived timer;
+    a LIMIT line in the same file is fsynced at once, and with it every mark written before."""
+    import os
+
+    from seeker.core import journal as journal_module
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    monkeypatch.setattr(journal_module, "DERIVED_SYNC_SECONDS", 3600.0)
+    j = Journal(tmp_path, "_seeker", lambda: T0)
+    account = str(tmp_path / "_seeker" / "account.jsonl")
+    for batch in range(3):
+        j.write_many([j.record("EQUITY", equity=1000.0 - batch, n=k) for k in range(4)])
+    assert len(read_events(tmp_path / "_seeker", ["EQUITY"])) == 12  # on the OS already
+    assert synced.count(account) == 0
+    j.write("LIMIT", limit="drawdown", change="trip")
+    assert synced.count(account) == 1
+    j.write_many([j.record("EQUITY", equity=900.0), j.record("LIMIT", limit="x", change="reset")])
+    assert synced.count(account) == 2  # a batch with a money line is fsynced whole
+    j.close()
+    assert synced.count(account) == 3
