@@ -182,7 +182,7 @@ class SimClock:
     # -- sleeping ------------------------------------------------------------------------------
     def sleep_until(self, t: datetime) -> bool:
         """Yield the turn until simulated time reaches `t`; return False when stopping."""
-        with self._cv:
+        with self._lock:  # the condition's lock (taken directly: this runs at every poll)
             name = self._threads.get(threading.get_ident())
             if name is None:
                 if self._threads:
@@ -243,8 +243,10 @@ class SimClock:
                 return
             if len(self._wake) < len(joined):
                 return  # someone still runs (it holds no turn only while joining)
-            name = min(self._wake, key=lambda n: (self._wake[n], self._order.index(n)))
-            due = self._wake[name]
+            due = min(self._wake.values())  # the earliest wake; the first in order among ties
+            for name in self._order:
+                if self._wake.get(name) == due:
+                    break
             if due > self._now:
                 if self._end is not None and due > self._end:
                     self._set_time(self._end)
@@ -260,7 +262,8 @@ class SimClock:
                 self._set_time(due)
             del self._wake[name]
             self._turn = name
-            self._cv.notify_all()
+            if self._speed is not None:  # only a pacing wait waits on `_cv`
+                self._cv.notify_all()
             self._turn_cvs[name].notify()
             return
 

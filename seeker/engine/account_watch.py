@@ -27,7 +27,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +93,9 @@ class AccountWatch:
         self._figures: AccountFigures | None = None
         self._key: tuple[Any, ...] | None = None
         self._journaled: tuple[Any, ...] | None = None
+        self._session_at: datetime | None = None
+        self._session_day: tuple[date, str] = (date.min, "")
+        """The market day and session key of the time `_session_at` (asked by every poll)."""
         self._problem: str | None = None
         self._noted_problem: str | None = None
         self._closes: dict[str, list[CloseRequest]] = {}
@@ -123,8 +126,8 @@ class AccountWatch:
             positions = broker.positions()
         except BrokerUnavailable as exc:
             raise DataUnavailable(f"broker unavailable: {exc}") from None
-        held = tuple((p.contract, p.qty, p.avg_cost) for p in positions)
-        key = (now, tuple(sorted(snapshot.cash.items())), held)
+        held = tuple((p.contract, p.qty, p.avg_cost) for p in positions) if positions else ()
+        key = (now, snapshot.cash, held)  # the cash dict is the broker's copy, ours alone
         with self._lock:
             if key == self._key and self._figures is not None:
                 return self._figures
@@ -159,10 +162,11 @@ class AccountWatch:
         with self._lock:
             self._problem = self._noted_problem = None
             state = self.limits.state
-            before = (state.peak, state.session, state.basis, dict(state.trips))
+            peak = state.peak
             events: list[LimitEvent] = []
-            day = now.astimezone(MARKET_TZ).date()
-            if state.session != day.isoformat():
+            day, session = self._session_of(now)
+            rolled = state.session != session
+            if rolled:
                 self.flush()
                 capital = self.services.config.account.capital
                 events += self.limits.new_session(day, figures, capital)
@@ -175,10 +179,22 @@ class AccountWatch:
                 self._pending.append(self.journal.record("EQUITY", **self.equity_fields(figures)))
                 if len(self._pending) >= EQUITY_BATCH:
                     self.flush()
-            self._journal_events(events)
-            if (state.peak, state.session, state.basis, dict(state.trips)) != before:
+            if events:
+                self._journal_events(events)
+            # what is saved changed: a new session (its reference, the basis), a trip, a new peak
+            if rolled or events or state.peak is not peak:
                 self._save()
         return figures
+
+    def _session_of(self, now: datetime) -> tuple[date, str]:
+        """Return the market day of `now` and its session key (ISO date), kept per time.
+
+        Called with the lock held (every strategy asks at the same simulated time).
+        """
+        if now != self._session_at:
+            day = now.astimezone(MARKET_TZ).date()
+            self._session_at, self._session_day = now, (day, day.isoformat())
+        return self._session_day
 
     def equity_fields(self, figures: AccountFigures) -> dict[str, Any]:
         """Return an EQUITY line's fields: the figures, what the limits measure, the basis."""

@@ -309,7 +309,7 @@ class OptionStrategy(Strategy, Generic[ConfigT]):
             )
         published = StrategyView(
             name=self.name,
-            state=self.state.value,
+            state=self.state_value,
             shadow=self.shadow,
             last_poll=self.last_poll,
             positions=tuple(rows),

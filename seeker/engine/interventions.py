@@ -44,6 +44,9 @@ class Interventions:
         self.marks = marks
         self.closer = closer
         self._stopped: str | None = None
+        self._reason: str | None = None
+        """The last reason entries were stopped for (its kind is `_reason_kind`)."""
+        self._reason_kind: str | None = None
         self._waiting: dict[str, str] = {}
         """Positions whose close request was put back → why (said once per why in the journal)."""
 
@@ -57,7 +60,10 @@ class Interventions:
         if ctx.services.broker.connection_state() != ConnectionState.CONNECTED:
             return True
         reason = ctx.services.account.entry_block(ctx.name, ctx.shadow)
-        kind = None if reason is None else problem_kind(reason)
+        if reason != self._reason:  # the same words every poll while stopped: one regex
+            self._reason = reason
+            self._reason_kind = None if reason is None else problem_kind(reason)
+        kind = self._reason_kind
         if kind != self._stopped:
             if reason is None:
                 ctx.risk_line(None, "entries_resumed", "entries resume")

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from seeker.config.strategy import StrategyConfig
+from seeker.core.calendar import MARKET_TZ
 
 if TYPE_CHECKING:
     from seeker.engine.services import Services
@@ -39,9 +40,16 @@ _ALLOWED: dict[StrategyState, set[StrategyState]] = {
     StrategyState.ERROR: {StrategyState.STOPPED},
 }
 
+_STATE_VALUES: dict[StrategyState, str] = {s: s.value for s in StrategyState}
+"""Each state's plain string (looked up once per poll by the published view)."""
+
 
 class Strategy(ABC):
     """A strategy that runs in its own thread under the StrategyManager."""
+
+    _hours_memo: ClassVar[tuple[object, datetime | None, bool]] = (None, None, False)
+    """The calendars, the time and whether some calendar was in regular hours then (the
+    strategies ask in turn at the same simulated time; a pure function of both)."""
 
     name: ClassVar[str]
     description: ClassVar[str]
@@ -55,6 +63,10 @@ class Strategy(ABC):
         self._stop = threading.Event()
         self.error: str | None = None
         self.last_poll: datetime | None = None
+        self._interval: tuple[object, timedelta] = (None, timedelta())
+        """The poll interval (minutes as configured, as a timedelta) last computed."""
+        self._wake_span: tuple[object, datetime, datetime] | None = None
+        """The calendars and the union session [open, close) the last wake fell in."""
 
     # -- state machine -------------------------------------------------------------------------
     @property
@@ -62,6 +74,12 @@ class Strategy(ABC):
         """Return the current lifecycle state."""
         with self._state_lock:
             return self._state
+
+    @property
+    def state_value(self) -> str:
+        """Return the current lifecycle state as its plain string ("running", ...)."""
+        with self._state_lock:
+            return _STATE_VALUES[self._state]
 
     def _transition(self, new: StrategyState) -> None:
         with self._state_lock:
@@ -101,18 +119,37 @@ class Strategy(ABC):
 
     def poll_interval(self) -> timedelta:
         """Return the time between two polls."""
-        return timedelta(minutes=float(self.config.poll_interval_minutes))
+        minutes = self.config.poll_interval_minutes
+        if minutes != self._interval[0]:
+            self._interval = (minutes, timedelta(minutes=float(minutes)))
+        return self._interval[1]
 
     def in_trading_hours(self) -> bool:
         """Return True when some calendar this strategy trades on is in regular hours."""
         now = self.services.clock.now()
         cals = self.services.calendars
-        return any(cals.is_open(code, now) for code in cals.codes)
+        memo = Strategy._hours_memo  # one tuple, read and replaced whole: safe across threads
+        if memo[0] is cals and memo[1] == now:
+            return memo[2]
+        is_open = any(cals.is_open(code, now) for code in cals.codes)
+        Strategy._hours_memo = (cals, now, is_open)
+        return is_open
 
     def next_wake(self) -> datetime:
         """Return when to poll next: after the interval, moved to the next open if closed."""
         t = self.services.clock.now() + self.poll_interval()
-        return self.services.calendars.next_union_open(t)
+        cals = self.services.calendars
+        span = self._wake_span
+        if span is not None and span[0] is cals and span[1] <= t < span[2]:
+            return t  # inside the union session the last wake fell in: t itself
+        wake = cals.next_union_open(t)
+        try:
+            hours = cals.union_session(wake.astimezone(MARKET_TZ).date())
+        except ValueError:  # past the loaded range (a replay's end): nothing to keep
+            hours = None
+        if hours is not None and hours[0] <= wake < hours[1]:
+            self._wake_span = (cals, hours[0], hours[1])
+        return wake
 
     # -- thread body ---------------------------------------------------------------------------
     def run(self) -> None:

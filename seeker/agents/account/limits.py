@@ -133,11 +133,12 @@ class AccountLimits:
     def assess(self, figures: AccountFigures) -> list[LimitEvent]:
         """Record a measurement: a new peak, or a limit it trips (each trips once)."""
         s = self.state
-        if s.peak is None or figures.equity > s.peak:
-            s.peak, s.peak_at = figures.equity, figures.ts.isoformat()
+        equity = figures.equity
+        if s.peak is None or equity > s.peak:
+            s.peak, s.peak_at = equity, figures.ts.isoformat()
         out: list[LimitEvent] = []
         if s.session_open is not None and "daily_loss" not in s.trips:
-            loss = s.session_open - figures.equity
+            loss = s.session_open - equity
             limit = s.session_open * self.cfg.daily_loss_pct / 100.0
             if loss >= limit:
                 out.append(
@@ -150,7 +151,7 @@ class AccountLimits:
                     )
                 )
         if "drawdown" not in s.trips:
-            drop = s.peak - figures.equity
+            drop = s.peak - equity
             limit = s.peak * self.cfg.max_drawdown_pct / 100.0
             if drop >= limit:
                 out.append(

@@ -510,7 +510,9 @@ def _same_items(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
     Compared by identity: the old items hold their objects alive, so a changed position (a new
     value tuple) never passes for an unchanged one, whatever its value.
     """
-    return len(old) == len(new) and all(
+    if len(old) != len(new):
+        return False
+    return not new or all(  # nothing held (every poll of an idle account): no generator
         a[0] is b[0] and a[1] is b[1] for a, b in zip(old, new, strict=True)
     )
 
