@@ -5,8 +5,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import sys
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -26,22 +24,18 @@ from tests.tws_support import ACCOUNT, LISTINGS, WireGuard, load_calendars, make
 def wire_guard() -> Iterator[WireGuard]:
     """Fail the test on any malformed or misaligned frame, or any error of the fake.
 
-    ib_async decodes in the thread that runs its loop: this one for a plain ``IB`` client, the
-    gateway thread of an IBKRBroker (traced through ``threading.settrace``).
+    The guard hooks ib_async's ``Decoder.interpret``, so it watches every decoder: that of a
+    plain ``IB`` client in this thread and those of IBKRBroker's gateway threads.
     """
     guard = WireGuard()
     loggers = [logging.getLogger(n) for n in ("ib_async", "fake_tws")]
     for lg in loggers:
         lg.addHandler(guard)
-    previous = sys.gettrace()
-    previous_threads = threading.gettrace()
-    sys.settrace(guard.trace)
-    threading.settrace(guard.thread_trace)
+    guard.install()
     try:
         yield guard
     finally:
-        threading.settrace(previous_threads)  # type: ignore[arg-type]
-        sys.settrace(previous)
+        guard.uninstall()
         for lg in loggers:
             lg.removeHandler(guard)
     assert guard.problems == [], "bad frames or fake errors:\n" + "\n".join(guard.problems)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -22,9 +21,6 @@ from seeker.core.models import Listing, OptionContract
 from seeker.core.sim.broker import SimBroker
 from seeker.core.sim.market import SimMarket
 from seeker.core.sim.settings import SimSettings
-
-GATEWAY_THREAD_PREFIX = "ibkr-gateway"
-"""IBKRBroker names its gateway thread ``ibkr-gateway-<client id>``."""
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,8 +138,14 @@ class WireGuard(logging.Handler):
     """Collect the signs of a malformed frame: decoder errors, fake errors, unread fields.
 
     ib_async logs and drops a frame it cannot unpack (never raises), and it silently ignores
-    fields left over at the end of a frame. So besides ERROR records, the guard traces ib_async's
-    own ``Decoder`` (in the thread that runs it) and checks that every frame is consumed exactly.
+    fields left over at the end of a frame. So besides ERROR records, the guard checks every
+    frame an ib_async ``Decoder`` interprets (in whichever thread runs it: a test's own ``IB``
+    client, an IBKRBroker's gateway thread) and that it is consumed exactly: while installed,
+    ``Decoder.interpret`` checks the frame against the handler it goes to, then decodes it.
+
+    Only the handlers that unpack into a local ``fields`` remainder are traced, and only for the
+    length of that one call (a trace of every call in the gateway thread cost a third of the
+    IBKR run tests' time).
     """
 
     _LEFTOVER = frozenset(
@@ -157,6 +159,7 @@ class WireGuard(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.problems: list[str] = []
+        self._interpret: Callable[[Decoder, list[str]], None] | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
@@ -173,40 +176,81 @@ class WireGuard(logging.Handler):
         out, self.problems = self.problems, []
         return out
 
-    def trace(self, frame: FrameType, event: str, arg: object) -> Callable[..., object] | None:
-        """Check field counts on entry to (or exit from) ib_async's decoding functions."""
-        if event != "call":
-            return None
-        code = frame.f_code
-        if code in self._LEFTOVER:
-            return self._on_return
-        loc = frame.f_locals
-        if code is self._WRAPPED:
-            fields, types, skip = loc["fields"], loc["types"], loc["skip"]
+    # ---- the decoder hook
+    def install(self) -> None:
+        """Check every frame any ``Decoder`` interprets from now on (until :meth:`uninstall`)."""
+        original = Decoder.interpret
+        guard = self
+
+        def interpret(decoder: Decoder, fields: list[str]) -> None:
+            guard.interpret(original, decoder, fields)
+
+        self._interpret = original
+        Decoder.interpret = interpret  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        """Give ``Decoder`` its own ``interpret`` back."""
+        if self._interpret is not None:
+            Decoder.interpret = self._interpret  # type: ignore[method-assign]
+            self._interpret = None
+
+    def interpret(
+        self, original: Callable[[Decoder, list[str]], None], decoder: Decoder, fields: list[str]
+    ) -> None:
+        """Check `fields` against the handler of its message id, then let `original` decode it."""
+        try:
+            handler = decoder.handlers.get(int(fields[0]))
+        except (ValueError, IndexError):
+            handler = None  # the decoder logs "Error handling fields" for it
+        code = getattr(getattr(handler, "__func__", handler), "__code__", None)
+        if code is None:
+            original(decoder, fields)
+        elif code is self._WRAPPED:
+            cells = dict(
+                zip(
+                    code.co_freevars,
+                    (c.cell_contents for c in handler.__closure__ or ()),  # type: ignore[union-attr]
+                    strict=True,
+                )
+            )
+            types, skip = cells["types"], cells["skip"]
             if len(fields) - skip != len(types):
                 self.problems.append(
                     f"frame {fields} has {len(fields) - skip} fields after the first {skip}, "
                     f"the decoder reads {len(types)}"
                 )
+            original(decoder, fields)
         elif code is self._SEC_DEF:
-            fields = loc["fields"]
-            n = int(fields[6])
-            if len(fields) < 8 + n or int(fields[7 + n]) != len(fields) - 8 - n:
+            try:
+                n = int(fields[6])
+                bad = len(fields) < 8 + n or int(fields[7 + n]) != len(fields) - 8 - n
+            except (ValueError, IndexError):
+                bad = True
+            if bad:
                 self.problems.append(f"secDefOptParam {fields}: strike count mismatch")
+            original(decoder, fields)
         elif code is self._HISTORY:
-            fields = loc["fields"]
-            if len(fields) != 5 + 8 * int(fields[4]):
+            try:
+                bad = len(fields) != 5 + 8 * int(fields[4])
+            except (ValueError, IndexError):
+                bad = True
+            if bad:
                 self.problems.append(f"historicalData of {len(fields)} fields: bar count off")
-        return None
+            original(decoder, fields)
+        elif code in self._LEFTOVER:
+            previous = sys.gettrace()
+            sys.settrace(self._on_call)
+            try:
+                original(decoder, fields)
+            finally:
+                sys.settrace(previous)
+        else:
+            original(decoder, fields)
 
-    def thread_trace(
-        self, frame: FrameType, event: str, arg: object
-    ) -> Callable[..., object] | None:
-        """Trace IBKRBroker's gateway threads (where ib_async decodes); leave other threads be."""
-        if threading.current_thread().name.startswith(GATEWAY_THREAD_PREFIX):
-            sys.settrace(self.trace)
-            return self.trace(frame, event, arg)
-        sys.settrace(None)
+    def _on_call(self, frame: FrameType, event: str, arg: object) -> Callable[..., object] | None:
+        """Trace the frame of a handler that unpacks into ``fields`` (and nothing else)."""
+        if event == "call" and frame.f_code in self._LEFTOVER:
+            return self._on_return
         return None
 
     def _on_return(self, frame: FrameType, event: str, arg: object) -> Callable[..., object]:

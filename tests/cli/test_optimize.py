@@ -211,6 +211,11 @@ def finish(proc: subprocess.Popen[str], timeout: float = 120.0) -> str:
     return rest
 
 
+def running_trials(tmp: Path) -> set[str]:
+    """Return the runs' temporary folders under `tmp` where the strategy is journaling."""
+    return {p.parents[1].name for p in tmp.glob(f"seeker-trial-*/{STRATEGY}/*")}
+
+
 @pytest.mark.slow
 def test_sigterm_stops_a_study_on_worker_processes_without_a_traceback(tmp_path: Path) -> None:
     """`kill PID` while both workers are inside a run: the parent stops the study and terminates
@@ -219,6 +224,8 @@ def test_sigterm_stops_a_study_on_worker_processes_without_a_traceback(tmp_path:
     args = [sys.executable, "-m", "seeker", "optimize", STRATEGY, "--space", str(space)]
     args += ["--trials", "4", *TINY, "--sessions", "40", "--workers", "2", "--no-stability"]
     args += ["--study", "term", "--log-dir", str(tmp_path / "logs")]
+    trials = tmp_path / "tmp"  # each run journals into a temporary folder: here, to be seen
+    trials.mkdir()
     proc = subprocess.Popen(
         args,
         cwd=ROOT,
@@ -226,11 +233,19 @@ def test_sigterm_stops_a_study_on_worker_processes_without_a_traceback(tmp_path:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        env={**os.environ, "TMPDIR": str(trials)},
     )
     assert proc.stdout is not None
     for line in proc.stdout:  # bounded by the study's own end
         if line.startswith("trials 0/4"):
-            time.sleep(4.0)  # the workers have started and are inside their 40-session runs
+            # the workers have started and are inside their 40-session runs: two runs' folders
+            # hold the strategy's journals at once
+            deadline = time.monotonic() + 60.0
+            while len(running_trials(trials)) < 2:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    pytest.fail(f"two runs never ran at once; running: {running_trials(trials)}")
+                time.sleep(0.05)
             proc.send_signal(signal.SIGTERM)
             break
     rest = finish(proc)

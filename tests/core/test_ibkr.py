@@ -240,7 +240,7 @@ def test_ibkr_unreachable_or_busy_tws_is_broker_unavailable(
 def test_ibkr_wire_guard_watches_the_gateway_thread(
     broker: IBKRBroker, tws: FakeTWS, wire_guard: WireGuard
 ) -> None:
-    """The guard traces ib_async's decoder in the broker's gateway thread, not just this one."""
+    """The guard checks ib_async's decoder in the broker's gateway thread, not just this one."""
     tws.send_raw(CLIENT_ID, 9, 1, 5000, "extra")  # nextValidId with one field too many
     eventually(lambda: any("decoder reads 1" in p for p in wire_guard.problems))
     assert wire_guard.take()

@@ -821,7 +821,12 @@ def test_tws_wire_guard_catches_bad_frames(ib: IB, tws: FakeTWS, wire_guard: Wir
     wait_until(ib, lambda: any("decoder reads 1" in p for p in wire_guard.problems))
     tws.send_raw(1, 4, 2, -1, 2104, "farm OK", "", "extra")  # error with a trailing field
     wait_until(ib, lambda: any("errorMsg left fields" in p for p in wire_guard.problems))
-    assert len(wire_guard.take()) >= 3
+    tws.send_raw(1, 75, 7, "SMART", 1, "IWM", "100", 1, "20260116", 2, 100.0)  # 2 strikes, 1 sent
+    wait_until(ib, lambda: any("strike count mismatch" in p for p in wire_guard.problems))
+    bar = ("20260105", 1.0, 1.0, 1.0, 1.0, 0, 1.0, 0)
+    tws.send_raw(1, 17, 7, "", "", 1, *bar, "extra")  # one bar and a field too many
+    wait_until(ib, lambda: any("bar count off" in p for p in wire_guard.problems))
+    assert len(wire_guard.take()) >= 5
 
 
 # ------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -46,7 +47,7 @@ class World:
     logs: Path
 
 
-def _config(port: int) -> Any:
+def _config(port: int, **ibkr: float) -> Any:
     data = shipped()
     data["broker"]["kind"] = "ibkr"
     data["broker"]["port"] = port
@@ -54,9 +55,13 @@ def _config(port: int) -> Any:
     cfg = validate_config(data, strategy_config_models(), ROOT / "config")
     # The fake has no pacing limit: lift IB's 50 messages/s and 60 history requests per 10 min
     # (both validated for real TWS) so that simulated sessions pass in seconds. Everything else
-    # is the shipped [ibkr] table.
+    # is the shipped [ibkr] table, but for the `ibkr` settings a test gives.
     fast = cfg.ibkr.model_copy(
-        update={"max_messages_per_second": 5000, "history_requests_per_10_minutes": 100_000}
+        update={
+            "max_messages_per_second": 5000,
+            "history_requests_per_10_minutes": 100_000,
+            **ibkr,
+        }
     )
     return cfg.model_copy(update={"ibkr": fast})
 
@@ -77,14 +82,16 @@ def ibkr_services(config: SeekerConfig, logs: Path, clock: Clock) -> Services:
     )
 
 
-@pytest.fixture
-def world(tmp_path: Path, wire_guard: WireGuard) -> Iterator[World]:
+@contextmanager
+def open_world(tmp_path: Path, days: int, **ibkr: float) -> Iterator[World]:
+    """Start a simulated market of `days` sessions, a fake TWS on it, and Seeker's IBKR services
+    (on the shipped [ibkr] settings but for the fake's lifted pacing and the `ibkr` given)."""
     sim_cfg = validate_config(shipped(), strategy_config_models(), ROOT / "config")
-    market = build_sim_services(sim_cfg, tmp_path / "exchange", days=10, emit=lambda _m: None)
+    market = build_sim_services(sim_cfg, tmp_path / "exchange", days=days, emit=lambda _m: None)
     fake = FakeTWS(market.broker, market.listings, clock=market.clock.now)
     fake.start_background()
     logs = tmp_path / "logs"
-    services = ibkr_services(_config(fake.port), logs, market.clock)
+    services = ibkr_services(_config(fake.port, **ibkr), logs, market.clock)
     try:
         yield World(market, fake, services, logs)
     finally:
@@ -93,8 +100,19 @@ def world(tmp_path: Path, wire_guard: WireGuard) -> Iterator[World]:
         fake.close()
 
 
-def test_ibkr_iron_condor_trades_for_several_sessions(world: World) -> None:
-    result = run_strategies(world.services, ["iron_condor"], tick_seconds=0.05)
+@pytest.fixture
+def world(tmp_path: Path, wire_guard: WireGuard) -> Iterator[World]:
+    with open_world(tmp_path, days=10) as w:
+        yield w
+
+
+def test_ibkr_iron_condor_trades_for_several_sessions(
+    tmp_path: Path, wire_guard: WireGuard
+) -> None:
+    # 6 sessions: decisions on at least 5 of them, the first condor opens on the second
+    with open_world(tmp_path, days=6) as world:
+        result = run_strategies(world.services, ["iron_condor"], tick_seconds=0.05)
+        reconciled = world.services.reconcile("test")
     assert result.stopped_cleanly and result.states == {"iron_condor": "stopped"}
     folder = world.logs / "iron_condor"
     decisions = read_events(folder, ["DECISION"])
@@ -110,51 +128,58 @@ def test_ibkr_iron_condor_trades_for_several_sessions(world: World) -> None:
         assert f["commission"] == pytest.approx(sum(leg["commission"] for leg in f["legs"]))
         assert all(leg["commission"] > 0 and leg["exec_id"] for leg in f["legs"])
     # the broker holds exactly what the journal says
-    assert world.services.reconcile("test") == []
+    assert reconciled == []
 
 
-def test_ibkr_dropped_connection_stops_entries_then_reconnects_and_resumes(world: World) -> None:
-    broker = world.services.broker
-    states: list[ConnectionState] = []
-    dropped = threading.Event()
+def test_ibkr_dropped_connection_stops_entries_then_reconnects_and_resumes(
+    tmp_path: Path, wire_guard: WireGuard
+) -> None:
+    # 5 sessions: the drop comes on the third (7 January, 10:30), entries resume after it
+    with open_world(tmp_path, days=5) as world:
+        broker = world.services.broker
+        states: list[ConnectionState] = []
+        dropped = threading.Event()
 
-    def drop_once(_t: object) -> None:
-        if not dropped.is_set():
-            now = world.market.clock.now()
-            if now.day >= 7 and now.hour >= 10 and now.minute >= 30:
-                dropped.set()
-                world.fake.drop_connections(refuse_for=1.0)
-                deadline = time.monotonic() + 5.0  # let the adapter notice before the next poll
-                while broker.connection_state() == ConnectionState.CONNECTED:
-                    assert time.monotonic() < deadline, "the drop went unnoticed"
-                    time.sleep(0.01)
-                states.append(broker.connection_state())
-            return
-        # simulated time would outrun the real-time reconnect: hold it until the broker is back
-        deadline = time.monotonic() + 30.0
-        while (
-            broker.connection_state() != ConnectionState.CONNECTED and time.monotonic() < deadline
-        ):
-            time.sleep(0.05)
+        def drop_once(_t: object) -> None:
+            if not dropped.is_set():
+                now = world.market.clock.now()
+                if now.day >= 7 and now.hour >= 10 and now.minute >= 30:
+                    dropped.set()
+                    world.fake.drop_connections(refuse_for=1.0)
+                    deadline = time.monotonic() + 5.0  # let the adapter notice before the next poll
+                    while broker.connection_state() == ConnectionState.CONNECTED:
+                        assert time.monotonic() < deadline, "the drop went unnoticed"
+                        time.sleep(0.01)
+                    states.append(broker.connection_state())
+                return
+            # simulated time would outrun the real-time reconnect: hold it until the broker is back
+            deadline = time.monotonic() + 30.0
+            while (
+                broker.connection_state() != ConnectionState.CONNECTED
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.05)
 
-    world.market.clock.add_listener(drop_once)
-    result = run_strategies(world.services, ["iron_condor"], tick_seconds=0.05)
-    assert result.stopped_cleanly
-    assert dropped.is_set() and states == [ConnectionState.RECONNECTING]
-    assert broker.connection_state() == ConnectionState.CONNECTED
-    assert broker.connection_epoch >= 2  # type: ignore[attr-defined]
-    folder = world.logs / "iron_condor"
-    risk = read_events(folder, ["RISK"])
-    stopped = [r for r in risk if r["rule"] == "broker_disconnected"]
-    resumed = [r for r in risk if r["rule"] == "broker_connected"]
-    assert stopped and resumed and resumed[0]["ts"] >= stopped[0]["ts"], risk
-    decisions = read_events(folder, ["DECISION"])
-    assert not [d for d in decisions if stopped[0]["ts"] < d["ts"] < resumed[0]["ts"]]
-    assert [d for d in decisions if d["ts"] > resumed[0]["ts"]], "entries did not resume"
-    # the reconnect reconciled the journal with IB's positions: nothing differed
-    assert not [
-        r for r in read_events(world.logs / "_seeker", ["RISK"]) if r["rule"] == "reconciliation"
-    ]
+        world.market.clock.add_listener(drop_once)
+        result = run_strategies(world.services, ["iron_condor"], tick_seconds=0.05)
+        assert result.stopped_cleanly
+        assert dropped.is_set() and states == [ConnectionState.RECONNECTING]
+        assert broker.connection_state() == ConnectionState.CONNECTED
+        assert broker.connection_epoch >= 2  # type: ignore[attr-defined]
+        folder = world.logs / "iron_condor"
+        risk = read_events(folder, ["RISK"])
+        stopped = [r for r in risk if r["rule"] == "broker_disconnected"]
+        resumed = [r for r in risk if r["rule"] == "broker_connected"]
+        assert stopped and resumed and resumed[0]["ts"] >= stopped[0]["ts"], risk
+        decisions = read_events(folder, ["DECISION"])
+        assert not [d for d in decisions if stopped[0]["ts"] < d["ts"] < resumed[0]["ts"]]
+        assert [d for d in decisions if d["ts"] > resumed[0]["ts"]], "entries did not resume"
+        # the reconnect reconciled the journal with IB's positions: nothing differed
+        assert not [
+            r
+            for r in read_events(world.logs / "_seeker", ["RISK"])
+            if r["rule"] == "reconciliation"
+        ]
 
 
 def test_ibkr_live_port_is_refused_before_connecting(tmp_path: Path) -> None:

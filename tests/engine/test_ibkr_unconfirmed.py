@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from seeker.core.broker import ConnectionState
@@ -28,8 +29,10 @@ from tests.engine.test_ibkr_recovery import (
 from tests.engine.test_ibkr_run import (  # noqa: F401  (the `world` fixture)
     World,
     ibkr_services,
+    open_world,
     world,
 )
+from tests.tws_support import WireGuard
 
 CLOSE_REF = order_ref("iron_condor", PID, "close")
 
@@ -169,32 +172,37 @@ def test_an_unconfirmed_close_found_working_is_followed_then_cancelled_before_a_
 
 
 def test_an_order_never_acknowledged_without_a_drop_is_unconfirmed_and_resolved(
-    world: World,  # noqa: F811
+    tmp_path: Path, wire_guard: WireGuard
 ) -> None:
     """No drop: TWS keeps the order and answers requests, but its acknowledgement never comes
     within the request timeout."""
-    strategy = open_condor(world)
-    pos = strategy.book.positions[PID]
-    view = price_position(strategy.ctx, pos, world.market.clock.now())
-    world.fake.withhold_fills(True)
-    world.fake.leave_next_order_unacknowledged()
-    exit_signal(strategy, view)
-    [order] = close_orders(world)
-    oid = order["order_id"]
-    assert statuses(world, oid) == ["unconfirmed"], folder_lines(world, "ORDER_STATUS")
-    exit_signal(strategy, view)
-    assert len(close_orders(world)) == 1
-    assert world.fake.release_held() == 1
+    # the acknowledgement is awaited for the request timeout: 3 s, not the shipped 10 (every
+    # other request of the test is answered in milliseconds on 127.0.0.1)
+    with open_world(tmp_path, days=10, request_timeout_seconds=3.0) as world:  # noqa: F811
+        strategy = open_condor(world)
+        pos = strategy.book.positions[PID]
+        view = price_position(strategy.ctx, pos, world.market.clock.now())
+        world.fake.withhold_fills(True)
+        world.fake.leave_next_order_unacknowledged()
+        exit_signal(strategy, view)
+        [order] = close_orders(world)
+        oid = order["order_id"]
+        assert statuses(world, oid) == ["unconfirmed"], folder_lines(world, "ORDER_STATUS")
+        exit_signal(strategy, view)
+        assert len(close_orders(world)) == 1
+        assert world.fake.release_held() == 1
 
-    def poll() -> bool:
-        strategy.adoption.follow_orders()
-        return pos.status == "closed"
+        def poll() -> bool:
+            strategy.adoption.follow_orders()
+            return pos.status == "closed"
 
-    wait_for("the close's fill", poll, lambda: folder_lines(world, "ORDER_STATUS", order_id=oid))
-    assert len(folder_lines(world, "FILL", intent="close", kind="combo")) == 1
-    assert statuses(world, oid)[0] == "unconfirmed" and statuses(world, oid)[-1] == "filled"
-    assert world.services.risk_guard.held(PID) is None
-    assert len(close_orders(world)) == 1
+        wait_for(
+            "the close's fill", poll, lambda: folder_lines(world, "ORDER_STATUS", order_id=oid)
+        )
+        assert len(folder_lines(world, "FILL", intent="close", kind="combo")) == 1
+        assert statuses(world, oid)[0] == "unconfirmed" and statuses(world, oid)[-1] == "filled"
+        assert world.services.risk_guard.held(PID) is None
+        assert len(close_orders(world)) == 1
 
 
 def test_adoption_when_the_broker_does_not_answer_journals_no_cancel(world: World) -> None:  # noqa: F811

@@ -63,11 +63,12 @@ def test_a_two_worker_dask_cluster_gives_the_same_trials(
 
 
 TERMINATE_SCRIPT = """
+import sys
 from seeker.research.executors import ProcessExecutor
 from tests.research.pool_jobs import deaf_or_failing
 executor = ProcessExecutor(2)
 try:
-    executor.run(deaf_or_failing, [0, 1])
+    executor.run(deaf_or_failing, [(0, sys.argv[1]), (1, sys.argv[1])])
 except ValueError as exc:
     print("failed:", exc)
 executor.close()
@@ -76,12 +77,13 @@ print("ended")
 
 
 @pytest.mark.slow
-def test_a_worker_deaf_to_sigterm_cannot_keep_the_pool_from_ending() -> None:
+def test_a_worker_deaf_to_sigterm_cannot_keep_the_pool_from_ending(tmp_path: Path) -> None:
     """A job fails while another worker, deaf to SIGTERM (a run's own handler took it), is busy:
     the executor terminates the pool, kills that worker after a grace period and ends. Bounded by
-    the subprocess timeout: on ``Pool.terminate`` alone it waits for the busy worker (10 min)."""
+    the subprocess timeout: on ``Pool.terminate`` alone it waits for the busy worker (10 min).
+    The failing job raises once the deaf one says it is deaf (a file), not after a fixed second."""
     done = subprocess.run(
-        [sys.executable, "-c", TERMINATE_SCRIPT],
+        [sys.executable, "-c", TERMINATE_SCRIPT, str(tmp_path / "deaf")],
         cwd=ROOT,
         capture_output=True,
         text=True,
