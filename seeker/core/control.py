@@ -178,6 +178,7 @@ class ControlServer:
         """Stop the thread (within about `timeout` s) and remove the socket file if still ours."""
         self._stop.set()
         if self._thread is not None:
+            self._wake_accept()
             self._thread.join(timeout)
         if self._sock is not None:
             self._sock.close()
@@ -188,6 +189,23 @@ class ControlServer:
                 if (st.st_dev, st.st_ino) == self._identity:
                     os.unlink(self.path)
             self._identity = None
+
+    def _wake_accept(self) -> None:
+        """Connect once to our own socket so that a waiting accept returns now, not at its next
+        poll (up to `poll_seconds` at every close: the end of every run); it then sees the stop.
+
+        Only while the path is still our socket (never another Seeker's); quietly, since the
+        poll ends the wait anyway.
+        """
+        try:
+            st = os.stat(self.path)
+            if (st.st_dev, st.st_ino) != self._identity:
+                return
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(self._poll)
+                probe.connect(os.fspath(self.path))
+        except OSError:
+            return
 
     def _serve(self) -> None:
         sock = self._sock
@@ -204,6 +222,8 @@ class ControlServer:
                 self._stop.wait(self._poll)
                 continue
             with conn:
+                if self._stop.is_set():  # the wake-up of close(), or a late client: no answer
+                    return
                 try:
                     self._serve_one(conn)
                 except Exception:  # one bad connection must never end the server

@@ -227,6 +227,18 @@ def test_close_stops_the_thread_and_removes_only_its_own_socket(
         send_command(path, "resume", {}, timeout=WAIT)
 
 
+def test_close_wakes_the_waiting_accept_instead_of_waiting_for_its_poll(
+    log_dir: Path, recorder: Recorder
+) -> None:
+    """close() ends the thread now, whatever `poll_seconds` (every run ends with a close): with a
+    10-minute poll, a close that only waited for the poll would find the thread alive."""
+    srv = ControlServer(socket_path_for(log_dir), recorder, poll_seconds=600.0).start()
+    assert send_command(srv.path, "resume", {}, timeout=WAIT).ok  # served; accept waits again
+    srv.close(timeout=WAIT)
+    assert not srv.running and not srv.path.exists()
+    assert [r.command for r in recorder.requests] == ["resume"]  # the wake-up is no command
+
+
 def test_a_server_that_never_answers_times_the_client_out(log_dir: Path) -> None:
     path = socket_path_for(log_dir)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as mute:
