@@ -53,10 +53,10 @@ def run_strategies(
 
     `strategies` is the registry to start them from (default: every registered strategy).
     """
-    manager = StrategyManager(services, strategies)
+    stop_event = threading.Event()
+    manager = StrategyManager(services, strategies, on_all_ended=stop_event.set)
     stop_reason: list[str] = []
     signals: list[str] = []
-    stop_event = threading.Event()
 
     def handle(signum: int, _frame: FrameType | None) -> None:
         signals.append(signal.Signals(signum).name)

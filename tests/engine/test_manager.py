@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,28 @@ def test_a_raising_strategy_goes_to_error_and_the_others_go_on(tmp_path: Path) -
         if d["ts"] > failed_at
     ]
     assert later, "the iron condor stopped deciding when the other strategy failed"
+
+
+def test_the_run_returns_when_the_strategies_end_not_at_its_next_tick(tmp_path: Path) -> None:
+    """The last strategy thread to end wakes the run: with a 10-minute tick, a run that only
+    looked at its threads every tick would still be waiting when the join below gives up."""
+    services = _services(tmp_path, 1, ["iron_condor"])
+    results: list[Any] = []
+    runner = threading.Thread(
+        target=lambda: results.append(
+            run_strategies(services, ["iron_condor"], tick_seconds=600.0)
+        ),
+        daemon=True,
+    )
+    runner.start()
+    runner.join(30.0)
+    ended = not runner.is_alive()
+    if not ended:  # let the stuck run go before failing
+        services.clock.stop()
+    services.broker.close()
+    services.close_journals()
+    assert ended, "run_strategies waited for its tick after the strategies had ended"
+    assert results[0].reason == "end of the --days run" and results[0].stopped_cleanly
 
 
 def test_unknown_name_is_refused_with_the_known_ones(tmp_path: Path) -> None:
