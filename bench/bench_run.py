@@ -15,7 +15,8 @@ so every run would compile every module it imports again, ~0.3 s).
 
 Default strategies: every registered strategy that the config enables (``strategies.enabled``).
 The issue's goal (≤ 12 s and ≤ 200 MB, 1 MB = 10^6 bytes) is for the five strategies trading
-over 250 sessions; for other runs the verdict is printed as indicative. On the shipped config the
+over 250 sessions; for other runs (fewer strategies or sessions, or a run whose account limits
+stopped entries) the verdict is printed as indicative. On the shipped config the
 account's drawdown limit stops entries after about 68 sessions, and the rest of the year costs
 little: ``--lift-limits`` runs a copy of the config (beside it, removed afterwards) whose daily
 loss and drawdown limits are 100 %, so the strategies trade the whole year.
@@ -340,7 +341,16 @@ def _bench(args: argparse.Namespace, config: Path) -> int:
     met = wall <= GOAL_SECONDS and mb(peak) <= GOAL_MB and clean
     verdict = "met" if met else "NOT met"
     goal_run = set(names) == GOAL_STRATEGIES and args.days == GOAL_DAYS
-    scope = "" if goal_run else " (indicative: the goal is for the five strategies, 250 sessions)"
+    trips = sorted({t for r in results for t in r.trips})
+    if not goal_run:
+        scope = " (indicative: the goal is for the five strategies, 250 sessions)"
+    elif trips:  # entries stopped early: a cheaper year than the one the goal is about
+        scope = (
+            f" (indicative: the account's limits stopped entries ({', '.join(trips)}); the goal "
+            "is for five strategies trading the whole year: run with --lift-limits)"
+        )
+    else:
+        scope = ""
     print(
         f"goal ≤ {GOAL_SECONDS:.0f} s and ≤ {GOAL_MB:.0f} MB: {verdict}{scope} — "
         f"wall {wall:.1f} s {'≤' if wall <= GOAL_SECONDS else '>'} {GOAL_SECONDS:.0f} s, "
