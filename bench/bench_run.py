@@ -83,6 +83,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="do not compile seeker's bytecode first (each run compiles what it imports)",
     )
     p.add_argument(
+        "--why",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="after the timed runs, one more run sampled by bench/run_profile.py to say where "
+        "its time goes: when the goal is not met (auto), always or never",
+    )
+    p.add_argument(
         "--lift-limits",
         action="store_true",
         help="lift the daily-loss and drawdown limits to 100 %% (a whole trading year)",
@@ -356,6 +363,19 @@ def _bench(args: argparse.Namespace, config: Path) -> int:
         f"wall {wall:.1f} s {'≤' if wall <= GOAL_SECONDS else '>'} {GOAL_SECONDS:.0f} s, "
         f"peak {mb(peak):.0f} MB {'≤' if mb(peak) <= GOAL_MB else '>'} {GOAL_MB:.0f} MB"
     )
+    if wall > GOAL_SECONDS:
+        print(
+            f"how far: {wall / GOAL_SECONDS:.2f} × the goal's time, {wall - GOAL_SECONDS:.1f} s "
+            f"over; each of the {len(names)} strategies' {args.days} sessions costs "
+            f"{1000 * wall / (len(names) * args.days):.1f} ms where the goal allows "
+            f"{1000 * GOAL_SECONDS / (len(GOAL_STRATEGIES) * GOAL_DAYS):.1f} ms"
+        )
+    if args.why == "always" or (args.why == "auto" and not met):
+        print("why: one more run, its threads' stacks sampled (bench/run_profile.py):")
+        from run_profile import profile_run, report
+
+        profile = profile_run(names, args.days, config)
+        print("  " + "\n  ".join(report(profile)))
     return 0 if clean else 1
 
 
