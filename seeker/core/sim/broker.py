@@ -527,9 +527,7 @@ def _as_asked(q: OptionQuote, c: OptionContract) -> OptionQuote:
     """Return `q` quoting the very contract asked, as the market does (an equal contract may be
     of other types: an int strike, a subclass)."""
     had = q.contract
-    if had is c or (
-        type(had) is type(c) and all(type(a) is type(b) for a, b in zip(had, c, strict=True))
-    ):
+    if had is c or (type(had) is type(c) and [*map(type, had)] == [*map(type, c)]):
         return q
     return q._replace(contract=c)
 
