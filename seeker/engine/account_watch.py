@@ -126,8 +126,9 @@ class AccountWatch:
             positions = broker.positions()
         except BrokerUnavailable as exc:
             raise DataUnavailable(f"broker unavailable: {exc}") from None
-        held = tuple((p.contract, p.qty, p.avg_cost) for p in positions) if positions else ()
-        key = (now, snapshot.cash, held)  # the cash dict is the broker's copy, ours alone
+        # the cash dict is the broker's copy, ours alone; positions are frozen (contract, qty,
+        # cost) records, equal when their fields are (the same objects while the book is)
+        key = (now, snapshot.cash, tuple(positions))
         with self._lock:
             if key == self._key and self._figures is not None:
                 return self._figures

@@ -75,6 +75,24 @@ def test_equity_is_cash_plus_positions_at_mid_and_the_natural(tmp_path: Path) ->
     assert services.account.figures(now) is services.account.figures(now)
 
 
+def test_the_watch_measures_again_when_a_fill_changes_the_account_within_a_time(
+    tmp_path: Path,
+) -> None:
+    services = _services(tmp_path)
+    b, watch = services.broker, services.account
+    now = services.clock.now()
+    legs, quotes = _condor(services)
+    natural = combo_natural(legs, quotes)
+    assert watch.figures(now).contracts == 0
+    b.place_order(ComboOrder("seeker:t:p1:open", "XLF", legs, 1, natural))
+    one = watch.figures(now)  # the same time: a fill changed cash and positions
+    assert one.contracts == 4 and one.positions_mid != 0.0
+    b.place_order(ComboOrder("seeker:t:p2:open", "XLF", legs, 1, natural))
+    two = watch.figures(now)  # the same contracts, twice the quantity
+    assert two.contracts == 4 and two.positions_mid == pytest.approx(2 * one.positions_mid)
+    assert two == measure(b, services.listings, services.to_capital, "USD", now, 120.0)
+
+
 def test_a_held_contract_without_a_quote_leaves_the_equity_unknown(tmp_path: Path) -> None:
     services = _services(tmp_path)
     b = services.broker

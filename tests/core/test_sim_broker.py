@@ -166,3 +166,29 @@ def test_fx_conversion_at_the_quote(open_services: Any) -> None:
     assert b.account().cash["CAD"] == pytest.approx(500 * q.bid)
     bad = b.place_fx_order("USD.CAD", "BUY", 500, q.bid - 0.01, "seeker:fx:t:convert")
     assert bad.status == OrderStatus.REJECTED
+
+
+def test_option_quotes_are_the_markets_of_the_step_and_renewed_when_time_moves(
+    open_services: Any,
+) -> None:
+    b = open_services.broker
+    legs, _ = _condor(open_services)
+    contracts = [leg.contract for leg in legs]
+    first = b.option_quotes(contracts)
+    assert first == b.market.option_quotes(contracts)
+    assert b.option_quotes(contracts[::-1]) == first  # the step's quotes, whatever the order
+    now = datetime(2026, 1, 5, 11, 0, tzinfo=MARKET_TZ)
+    b.on_time(now)
+    later = b.option_quotes(contracts)
+    assert later == b.market.option_quotes(contracts)
+    assert all(q.ts == now for q in later.values()) and later != first
+
+
+def test_option_quotes_quote_the_very_contract_asked(open_services: Any) -> None:
+    b = open_services.broker
+    legs, _ = _condor(open_services)
+    plain = next(leg.contract for leg in legs if leg.contract.strike.is_integer())
+    b.option_quotes([plain])
+    as_int = plain._replace(strike=int(plain.strike))
+    got = b.option_quotes([as_int])[as_int]
+    assert got.contract is as_int and got == b.market.option_quotes([as_int])[as_int]

@@ -113,6 +113,9 @@ class SimBroker(SimAccount):
         """The last positions() answer and the position book items it was made from."""
         self._live: dict[str, _Working] = {}
         """Orders that may not be done yet, in placement order (pruned as they finish)."""
+        self._quoted_at: datetime | None = None
+        self._quoted: dict[OptionContract, OptionQuote] = {}
+        """The option quotes the market gave at `_quoted_at`, its time (fixed within a step)."""
         self._init_account(initial_cash, state_path)
 
     # -- connection --------------------------------------------------------------------------
@@ -209,7 +212,7 @@ class SimBroker(SimAccount):
         """Return quotes of specific contracts."""
         with self._lock:
             self._require_connected()
-            return self.market.option_quotes(contracts)
+            return self._quotes(contracts)
 
     def history(self, listing_id: str, sessions: int) -> DailyHistory:
         """Return daily bars and 30-day ATM IV of completed sessions."""
@@ -235,7 +238,7 @@ class SimBroker(SimAccount):
                 return _copy(self._account[1])  # same time, cash and positions: the same marks
             fx = self.market.fx_rate()
             value = dict(self._cash)
-            quotes = self.market.option_quotes(list(self._positions))
+            quotes = self._quotes(list(self._positions))
             for c, (qty, _cost) in self._positions.items():
                 q = quotes.get(c)
                 ccy = self.listings[c.listing_id].currency
@@ -373,6 +376,22 @@ class SimBroker(SimAccount):
             return self._fx_state(w, order_ref)
 
     # -- internals -----------------------------------------------------------------------------
+    def _quotes(self, contracts: Sequence[OptionContract]) -> dict[OptionContract, OptionQuote]:
+        """Return the market's quotes of `contracts` now, asking it only for those not asked yet.
+
+        A quote is fixed within a market time step (nothing but the time changes the market), so
+        the held contracts marked by every poll's account() are priced once per step. Called with
+        the lock held.
+        """
+        now = self.market.now
+        if now != self._quoted_at:
+            self._quoted_at, self._quoted = now, {}
+        quoted = self._quoted
+        missing = [c for c in contracts if c not in quoted]
+        if missing:
+            quoted.update(self.market.option_quotes(missing))
+        return {c: _as_asked(quoted[c], c) for c in contracts if c in quoted}
+
     def _working(self) -> list[_Working]:
         """Return the orders not done yet, in placement order (forgetting the done ones)."""
         done = [oid for oid, w in self._live.items() if w.status.is_done]
@@ -433,7 +452,7 @@ class SimBroker(SimAccount):
             return "the same contract appears twice in the combo"
         if any(c.listing_id != order.listing_id for c in contracts):
             return "every leg must be on the order's underlying"
-        quotes = self.market.option_quotes(contracts)
+        quotes = self._quotes(contracts)
         missing = [c.key for c in contracts if c not in quotes]
         if missing:
             return "no such contract: " + ", ".join(missing)
@@ -448,7 +467,7 @@ class SimBroker(SimAccount):
         order = w.order
         if order is None or w.status.is_done or not self.market.is_open(order.listing_id):
             return
-        quotes = self.market.option_quotes([leg.contract for leg in order.legs])
+        quotes = self._quotes([leg.contract for leg in order.legs])
         if len(quotes) != len(order.legs):
             return
         legs_q = [quotes[leg.contract] for leg in order.legs]
@@ -502,6 +521,15 @@ def _copy(snap: AccountSnapshot) -> AccountSnapshot:
     return AccountSnapshot(
         snap.account_id, snap.base_currency, dict(snap.cash), snap.net_liquidation, snap.ts
     )
+
+
+def _as_asked(q: OptionQuote, c: OptionContract) -> OptionQuote:
+    """Return `q` quoting the very contract asked, as the market does (an equal contract may be
+    of other types: an int strike, a subclass)."""
+    had = q.contract
+    if had is c or (type(had) is type(c) and [*map(type, had)] == [*map(type, c)]):
+        return q
+    return q._replace(contract=c)
 
 
 def _same_items(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
