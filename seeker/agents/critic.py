@@ -127,6 +127,8 @@ class _Plan:
     manage_at: str
     """When the position would be managed, ISO form."""
     rows: list[tuple[str, float, float, float]]
+    heads: list[tuple[str, float, float, float]]
+    """The journaled name, spot, IV shift and days forward of each row but "now" (rounded)."""
     t0: list[float]
 
 
@@ -145,8 +147,10 @@ class _Batch:
         self.gap_up = f"gap +{cfg.gap_pct:g} %"
         self.iv_up = f"IV +{cfg.iv_spike_points:g} pts"
         self.decay = f"decay to {manage_dte} DTE"
+        self.spike_rounded = round(self.spike, 4)
         self._years: dict[date, float] = {}
-        self._managed: dict[date, tuple[float, str]] = {}
+        self._managed: dict[date, tuple[float, str, float]] = {}
+        self._spots: dict[float, tuple[float, float, float]] = {}
 
     def years_to(self, expiry: date) -> float:
         """Return the years from now to the expiry's close (one aware subtraction per expiry)."""
@@ -155,14 +159,26 @@ class _Batch:
             years = self._years[expiry] = years_between(self.now, expiry_close(expiry))
         return years
 
-    def managed(self, expiry: date) -> tuple[float, str]:
+    def managed(self, expiry: date) -> tuple[float, str, float]:
         """Return the years from now to the management of a setup whose nearest expiry is
-        `expiry` (``manage_dte`` days before its close, now at the latest), and that moment in
-        ISO form."""
+        `expiry` (``manage_dte`` days before its close, now at the latest), that moment in ISO
+        form, and the days to it as journaled (rounded)."""
         hit = self._managed.get(expiry)
         if hit is None:
             at = max(self.now, expiry_close(expiry) - timedelta(days=self.manage_dte))
-            hit = self._managed[expiry] = (years_between(self.now, at), at.isoformat())
+            years = years_between(self.now, at)
+            hit = self._managed[expiry] = (years, at.isoformat(), round(years * 365.0, 3))
+        return hit
+
+    def rounded_spots(self, spot: float) -> tuple[float, float, float]:
+        """Return the journaled (rounded) spot now, after the gap down and after the gap up."""
+        hit = self._spots.get(spot)
+        if hit is None:
+            hit = self._spots[spot] = (
+                round(spot, 4),
+                round(spot * (1.0 - self.gap), 4),
+                round(spot * (1.0 + self.gap), 4),
+            )
         return hit
 
 
@@ -202,7 +218,7 @@ def _plan(
     if any(t <= 0.0 for t in t0):
         expired = [leg.contract.key for leg, t in zip(setup.legs, t0, strict=True) if t <= 0.0]
         return Verdict(AGENT, False, f"{setup.label}: leg(s) already expired: {', '.join(expired)}")
-    forward, manage_at = batch.managed(setup.expiry)
+    forward, manage_at, days_forward = batch.managed(setup.expiry)
 
     spot = setup.spot
     # (name, spot, IV shift per 1.00, years forward); row 0 is the model value now.
@@ -216,11 +232,20 @@ def _plan(
     for leg in setup.legs:
         if leg.action == "SELL":
             shorts.setdefault(leg.contract.strike, set()).add(leg.contract.right)
+    spot_r, down_r, up_r = batch.rounded_spots(spot)
+    heads = [  # round(0.0, n) is 0.0
+        (batch.gap_down, down_r, 0.0, 0.0),
+        (batch.gap_up, up_r, 0.0, 0.0),
+        (batch.iv_up, spot_r, batch.spike_rounded, 0.0),
+    ]
     for strike in sorted(shorts):
         rights = "/".join(sorted(shorts[strike], reverse=True))
-        rows.append((f"touch {strike:g}{rights}", strike, 0.0, 0.0))
+        name = f"touch {strike:g}{rights}"
+        rows.append((name, strike, 0.0, 0.0))
+        heads.append((name, round(strike, 4), 0.0, 0.0))
     rows.append((batch.decay, spot, 0.0, forward))
-    return _Plan(setup, entry, commission, max_loss, manage_at, rows, t0)
+    heads.append((batch.decay, spot_r, 0.0, days_forward))
+    return _Plan(setup, entry, commission, max_loss, manage_at, rows, heads, t0)
 
 
 def _price(plans: list[_Plan], rate: float, dividend_yield: float) -> list[NDArray[np.float64]]:
@@ -330,19 +355,20 @@ def _judge(
     plan: _Plan, values: NDArray[np.float64], manage_dte: int, multiplier: int, cfg: CriticConfig
 ) -> Verdict:
     """Return the verdict on a planned setup from its model values per scenario."""
-    entry, commission, max_loss, rows = plan.entry, plan.commission, plan.max_loss, plan.rows
-    pnl = (values - entry - commission).tolist()
+    entry, commission, max_loss = plan.entry, plan.commission, plan.max_loss
+    model = values.tolist()  # Python floats: the same IEEE arithmetic as numpy's, cheaper
+    pnl = [v - entry - commission for v in model]
 
     scenarios = [
         {
             "name": name,
-            "spot": round(sp, 4),
-            "iv_shift": round(shift, 4),
-            "days_forward": round(fwd * 365.0, 3),
+            "spot": sp,
+            "iv_shift": shift,
+            "days_forward": days,
             "pnl": round(p, 4),
             "pnl_usd": round(p * multiplier, 2),
         }
-        for (name, sp, shift, fwd), p in zip(rows[1:], pnl[1:], strict=True)
+        for (name, sp, shift, days), p in zip(plan.heads, pnl[1:], strict=True)
     ]
     stressed = pnl[1:-1]
     worst_i = _argmin(stressed)
@@ -350,7 +376,7 @@ def _judge(
     worst_pnl = stressed[worst_i]
     stress_loss = max(0.0, -worst_pnl)
     stress_pct = 100.0 * stress_loss / max_loss
-    theta = float(values[-1] - values[0])
+    theta = model[-1] - model[0]
     decay_pnl = pnl[-1]
 
     credit = entry < 0.0
@@ -387,7 +413,7 @@ def _judge(
 
     details: dict[str, Any] = {
         "entry_mid": round(entry, 4),
-        "model_value_now": round(float(values[0]), 4),
+        "model_value_now": round(model[0], 4),
         "max_loss": round(max_loss, 4),
         "max_loss_usd": round(max_loss * multiplier, 2),
         "round_trip_commission": round(commission, 4),

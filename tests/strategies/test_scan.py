@@ -1,15 +1,16 @@
-"""Shared scan helpers: several delta targets picked over one pass are the single picks."""
+"""Shared scan helpers: several delta targets picked over one pass are the single picks; the DTE
+window compared as dates is the window of day counts."""
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seeker.core.models import OptionContract, OptionQuote
-from seeker.strategies.common.scan import pick_by_delta, pick_by_deltas
+from seeker.strategies.common.scan import in_dte_window, pick_by_delta, pick_by_deltas
 
 TS = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)
 
@@ -56,3 +57,20 @@ def _reference_pick(
         ):
             best, best_gap = q, gap
     return best
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.integers(-30, 800), max_size=40),
+    st.integers(1, 730),
+    st.integers(0, 400),
+    st.dates(date(2020, 1, 1), date(2040, 12, 31)),
+)
+def test_in_dte_window_is_the_window_of_day_counts(
+    offsets: list[int], lo: int, span: int, today: date
+) -> None:
+    expiries = [today + timedelta(days=d) for d in offsets]
+    hi = lo + span
+    assert in_dte_window(expiries, today, lo, hi) == [
+        e for e in expiries if lo <= (e - today).days <= hi
+    ]

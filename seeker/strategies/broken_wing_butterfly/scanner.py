@@ -12,6 +12,7 @@ nearest the middle and the top of the band, every narrow × broken pair; a setup
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 from seeker.core.execution import combo_mid
 from seeker.core.models import Chain, Leg, Listing, OptionQuote
@@ -23,17 +24,29 @@ from seeker.strategies.common.scan import pick_by_deltas
 MAX_SETUPS = 3
 
 
+class _Fly(NamedTuple):
+    """One fly that passed the entry rules; its Setup is built only if it ranks in the top three."""
+
+    body: OptionQuote
+    upper: OptionQuote
+    lower: OptionQuote
+    narrow: float
+    broken: float
+    legs: tuple[Leg, ...]
+    label: str
+    credit: float
+    worst_mid: float
+
+
 def _bwb(
     cfg: BrokenWingButterflyConfig,
-    strategy: str,
     listing: Listing,
     chain: Chain,
-    today: date,
     body: OptionQuote,
     narrow: float,
     broken: float,
-) -> tuple[Setup, float] | str:
-    """Return the setup and its rank (mid / worst loss at mid, lowest best), or why none."""
+) -> tuple[_Fly, float] | str:
+    """Return the fly and its rank (mid / worst loss at mid, lowest best), or why none."""
     expiry, k2 = body.contract.expiry, body.contract.strike
     upper = chain.quote(expiry, round(k2 + narrow, 4), "P")
     lower = chain.quote(expiry, round(k2 - broken, 4), "P")
@@ -45,9 +58,8 @@ def _bwb(
         Leg(body.contract, "SELL", 2),
         Leg(lower.contract, "BUY"),
     )
-    quotes = (upper, body, lower)
     label = f"BWB {listing.listing_id} {expiry.isoformat()} {k1:g}/{k2:g}x2/{k3:g}P"
-    mid = combo_mid(legs, quotes)  # what Setup.mid gives: no Setup is built for a refusal
+    mid = combo_mid(legs, (upper, body, lower))  # what Setup.mid gives
     credit = -mid
     if credit < cfg.min_credit:
         return f"{label}: mid credit {credit:.2f} < {cfg.min_credit:.2f}"
@@ -58,35 +70,42 @@ def _bwb(
             f"{label}: worst loss {worst:.2f} at credit {cfg.min_credit:.2f} > {cfg.max_risk:.2f}"
         )
     worst_mid = loss_at_debit(lowest, mid)
+    fly = _Fly(body, upper, lower, narrow, broken, legs, label, credit, worst_mid)
+    return fly, mid / max(worst_mid, 1e-9)
+
+
+def _setup(fly: _Fly, strategy: str, listing: Listing, chain: Chain, today: date) -> Setup:
+    """Return the Setup of a kept fly, with the features its DECISION line carries."""
+    body, upper, lower = fly.body, fly.upper, fly.lower
+    expiry = body.contract.expiry
     features = {
         "expiry": expiry.isoformat(),
         "spot": round(chain.underlying.mid, 4),
-        "upper": k1,
-        "body": k2,
-        "lower": k3,
-        "narrow": narrow,
-        "broken": broken,
-        "width": broken,
+        "upper": upper.contract.strike,
+        "body": body.contract.strike,
+        "lower": lower.contract.strike,
+        "narrow": fly.narrow,
+        "broken": fly.broken,
+        "width": fly.broken,
         "body_delta": round(body.delta, 4),
         "upper_iv": round(upper.iv, 4),
         "body_iv": round(body.iv, 4),
         "lower_iv": round(lower.iv, 4),
         "body_skew": round(body.iv - upper.iv, 4),
-        "credit_mid": round(credit, 4),
-        "worst_loss_mid": round(worst_mid, 4),
+        "credit_mid": round(fly.credit, 4),
+        "worst_loss_mid": round(fly.worst_mid, 4),
     }
-    setup = Setup(
+    return Setup(
         strategy=strategy,
         listing_id=listing.listing_id,
         kind="broken_wing_butterfly",
-        legs=legs,
-        quotes=quotes,
+        legs=fly.legs,
+        quotes=(upper, body, lower),
         spot=chain.underlying.mid,
         dte=(expiry - today).days,
-        label=label,
+        label=fly.label,
         features=features,
     )
-    return setup, mid / max(worst_mid, 1e-9)
 
 
 def find_setups(
@@ -99,7 +118,7 @@ def find_setups(
         return [], f"no expiry within {cfg.dte_min}–{cfg.dte_max} DTE"
     targets = sorted({(cfg.body_delta_min + cfg.body_delta_max) / 2.0, cfg.body_delta_max})
     pairs = [(n, b) for n in cfg.narrow_wing_widths for b in cfg.broken_wing_widths if b > n]
-    found: dict[tuple[Leg, ...], tuple[Setup, float]] = {}
+    found: dict[tuple[Leg, ...], tuple[_Fly, float]] = {}
     notes: list[str] = []
     for expiry in expiries:
         puts = [q for q in chain.side(expiry, "P") if q.contract.strike < spot]
@@ -112,12 +131,11 @@ def find_setups(
             if body in bodies[:i]:  # the same flies again: their setups and notes are kept already
                 continue
             for narrow, broken in pairs:
-                made = _bwb(cfg, strategy, listing, chain, today, body, narrow, broken)
+                made = _bwb(cfg, listing, chain, body, narrow, broken)
                 if isinstance(made, str):
                     notes.append(made)
                 else:
                     found.setdefault(made[0].legs, made)
     ranked = sorted(found.values(), key=lambda made: (made[1], made[0].label))
-    return [setup for setup, _ in ranked[:MAX_SETUPS]], "; ".join(
-        dict.fromkeys(notes)
-    ) or "no setup"
+    kept = [_setup(fly, strategy, listing, chain, today) for fly, _ in ranked[:MAX_SETUPS]]
+    return kept, "; ".join(dict.fromkeys(notes)) or "no setup"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from seeker.core.models import Chain, OptionQuote, Right
 
@@ -13,10 +13,20 @@ def pick_expiry(
     expiries: Sequence[date], today: date, lo: int, hi: int, target: int
 ) -> date | None:
     """Return the expiry within [lo, hi] days whose DTE is nearest `target` (ties: the earlier)."""
-    inside = [e for e in expiries if lo <= (e - today).days <= hi]
+    inside = in_dte_window(expiries, today, lo, hi)
     if not inside:
         return None
     return min(inside, key=lambda e: (abs((e - today).days - target), e))
+
+
+def in_dte_window(expiries: Sequence[date], today: date, lo: int, hi: int) -> list[date]:
+    """Return the expiries `lo` to `hi` days (DTE) after `today`, in their order.
+
+    Compared as dates (``lo ≤ (e − today).days ≤ hi`` exactly): no timedelta per expiry, for the
+    dozens of expiries listed at each scan.
+    """
+    first, last = today + timedelta(days=lo), today + timedelta(days=hi)
+    return [e for e in expiries if first <= e <= last]
 
 
 def is_monthly(expiry: date) -> bool:

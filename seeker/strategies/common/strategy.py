@@ -18,7 +18,7 @@ from seeker.engine.cycle import OptionStrategy
 from seeker.engine.signals import ExitSignal, PositionView
 from seeker.strategies.common.config import PremiumSellerConfig
 from seeker.strategies.common.exits import ExitInputs, ExitRule, first_exit
-from seeker.strategies.common.scan import is_monthly, pick_expiry
+from seeker.strategies.common.scan import in_dte_window, is_monthly, pick_expiry
 
 CHAIN_SIGMAS = 2.0
 """Half-width of a chain request in standard deviations of the underlying at the last expiry."""
@@ -43,9 +43,10 @@ class PremiumSeller(OptionStrategy[SellerConfigT]):
         Both lie in the strategy's DTE window; monthlies usually carry more open interest.
         """
         cfg = self.config
-        chosen = pick_expiry(listed, today, cfg.dte_min, cfg.dte_max, cfg.dte_target)
+        window = in_dte_window(listed, today, cfg.dte_min, cfg.dte_max)
+        chosen = pick_expiry(window, today, cfg.dte_min, cfg.dte_max, cfg.dte_target)
         monthly = pick_expiry(
-            [e for e in listed if is_monthly(e)], today, cfg.dte_min, cfg.dte_max, cfg.dte_target
+            [e for e in window if is_monthly(e)], today, cfg.dte_min, cfg.dte_max, cfg.dte_target
         )
         return sorted({e for e in (chosen, monthly) if e is not None})
 

@@ -20,7 +20,13 @@ from seeker.core.execution import combo_mid
 from seeker.core.models import Chain, DataUnavailable, Leg, Listing, OptionQuote, Right
 from seeker.core.pricing import bs_greeks
 from seeker.core.structures import Setup
-from seeker.strategies.common.scan import is_monthly, pick_by_delta, pick_by_deltas, pick_expiry
+from seeker.strategies.common.scan import (
+    in_dte_window,
+    is_monthly,
+    pick_by_delta,
+    pick_by_deltas,
+    pick_expiry,
+)
 from seeker.strategies.diagonal import risk
 from seeker.strategies.diagonal.config import DiagonalConfig
 
@@ -30,8 +36,9 @@ MAX_SETUPS = 3
 def pick_window_expiry(expiries: Sequence[date], today: date, lo: int, hi: int) -> date | None:
     """Return the expiry in [lo, hi] DTE: the monthly nearest the middle, else any nearest it."""
     target = (lo + hi) // 2
-    monthly = pick_expiry([e for e in expiries if is_monthly(e)], today, lo, hi, target)
-    return monthly if monthly is not None else pick_expiry(expiries, today, lo, hi, target)
+    window = in_dte_window(expiries, today, lo, hi)
+    monthly = pick_expiry([e for e in window if is_monthly(e)], today, lo, hi, target)
+    return monthly if monthly is not None else pick_expiry(window, today, lo, hi, target)
 
 
 def otm_side(chain: Chain, expiry: date, right: Right, spot: float) -> list[OptionQuote]:
