@@ -333,6 +333,34 @@ def test_chain_sides_match_a_regrouping_of_its_quotes(
         assert list(chain._grouped()) == list(rebuilt._grouped())
 
 
+def test_quote_values_do_not_depend_on_how_requests_group(
+    make_market: Callable[..., SimMarket],
+) -> None:
+    """One expiry alone (the scalar pass), several in one pass, or several listings: same floats."""
+    alone, grouped = make_market(), make_market()
+    t = at(date(2026, 1, 7), 13, 30)
+    alone.advance_to(t)
+    grouped.advance_to(t)
+    days = alone.expiries("IWM")[:3]
+    wanted = grouped.chain("IWM", days, None)
+    for day in days:
+        one = alone.chain("IWM", [day], None)
+        assert [q[:11] for q in one.quotes] == [
+            q[:11] for q in wanted.quotes if q.contract.expiry == day
+        ]
+    each, together = make_market(), make_market()
+    each.advance_to(t)
+    together.advance_to(t)
+    contracts = [
+        OptionContract(lid, each.expiries(lid)[1], strike, right)
+        for lid, strike in (("XLF", 52.0), ("IWM", 230.0), ("SOFI", 11.0))
+        for right in ("C", "P")
+    ]
+    both = together.option_quotes(contracts)
+    for c in contracts:
+        assert each.option_quotes([c])[c][1:11] == both[c][1:11]
+
+
 def test_time_only_moves_forward(make_market: Callable[..., SimMarket]) -> None:
     m = make_market()
     m.advance_to(at(date(2026, 1, 6), 12))

@@ -63,8 +63,8 @@ from seeker.core.sim.chain import (
 )
 from seeker.core.sim.expiries import candidate_fridays
 from seeker.core.sim.paths import PathGenerator, RegimeTable, SessionPath, Universe, shift_paths
-from seeker.core.sim.settings import REGIMES, SimSettings
-from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vols, smile_rows
+from seeker.core.sim.settings import REGIMES, SimSettings, SimVolSettings
+from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vol, smile_rows
 
 YEAR_SECONDS = DAYS_PER_YEAR * 86400.0
 """Seconds in a year of option time (calendar days)."""
@@ -630,14 +630,19 @@ class SimMarket:
         self,
         i: int,
         day: _ListingDay,
-        close_ts: np.ndarray,
+        close_ts: float | np.ndarray,
         strikes: np.ndarray,
         counts: Sequence[int] | None = None,
     ) -> np.ndarray:
         """Return the standardized log-moneyness of rows at the previous close.
 
-        `close_ts` holds one expiry close per group of `counts` rows (one group: no counts).
+        `close_ts` holds one expiry close per group of `counts` rows, or is the close of the only
+        expiry (a float: no counts).
         """
+        if isinstance(close_ts, float):
+            t1 = max((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
+            fwd1 = day.spot * float(np.exp(self._carry[i] * t1))
+            return day.surface.moneyness(strikes, fwd1, t1)
         t = np.maximum((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
         fwd = day.spot * np.exp(self._carry[i] * t)
         return day.surface.moneyness(strikes, fwd, t, counts)
@@ -652,7 +657,7 @@ class SimMarket:
         """
         day = self._day_of(i)
         liq = self.settings.liquidity
-        k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
+        k_ref = self._k_ref(i, day, e.close_ts, strikes)
         median = typical_open_interest(strikes, k_ref, e.monthly, self._typical_oi[i], liq)
         oi = open_interest(
             self.settings.seed,
@@ -683,7 +688,7 @@ class SimMarket:
             j0, j1 = max(1, first - margin), last + margin
             strikes = self._strike_values(i, j0, j1)
             liq = self.settings.liquidity
-            k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
+            k_ref = self._k_ref(i, day, e.close_ts, strikes)
             median = typical_open_interest(
                 strikes,
                 k_ref,
@@ -800,22 +805,19 @@ class SimMarket:
         params = [self._quote_params(i) for i, _, _ in meta]
         vp = self.settings.iv
         quotes = self.settings.quotes
+        points = [
+            _expiry_point(p, e.close_ts, vp) for p, (_, e, _) in zip(params, meta, strict=True)
+        ]
         if len(meta) == 1:  # one listing and expiry: its parameters broadcast as scalars
-            obs_ts, spot, rate, dy, base_iv, shift, slope, skew, spread, mult, cv, tw = params[0]
-            t = np.maximum((np.array([meta[0][1].close_ts]) - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
-            fwd = spot * np.exp((rate - dy) * t)
-            iv, k = smile_rows(atm_vols(base_iv, shift, slope, t, vp), skew, strikes, fwd, t, vp)
+            _, spot, rate, dy, _, _, _, skew, spread, mult, cv, tw = params[0]
+            t_rows, fwd, atm = points[0]
+            iv, k = smile_rows(atm, skew, strikes, fwd, t_rows, vp)
             assert iv is not None
-            t_rows: float | np.ndarray = float(t[0])
         else:
             counts = [n for _, _, n in meta]
-            g = np.array(
-                [[*p[:8], e.close_ts] for p, (_, e, _) in zip(params, meta, strict=True)]
-            ).T
-            obs_ts, spot, rate, dy, base_iv, shift, slope, skew, close_ts = g
-            t = np.maximum((close_ts - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
-            fwd = spot * np.exp((rate - dy) * t)
-            atm = atm_vols(base_iv, shift, slope, t, vp)
+            t, fwd, atm = np.array(points).T
+            g = np.array([(p[1], p[2], p[3], p[7]) for p in params]).T
+            spot, rate, dy, skew = g
             iv, k = smile_rows(atm, skew, strikes, fwd, t, vp, counts)
             assert iv is not None
             spot, t_rows, rate, dy = (x.repeat(counts) for x in (spot, t, rate, dy))
@@ -1225,6 +1227,19 @@ class SimMarket:
             bid = round(bid_ticks * FX_TICK, 5)
             ask = round((bid_ticks + width) * FX_TICK, 5)
             return FxQuote(FX_PAIR, bid, ask, self._now)
+
+
+def _expiry_point(
+    params: tuple[float, ...], close_ts: float, vp: SimVolSettings
+) -> tuple[float, float, float]:
+    """Return (years to expiry, forward, ATM vol) of one expiry from its listing's quote params.
+
+    Floats, computed as the array passes of :func:`atm_vols` compute them (same numbers).
+    """
+    obs_ts, spot, rate, dy, base_iv, shift, slope = params[:7]
+    t = max((close_ts - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
+    fwd = spot * float(np.exp((rate - dy) * t))
+    return t, fwd, atm_vol(base_iv, shift, slope, t, vp)
 
 
 def _plain(c: OptionContract) -> bool:
