@@ -484,6 +484,31 @@ def test_expiries_weekly_monthly_and_holidays(make_market: Callable[..., SimMark
         m.chain("IWM", [date(2026, 4, 2)])
 
 
+def test_listed_expiries_follow_closes_and_new_york_midnight(
+    make_market: Callable[..., SimMarket],
+) -> None:
+    """A market walking through closes, midnights and a DST change lists what a fresh one does."""
+    walker = make_market()
+    times = [
+        at(date(2026, 3, 5), 15, 59),
+        at(date(2026, 3, 5), 16, 1),  # Thursday's close: nothing expires
+        at(date(2026, 3, 6), 15, 59),
+        at(date(2026, 3, 6), 16, 0),  # Friday's close: that weekly goes
+        at(date(2026, 3, 6), 23, 59),
+        at(date(2026, 3, 7), 0, 0),  # midnight: a new date, new candidates
+        at(date(2026, 3, 8), 3, 0),  # after the spring-forward hour
+        at(date(2026, 3, 9), 9, 30),
+        at(date(2026, 4, 2), 15, 59),
+        at(date(2026, 4, 2), 16, 1),  # Good Friday's expiry, moved to Thursday, goes
+    ]
+    for t in times:
+        walker.advance_to(t)
+        fresh = make_market()
+        fresh.advance_to(t)
+        for lid in ("IWM", "XIU.TO"):
+            assert walker.expiries(lid) == fresh.expiries(lid), (t, lid)
+
+
 def test_strikes_on_increments_cover_the_distribution(
     make_market: Callable[..., SimMarket],
 ) -> None:

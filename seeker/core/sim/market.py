@@ -30,6 +30,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from functools import partial
 from itertools import repeat
 from typing import Any
@@ -224,7 +225,12 @@ class SimMarket:
         self._bars = [_Bars() for _ in self._u.ids]
         self._paths: list[SessionPath] = []
         self._next: tuple[date, float] | None = None
-        self._expiry_cache: dict[tuple[str, date], list[_Expiry]] = {}
+        self._expiry_cache: dict[tuple[str, date], tuple[list[_Expiry], list[float]]] = {}
+        """Candidate expiries (and their closes, ascending) by (calendar, New York date)."""
+        self._listed_cache: dict[tuple[str, date, int], dict[date, _Expiry]] = {}
+        """Listed expiries by (calendar, New York date, candidates already closed)."""
+        self._day_span: tuple[float, float, date] | None = None
+        """The POSIX span [start, end) of the New York date last asked for, and that date."""
         self._cache: dict[tuple[object, ...], object] = {}
         self._day_cache: dict[tuple[object, ...], object] = {}
         self._listing_days: dict[int, _ListingDay] = {}
@@ -503,7 +509,8 @@ class SimMarket:
             return surface.atm_at(days / DAYS_PER_YEAR)
 
     # -- expiries and strikes ------------------------------------------------------------------
-    def _calendar_expiries(self, code: str, today: date) -> list[_Expiry]:
+    def _calendar_expiries(self, code: str, today: date) -> tuple[list[_Expiry], list[float]]:
+        """Return a calendar's candidate expiries on `today`, by date, and their closes."""
         key = (code, today)
         hit = self._expiry_cache.get(key)
         if hit is None:
@@ -521,21 +528,40 @@ class SimMarket:
                 out[day] = _Expiry(
                     day, monthly or (prior is not None and prior.monthly), sess.close.timestamp()
                 )
-            hit = sorted(out.values(), key=lambda e: e.day)
+            ordered = sorted(out.values(), key=lambda e: e.day)
             if len(self._expiry_cache) > 64:
                 self._expiry_cache.clear()
-            self._expiry_cache[key] = hit
+            hit = self._expiry_cache[key] = (ordered, [e.close_ts for e in ordered])
         return hit
 
-    def _listed_at(self, i: int, ts: float) -> dict[date, _Expiry]:
-        """Return the expiries listed at POSIX time `ts` for listing `i`, by date."""
-        code = self.listings[self._u.ids[i]].calendar
+    def _market_date(self, ts: float) -> date:
+        """Return the New York date of POSIX time `ts` (the date's span is kept for the next)."""
+        span = self._day_span
+        if span is not None and span[0] <= ts < span[1]:
+            return span[2]
         today = datetime.fromtimestamp(ts, MARKET_TZ).date()
-        live = [e for e in self._calendar_expiries(code, today) if e.close_ts > ts]
-        weeklies = live[: self.settings.weekly_expiry_weeks]
-        chosen = {e.day: e for e in live if e.monthly}
-        chosen.update({e.day: e for e in weeklies})
-        return dict(sorted(chosen.items()))
+        start = datetime.combine(today, dtime(), MARKET_TZ).timestamp()
+        end = datetime.combine(today + timedelta(days=1), dtime(), MARKET_TZ).timestamp()
+        self._day_span = (start, end, today)
+        return today
+
+    def _listed_at(self, i: int, ts: float) -> dict[date, _Expiry]:
+        """Return the expiries listed at POSIX time `ts` for listing `i`, by date (shared)."""
+        code = self.listings[self._u.ids[i]].calendar
+        today = self._market_date(ts)
+        candidates, closes = self._calendar_expiries(code, today)
+        closed = bisect.bisect_right(closes, ts)  # dates ascend, so do closes: live = the rest
+        key = (code, today, closed)
+        hit = self._listed_cache.get(key)
+        if hit is None:
+            live = candidates[closed:]
+            weeklies = live[: self.settings.weekly_expiry_weeks]
+            chosen = {e.day: e for e in live if e.monthly}
+            chosen.update({e.day: e for e in weeklies})
+            if len(self._listed_cache) > 64:
+                self._listed_cache.clear()
+            hit = self._listed_cache[key] = dict(sorted(chosen.items()))
+        return hit
 
     def _listed(self, i: int) -> dict[date, _Expiry]:
         """Return the expiries listed now for listing `i`, by date."""
