@@ -998,11 +998,9 @@ class SimMarket:
             hit = self._cache.get(key)
             if hit is not None:
                 return hit  # type: ignore[return-value]
-            obs = self._obs(i)
+            asked = [self._expiry(i, day) for day in sorted(set(expiries))]
             spans: list[tuple[_Expiry, int, int, _StepRows]] = []
-            for day in sorted(set(expiries)):
-                e = self._expiry(i, day)
-                lo, hi = self._grid_bounds(i, obs, e)
+            for e, (lo, hi) in zip(asked, self._grids(i, self._obs(i), asked), strict=True):
                 if strike_range is not None:
                     inside = self._inside(i, lo, hi, strike_range)
                     if inside is None:
@@ -1069,8 +1067,11 @@ class SimMarket:
         for rows, first, last in todo:
             n = 2 * (last - first + 1)
             p0 = 2 * (first - rows.lo)
-            for col, new in zip(rows.cols, values, strict=True):
-                col[p0 : p0 + n] = new[at : at + n]
+            if n == len(rows.quotes):  # the whole store: it takes the new columns as they are
+                rows.cols = values if n == len(values[0]) else [new[at : at + n] for new in values]
+            else:
+                for col, new in zip(rows.cols, values, strict=True):
+                    col[p0 : p0 + n] = new[at : at + n]
             at += n
 
     def _chain_rows(self, i: int, e: _Expiry, lo: int, hi: int) -> _Rows:
