@@ -64,7 +64,7 @@ from seeker.core.sim.chain import (
 )
 from seeker.core.sim.expiries import candidate_fridays
 from seeker.core.sim.paths import PathGenerator, RegimeTable, SessionPath, Universe, shift_paths
-from seeker.core.sim.settings import REGIMES, SimQuoteSettings, SimSettings, SimVolSettings
+from seeker.core.sim.settings import REGIMES, SimSettings, SimVolSettings
 from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vol, smile_rows
 
 YEAR_SECONDS = DAYS_PER_YEAR * 86400.0
@@ -130,10 +130,6 @@ class _ExpiryLiquidity:
     """``oi`` as quote rows: call then put per strike (column c at rows 2c, 2c + 1)."""
     weight_rows: np.ndarray
     """``weight`` as quote rows, like ``oi_rows``."""
-    oi_ints: list[int]
-    """``oi_rows`` as ints (the quotes' open interest column)."""
-    size_ints: list[int]
-    """The quotes' bid and ask sizes of ``oi_rows`` (see :func:`_int_columns`)."""
 
 
 @dataclass(slots=True)
@@ -197,12 +193,8 @@ class _ListingDay:
     total_weight: float | None = None
 
 
-_Ints = tuple[list[int], list[int]]
-"""The quote columns that rest on open interest alone: (open interest, size), as ints."""
-
-_Rows = tuple[_Expiry, np.ndarray, np.ndarray, np.ndarray, np.ndarray, _Ints | None]
-"""Quote rows of one expiry: (expiry, strikes, is_call, open interest, volume weight, and the
-open-interest int columns when already made, else None)."""
+_Rows = tuple[_Expiry, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Quote rows of one expiry: (expiry, strikes, is_call, open interest, volume weight)."""
 
 
 class SimMarket:
@@ -735,9 +727,7 @@ class SimMarket:
             base, d0, d1 = self._noise_of(i, e, j0, j1, knot)
             oi = noisy_open_interest(median, base, d0, d1, w, liq)
             weight = volume_weight(oi, k_ref, liq)
-            oi_rows = oi.T.ravel()
-            oi_ints, size_ints = _int_columns(oi_rows, self.settings.quotes)
-            hit = _ExpiryLiquidity(j0, oi, weight, oi_rows, weight.T.ravel(), oi_ints, size_ints)
+            hit = _ExpiryLiquidity(j0, oi, weight, oi.T.ravel(), weight.T.ravel())
             day.liquidity[e.day] = hit
         return hit
 
@@ -823,14 +813,7 @@ class SimMarket:
         if len(groups) == 1:
             return self._columns(meta, *groups[0][1][1:])
         flat = (np.concatenate([rows[k] for _, rows in groups]) for k in range(1, 5))
-        made = [rows[5] for _, rows in groups]
-        ints: _Ints | None = None
-        if None not in made:
-            ints = ([], [])
-            for oi_ints, size_ints in made:  # type: ignore[misc]
-                ints[0].extend(oi_ints)
-                ints[1].extend(size_ints)
-        return self._columns(meta, *flat, ints)
+        return self._columns(meta, *flat)
 
     def _columns(
         self,
@@ -839,13 +822,11 @@ class SimMarket:
         is_call: np.ndarray,
         oi: np.ndarray,
         weight: np.ndarray,
-        ints: _Ints | None = None,
     ) -> list[list[Any]]:
         """Return the quote values of rows given flat, in groups of (listing index, expiry, rows).
 
         One vectorised pass whatever the listings and expiries. Columns: bid, ask, iv, delta,
-        gamma, vega, theta, open interest, volume, size. `ints` are the open interest and size
-        columns when already made from `oi` (the session's, kept per expiry).
+        gamma, vega, theta, open interest, volume, size.
         """
         params = [self._quote_params(i) for i, _, _ in meta]
         vp = self.settings.iv
@@ -869,10 +850,11 @@ class SimMarket:
             spread, mult, cv, tw = np.array([p[8:] for p in params]).T.repeat(counts, axis=1)
         out = bs_price_greeks(spot, strikes, t_rows, rate, iv, is_call, dy)
         bid, ask = bid_ask(out["price"], k, spread, mult, quotes)
-        volume = np.floor(cv * weight / tw).astype(np.int64).tolist()
-        oi_ints, size_ints = _int_columns(oi, quotes) if ints is None else ints
+        volume = np.floor(cv * weight / tw)
+        size = np.maximum(np.floor(oi * quotes.size_per_open_interest), 1.0)
         floats = (bid, ask, iv, out["delta"], out["gamma"], out["vega"], out["theta"])
-        return [x.tolist() for x in floats] + [oi_ints, volume, size_ints]
+        ints = (oi, volume, size)  # whole numbers as floats: truncated to int64
+        return [x.tolist() for x in floats] + [x.astype(np.int64).tolist() for x in ints]
 
     def _quote_params(self, i: int) -> tuple[float, ...]:
         """Return what listing `i`'s quotes rest on at this grid point (cached per point).
@@ -1091,10 +1073,8 @@ class SimMarket:
         liq = self._liquidity(i, e)
         a, b = lo - liq.j0, hi - liq.j0 + 1
         if a >= 0 and b <= liq.oi.shape[1]:
-            p0, p1 = 2 * a, 2 * b
-            ints = (liq.oi_ints[p0:p1], liq.size_ints[p0:p1])
-            return e, strikes, is_call, liq.oi_rows[p0:p1], liq.weight_rows[p0:p1], ints
-        return e, strikes, is_call, *self._open_interest(i, e, strikes, is_call), None
+            return e, strikes, is_call, liq.oi_rows[2 * a : 2 * b], liq.weight_rows[2 * a : 2 * b]
+        return e, strikes, is_call, *self._open_interest(i, e, strikes, is_call)
 
     def option_quotes(
         self, contracts: Sequence[OptionContract]
@@ -1274,16 +1254,6 @@ class SimMarket:
             bid = round(bid_ticks * FX_TICK, 5)
             ask = round((bid_ticks + width) * FX_TICK, 5)
             return FxQuote(FX_PAIR, bid, ask, self._now)
-
-
-def _int_columns(oi: np.ndarray, quotes: SimQuoteSettings) -> _Ints:
-    """Return the open interest and size (bid and ask) quote columns of open interest `oi`.
-
-    Sizes are ``size_per_open_interest`` × open interest, at least 1; whole numbers held as
-    floats are truncated to int64.
-    """
-    size = np.maximum(np.floor(oi * quotes.size_per_open_interest), 1.0)
-    return oi.astype(np.int64).tolist(), size.astype(np.int64).tolist()
 
 
 def _expiry_point(
