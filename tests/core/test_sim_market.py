@@ -333,6 +333,38 @@ def test_chain_sides_match_a_regrouping_of_its_quotes(
         assert list(chain._grouped()) == list(rebuilt._grouped())
 
 
+def test_quote_values_do_not_depend_on_how_requests_group(
+    make_market: Callable[..., SimMarket],
+) -> None:
+    """One expiry alone (the scalar pass), several in one pass, or several listings: same floats."""
+    alone, grouped = make_market(), make_market()
+    t = at(date(2026, 1, 7), 13, 30)
+    alone.advance_to(t)
+    grouped.advance_to(t)
+    days = alone.expiries("IWM")[:3]
+    wanted = grouped.chain("IWM", days, None)
+    for day in days:
+        one = alone.chain("IWM", [day], None)
+        assert [q[:11] for q in one.quotes] == [
+            q[:11] for q in wanted.quotes if q.contract.expiry == day
+        ]
+    asked = make_market()  # no chain first: every value computed by the quotes' own pass
+    asked.advance_to(t)
+    mine = asked.option_quotes([q.contract for q in wanted.quotes])
+    assert [mine[q.contract][1:] for q in wanted.quotes] == [q[1:] for q in wanted.quotes]
+    each, together = make_market(), make_market()
+    each.advance_to(t)
+    together.advance_to(t)
+    contracts = [
+        OptionContract(lid, each.expiries(lid)[1], strike, right)
+        for lid, strike in (("XLF", 52.0), ("IWM", 230.0), ("SOFI", 11.0))
+        for right in ("C", "P")
+    ]
+    both = together.option_quotes(contracts)
+    for c in contracts:
+        assert each.option_quotes([c])[c][1:11] == both[c][1:11]
+
+
 def test_time_only_moves_forward(make_market: Callable[..., SimMarket]) -> None:
     m = make_market()
     m.advance_to(at(date(2026, 1, 6), 12))
@@ -454,6 +486,31 @@ def test_expiries_weekly_monthly_and_holidays(make_market: Callable[..., SimMark
     assert date(2026, 4, 2) not in m.expiries("IWM")
     with pytest.raises(DataUnavailable, match="not listed"):
         m.chain("IWM", [date(2026, 4, 2)])
+
+
+def test_listed_expiries_follow_closes_and_new_york_midnight(
+    make_market: Callable[..., SimMarket],
+) -> None:
+    """A market walking through closes, midnights and a DST change lists what a fresh one does."""
+    walker = make_market()
+    times = [
+        at(date(2026, 3, 5), 15, 59),
+        at(date(2026, 3, 5), 16, 1),  # Thursday's close: nothing expires
+        at(date(2026, 3, 6), 15, 59),
+        at(date(2026, 3, 6), 16, 0),  # Friday's close: that weekly goes
+        at(date(2026, 3, 6), 23, 59),
+        at(date(2026, 3, 7), 0, 0),  # midnight: a new date, new candidates
+        at(date(2026, 3, 8), 3, 0),  # after the spring-forward hour
+        at(date(2026, 3, 9), 9, 30),
+        at(date(2026, 4, 2), 15, 59),
+        at(date(2026, 4, 2), 16, 1),  # Good Friday's expiry, moved to Thursday, goes
+    ]
+    for t in times:
+        walker.advance_to(t)
+        fresh = make_market()
+        fresh.advance_to(t)
+        for lid in ("IWM", "XIU.TO"):
+            assert walker.expiries(lid) == fresh.expiries(lid), (t, lid)
 
 
 def test_strikes_on_increments_cover_the_distribution(

@@ -30,6 +30,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from functools import partial
 from itertools import repeat
 from typing import Any
@@ -63,8 +64,8 @@ from seeker.core.sim.chain import (
 )
 from seeker.core.sim.expiries import candidate_fridays
 from seeker.core.sim.paths import PathGenerator, RegimeTable, SessionPath, Universe, shift_paths
-from seeker.core.sim.settings import REGIMES, SimSettings
-from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vols, smile_rows
+from seeker.core.sim.settings import REGIMES, SimSettings, SimVolSettings
+from seeker.core.sim.surface import DAYS_PER_YEAR, Surface, atm_vol, smile_rows
 
 YEAR_SECONDS = DAYS_PER_YEAR * 86400.0
 """Seconds in a year of option time (calendar days)."""
@@ -224,7 +225,12 @@ class SimMarket:
         self._bars = [_Bars() for _ in self._u.ids]
         self._paths: list[SessionPath] = []
         self._next: tuple[date, float] | None = None
-        self._expiry_cache: dict[tuple[str, date], list[_Expiry]] = {}
+        self._expiry_cache: dict[tuple[str, date], tuple[list[_Expiry], list[float]]] = {}
+        """Candidate expiries (and their closes, ascending) by (calendar, New York date)."""
+        self._listed_cache: dict[tuple[str, date, int], dict[date, _Expiry]] = {}
+        """Listed expiries by (calendar, New York date, candidates already closed)."""
+        self._day_span: tuple[float, float, date] | None = None
+        """The POSIX span [start, end) of the New York date last asked for, and that date."""
         self._cache: dict[tuple[object, ...], object] = {}
         self._day_cache: dict[tuple[object, ...], object] = {}
         self._listing_days: dict[int, _ListingDay] = {}
@@ -503,7 +509,8 @@ class SimMarket:
             return surface.atm_at(days / DAYS_PER_YEAR)
 
     # -- expiries and strikes ------------------------------------------------------------------
-    def _calendar_expiries(self, code: str, today: date) -> list[_Expiry]:
+    def _calendar_expiries(self, code: str, today: date) -> tuple[list[_Expiry], list[float]]:
+        """Return a calendar's candidate expiries on `today`, by date, and their closes."""
         key = (code, today)
         hit = self._expiry_cache.get(key)
         if hit is None:
@@ -521,21 +528,40 @@ class SimMarket:
                 out[day] = _Expiry(
                     day, monthly or (prior is not None and prior.monthly), sess.close.timestamp()
                 )
-            hit = sorted(out.values(), key=lambda e: e.day)
+            ordered = sorted(out.values(), key=lambda e: e.day)
             if len(self._expiry_cache) > 64:
                 self._expiry_cache.clear()
-            self._expiry_cache[key] = hit
+            hit = self._expiry_cache[key] = (ordered, [e.close_ts for e in ordered])
         return hit
 
-    def _listed_at(self, i: int, ts: float) -> dict[date, _Expiry]:
-        """Return the expiries listed at POSIX time `ts` for listing `i`, by date."""
-        code = self.listings[self._u.ids[i]].calendar
+    def _market_date(self, ts: float) -> date:
+        """Return the New York date of POSIX time `ts` (the date's span is kept for the next)."""
+        span = self._day_span
+        if span is not None and span[0] <= ts < span[1]:
+            return span[2]
         today = datetime.fromtimestamp(ts, MARKET_TZ).date()
-        live = [e for e in self._calendar_expiries(code, today) if e.close_ts > ts]
-        weeklies = live[: self.settings.weekly_expiry_weeks]
-        chosen = {e.day: e for e in live if e.monthly}
-        chosen.update({e.day: e for e in weeklies})
-        return dict(sorted(chosen.items()))
+        start = datetime.combine(today, dtime(), MARKET_TZ).timestamp()
+        end = datetime.combine(today + timedelta(days=1), dtime(), MARKET_TZ).timestamp()
+        self._day_span = (start, end, today)
+        return today
+
+    def _listed_at(self, i: int, ts: float) -> dict[date, _Expiry]:
+        """Return the expiries listed at POSIX time `ts` for listing `i`, by date (shared)."""
+        code = self.listings[self._u.ids[i]].calendar
+        today = self._market_date(ts)
+        candidates, closes = self._calendar_expiries(code, today)
+        closed = bisect.bisect_right(closes, ts)  # dates ascend, so do closes: live = the rest
+        key = (code, today, closed)
+        hit = self._listed_cache.get(key)
+        if hit is None:
+            live = candidates[closed:]
+            weeklies = live[: self.settings.weekly_expiry_weeks]
+            chosen = {e.day: e for e in live if e.monthly}
+            chosen.update({e.day: e for e in weeklies})
+            if len(self._listed_cache) > 64:
+                self._listed_cache.clear()
+            hit = self._listed_cache[key] = dict(sorted(chosen.items()))
+        return hit
 
     def _listed(self, i: int) -> dict[date, _Expiry]:
         """Return the expiries listed now for listing `i`, by date."""
@@ -630,14 +656,19 @@ class SimMarket:
         self,
         i: int,
         day: _ListingDay,
-        close_ts: np.ndarray,
+        close_ts: float | np.ndarray,
         strikes: np.ndarray,
         counts: Sequence[int] | None = None,
     ) -> np.ndarray:
         """Return the standardized log-moneyness of rows at the previous close.
 
-        `close_ts` holds one expiry close per group of `counts` rows (one group: no counts).
+        `close_ts` holds one expiry close per group of `counts` rows, or is the close of the only
+        expiry (a float: no counts).
         """
+        if isinstance(close_ts, float):
+            t1 = max((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
+            fwd1 = day.spot * float(np.exp(self._carry[i] * t1))
+            return day.surface.moneyness(strikes, fwd1, t1)
         t = np.maximum((close_ts - day.ref.ts) / YEAR_SECONDS, MIN_OPTION_T)
         fwd = day.spot * np.exp(self._carry[i] * t)
         return day.surface.moneyness(strikes, fwd, t, counts)
@@ -652,7 +683,7 @@ class SimMarket:
         """
         day = self._day_of(i)
         liq = self.settings.liquidity
-        k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
+        k_ref = self._k_ref(i, day, e.close_ts, strikes)
         median = typical_open_interest(strikes, k_ref, e.monthly, self._typical_oi[i], liq)
         oi = open_interest(
             self.settings.seed,
@@ -683,7 +714,7 @@ class SimMarket:
             j0, j1 = max(1, first - margin), last + margin
             strikes = self._strike_values(i, j0, j1)
             liq = self.settings.liquidity
-            k_ref = self._k_ref(i, day, np.array([e.close_ts]), strikes)
+            k_ref = self._k_ref(i, day, e.close_ts, strikes)
             median = typical_open_interest(
                 strikes,
                 k_ref,
@@ -800,22 +831,19 @@ class SimMarket:
         params = [self._quote_params(i) for i, _, _ in meta]
         vp = self.settings.iv
         quotes = self.settings.quotes
+        points = [
+            _expiry_point(p, e.close_ts, vp) for p, (_, e, _) in zip(params, meta, strict=True)
+        ]
         if len(meta) == 1:  # one listing and expiry: its parameters broadcast as scalars
-            obs_ts, spot, rate, dy, base_iv, shift, slope, skew, spread, mult, cv, tw = params[0]
-            t = np.maximum((np.array([meta[0][1].close_ts]) - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
-            fwd = spot * np.exp((rate - dy) * t)
-            iv, k = smile_rows(atm_vols(base_iv, shift, slope, t, vp), skew, strikes, fwd, t, vp)
+            _, spot, rate, dy, _, _, _, skew, spread, mult, cv, tw = params[0]
+            t_rows, fwd, atm = points[0]
+            iv, k = smile_rows(atm, skew, strikes, fwd, t_rows, vp)
             assert iv is not None
-            t_rows: float | np.ndarray = float(t[0])
         else:
             counts = [n for _, _, n in meta]
-            g = np.array(
-                [[*p[:8], e.close_ts] for p, (_, e, _) in zip(params, meta, strict=True)]
-            ).T
-            obs_ts, spot, rate, dy, base_iv, shift, slope, skew, close_ts = g
-            t = np.maximum((close_ts - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
-            fwd = spot * np.exp((rate - dy) * t)
-            atm = atm_vols(base_iv, shift, slope, t, vp)
+            t, fwd, atm = np.array(points).T
+            g = np.array([(p[1], p[2], p[3], p[7]) for p in params]).T
+            spot, rate, dy, skew = g
             iv, k = smile_rows(atm, skew, strikes, fwd, t, vp, counts)
             assert iv is not None
             spot, t_rows, rate, dy = (x.repeat(counts) for x in (spot, t, rate, dy))
@@ -952,11 +980,9 @@ class SimMarket:
             hit = self._cache.get(key)
             if hit is not None:
                 return hit  # type: ignore[return-value]
-            obs = self._obs(i)
+            asked = [self._expiry(i, day) for day in sorted(set(expiries))]
             spans: list[tuple[_Expiry, int, int, _StepRows]] = []
-            for day in sorted(set(expiries)):
-                e = self._expiry(i, day)
-                lo, hi = self._grid_bounds(i, obs, e)
+            for e, (lo, hi) in zip(asked, self._grids(i, self._obs(i), asked), strict=True):
                 if strike_range is not None:
                     inside = self._inside(i, lo, hi, strike_range)
                     if inside is None:
@@ -1023,8 +1049,11 @@ class SimMarket:
         for rows, first, last in todo:
             n = 2 * (last - first + 1)
             p0 = 2 * (first - rows.lo)
-            for col, new in zip(rows.cols, values, strict=True):
-                col[p0 : p0 + n] = new[at : at + n]
+            if n == len(rows.quotes):  # the whole store: it takes the new columns as they are
+                rows.cols = values if n == len(values[0]) else [new[at : at + n] for new in values]
+            else:
+                for col, new in zip(rows.cols, values, strict=True):
+                    col[p0 : p0 + n] = new[at : at + n]
             at += n
 
     def _chain_rows(self, i: int, e: _Expiry, lo: int, hi: int) -> _Rows:
@@ -1225,6 +1254,19 @@ class SimMarket:
             bid = round(bid_ticks * FX_TICK, 5)
             ask = round((bid_ticks + width) * FX_TICK, 5)
             return FxQuote(FX_PAIR, bid, ask, self._now)
+
+
+def _expiry_point(
+    params: tuple[float, ...], close_ts: float, vp: SimVolSettings
+) -> tuple[float, float, float]:
+    """Return (years to expiry, forward, ATM vol) of one expiry from its listing's quote params.
+
+    Floats, computed as the array passes of :func:`atm_vols` compute them (same numbers).
+    """
+    obs_ts, spot, rate, dy, base_iv, shift, slope = params[:7]
+    t = max((close_ts - obs_ts) / YEAR_SECONDS, MIN_OPTION_T)
+    fwd = spot * float(np.exp((rate - dy) * t))
+    return t, fwd, atm_vol(base_iv, shift, slope, t, vp)
 
 
 def _plain(c: OptionContract) -> bool:

@@ -67,23 +67,43 @@ def atm_vols(
     return np.minimum(np.maximum(vol, params.min_iv), params.max_iv)  # np.clip, minus overhead
 
 
+def atm_vol(
+    base_iv: float, shift: float, term_slope: float, t: float, params: SimVolSettings
+) -> float:
+    """Return the ATM implied vol (per 1.00) of one expiry `t` years away, as a float.
+
+    Bit for bit the value :func:`atm_vols` gives for it: the same operations in the same order,
+    with numpy's exp and expm1 (math's may differ in the last bit; see :meth:`Surface.atm_at`),
+    on scalars rather than arrays, which costs a fraction of the array calls.
+    """
+    kappa = params.mean_reversion_per_year
+    kt = kappa * max(t, 0.0)
+    alive = 1.0 if kt < 1e-8 else -float(np.expm1(-kt)) / kt
+    weight = alive / _alive_share_30d(kappa)
+    term = 1.0 + term_slope * (min(t, TERM_SLOPE_MAX_T) - T30)
+    vol = base_iv * float(np.exp(shift * weight)) * max(term, 0.0)
+    return min(max(vol, params.min_iv), params.max_iv)
+
+
 def smile_rows(
-    atm: np.ndarray,
+    atm: float | np.ndarray,
     skew: float | np.ndarray,
     strikes: np.ndarray,
-    forwards: np.ndarray,
-    t: np.ndarray,
+    forwards: float | np.ndarray,
+    t: float | np.ndarray,
     params: SimVolSettings,
     counts: Sequence[int] | None = None,
     vols: bool = True,
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """Return (implied vols per 1.00, clipped standardized log-moneyness) of rows of strikes.
 
-    `atm`, `forwards` and `t` (and `skew`, when an array) hold one value per row, or with
-    `counts` one per group of that many rows. Without `vols` only the moneyness is computed.
+    `atm`, `forwards` and `t` (and `skew`, when an array) are floats (one expiry), hold one value
+    per row, or with `counts` (arrays) one per group of that many rows. Without `vols` only the
+    moneyness is computed.
     """
     scale = atm * np.sqrt(np.maximum(t, 1e-8))
     if counts is not None:
+        assert isinstance(forwards, np.ndarray) and isinstance(scale, np.ndarray)
         forwards = forwards.repeat(counts)
         scale = scale.repeat(counts)
     k = np.log(strikes / forwards) / scale
@@ -91,6 +111,7 @@ def smile_rows(
     if not vols:
         return None, k
     if counts is not None:
+        assert isinstance(atm, np.ndarray)
         atm = atm.repeat(counts)
         if isinstance(skew, np.ndarray):
             skew = skew.repeat(counts)
@@ -150,10 +171,18 @@ class Surface:
     def moneyness(
         self,
         strikes: np.ndarray,
-        forwards: np.ndarray,
-        t: np.ndarray,
+        forwards: float | np.ndarray,
+        t: float | np.ndarray,
         counts: Sequence[int] | None = None,
     ) -> np.ndarray:
-        """Return the clipped standardized log-moneyness of rows (as :meth:`smile`, no vols)."""
-        atm = self.atm(t)
+        """Return the clipped standardized log-moneyness of rows (as :meth:`smile`, no vols).
+
+        `forwards` and `t` are floats for rows of one expiry (the cheaper scalar path).
+        """
+        if isinstance(t, float):
+            atm: float | np.ndarray = atm_vol(
+                self.base_iv, self.shift, self.term_slope, t, self.params
+            )
+        else:
+            atm = self.atm(t)
         return smile_rows(atm, self.skew, strikes, forwards, t, self.params, counts, False)[1]
