@@ -20,6 +20,11 @@ stopped entries) the verdict is printed as indicative. On the shipped config the
 account's drawdown limit stops entries after about 68 sessions, and the rest of the year costs
 little: ``--lift-limits`` runs a copy of the config (beside it, removed afterwards) whose daily
 loss and drawdown limits are 100 %, so the strategies trade the whole year.
+
+When the time goal is not met the bench says how far (the ratio to the goal, the cost of one
+strategy-session against what the goal allows) and why: one more run sampled by py-spy through
+``bench/run_profile.py``, its busy time split by duty (what the engine was doing) and by area
+(whose code it was in). ``--why always`` prints that for every bench, ``--why never`` skips it.
 """
 
 from __future__ import annotations
@@ -371,7 +376,7 @@ def _bench(args: argparse.Namespace, config: Path) -> int:
             f"{1000 * GOAL_SECONDS / (len(GOAL_STRATEGIES) * GOAL_DAYS):.1f} ms"
         )
     if args.why == "always" or (args.why == "auto" and not met):
-        print("why: one more run, its threads' stacks sampled (bench/run_profile.py):")
+        print("why: one more run, sampled by py-spy (bench/run_profile.py):")
         from run_profile import profile_run, report
 
         profile = profile_run(names, args.days, config)

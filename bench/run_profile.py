@@ -1,13 +1,15 @@
-"""Say where a ``seeker run`` spends its time: sample every thread's stack, sum by duty and area.
+"""Say where a ``seeker run`` spends its time: sample its threads' stacks, sum by duty and area.
 
 Run: ``python bench/run_profile.py [STRATEGY ...] [--days N] [--config PATH] [--lift-limits]
-[--interval-ms MS] [--json]``.
+[--rate HZ] [--json]``.
 
 The run is ``python -m seeker run … --no-dashboard`` in a subprocess, as ``bench_run.py`` times
-it, with one more thread: every ``--interval-ms`` (5 ms) it reads every other thread's Python
-stack (``sys._current_frames``). A stack whose innermost frame waits (a condition, an event, a
-socket's ``accept``, a queue) is idle and not counted: the strategies take turns on the
-simulated clock, so at most one of them is busy at a time. A busy stack is counted twice:
+it, under `py-spy <https://github.com/benfred/py-spy>`_ (``py-spy record --idle --format raw``):
+``--rate`` (200) times a second it reads every thread's Python stack from outside the process,
+without the GIL, so a sample is as likely at any moment of the run. A stack whose innermost frame
+waits (a condition, an event, a socket's ``accept``, a queue) is idle and not counted: the
+strategies take turns on the simulated clock, so at most one of them is busy at a time. A busy
+stack is counted twice:
 
 * by **duty** — what the engine was doing it for: the innermost frame of a known step (the
   regime's daily classification, an entry's chain request, a scan, the critic, orders, position
@@ -16,9 +18,8 @@ simulated clock, so at most one of them is busy at a time. A busy stack is count
   simulated exchange, the broker and its ledger, journals, the engine, agents, strategies, the
   clock), start-up when Python was importing, or the disk when that frame waits in ``fsync``.
 
-Time in a library (numpy, zlib, ``os.fsync``) counts for the seeker code that called it. The
-sampler holds the GIL while it reads the stacks (about 1-3 % of the run). Shares are of busy
-samples; seconds are shares of the run's wall time measured without the sampler's own time.
+Time in a library (numpy, zlib, ``os.fsync``) counts for the seeker code that called it. Shares
+are of busy samples; seconds are those shares of the run's wall time.
 """
 
 from __future__ import annotations
@@ -27,17 +28,15 @@ import argparse
 import json
 import linecache
 import os
-import runpy
+import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import FrameType
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEKER_DIR = str(ROOT / "seeker") + os.sep
@@ -74,7 +73,8 @@ DUTIES: tuple[tuple[str, str], ...] = (
     ("run_strategies", "engine: the run loop"),
     ("SimMarket.advance_to", "simulated market: moving time"),
 )
-"""(qualified name or its prefix/suffix, duty): the innermost frame that matches names the duty."""
+"""(qualified name, or a prefix ending or suffix starting with "."): the innermost seeker frame
+that matches names the duty."""
 
 AREAS: tuple[tuple[str, str], ...] = (
     ("core/sim/market.py", "simulated exchange (chains, quotes)"),
@@ -97,172 +97,140 @@ AREAS: tuple[tuple[str, str], ...] = (
 )
 """(path prefix under seeker/, area): the first that matches the innermost seeker frame."""
 
-SWITCH_INTERVAL = 0.0001
-"""Seconds a thread runs before it must offer the GIL (Python's default is 0.005)."""
-
 STARTUP = "start-up: imports"
 FSYNC = "disk: waiting for fsync (journals, state files)"
 OUTSIDE = "outside seeker (no seeker frame)"
+OTHER_DUTY = "other (set-up, CLI, threads' start)"
 
 
-def _qualname(frame: FrameType) -> str:
-    return frame.f_code.co_qualname
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One frame of a sampled stack: qualified function name, file (absolute), line."""
+
+    name: str
+    file: str
+    line: int
 
 
-def classify(stack: Sequence[FrameType]) -> tuple[str, str] | None:
+def parse_frame(text: str, cwd: Path = ROOT) -> Frame:
+    """Return the frame of one py-spy raw entry, ``name (file:line)`` (a relative file is under
+    `cwd`, the sampled process's working folder)."""
+    name, _, rest = text.rpartition(" (")
+    where = rest.rstrip(")")
+    file, _, line = where.rpartition(":")
+    if not file:  # no line number
+        file, line = where, "0"
+    if file and not os.path.isabs(file) and "/" in file:
+        file = str(cwd / file)
+    return Frame(name or text, file, int(line) if line.isdigit() else 0)
+
+
+def _matches(qual: str, marker: str) -> bool:
+    if marker.startswith("."):
+        return qual.endswith(marker)
+    if marker.endswith("."):
+        return qual.startswith(marker)
+    return qual == marker
+
+
+def classify(stack: Sequence[Frame]) -> tuple[str, str] | None:
     """Return (duty, area) of a stack given innermost first; None when the thread waits."""
-    leaf = stack[0].f_code
-    if (os.path.basename(leaf.co_filename), leaf.co_name) in IDLE_LEAVES:
+    leaf = stack[0]
+    if (os.path.basename(leaf.file), leaf.name.rpartition(".")[2]) in IDLE_LEAVES:
         return None
     area = ""
-    if leaf.co_filename.startswith(SEEKER_DIR):
-        line = linecache.getline(leaf.co_filename, stack[0].f_lineno)
-        if "fsync(" in line:  # the innermost frame is in that call: the disk, not the CPU
-            area = FSYNC
+    if leaf.file.startswith(SEEKER_DIR) and "fsync(" in linecache.getline(leaf.file, leaf.line):
+        area = FSYNC  # the innermost frame is in that call: the disk, not the CPU
     duty = ""
     for frame in stack:
-        filename = frame.f_code.co_filename
-        if filename.startswith("<frozen importlib"):
+        if "importlib" in frame.file and frame.file.startswith("<frozen"):
             return STARTUP, STARTUP
-        if not area and filename.startswith(SEEKER_DIR):
-            rel = filename[len(SEEKER_DIR) :].replace(os.sep, "/")
+        if not frame.file.startswith(SEEKER_DIR):
+            continue
+        if not area:
+            rel = frame.file[len(SEEKER_DIR) :].replace(os.sep, "/")
             area = next(name for prefix, name in AREAS if rel.startswith(prefix))
-        if not duty and filename.startswith(SEEKER_DIR):
-            qual = _qualname(frame)
-            for marker, name in DUTIES:
-                if qual == marker or (
-                    (marker.startswith(".") and qual.endswith(marker))
-                    or (marker.endswith(".") and qual.startswith(marker))
-                ):
-                    duty = name
-                    break
-    return duty or "other (set-up, CLI, threads' start)", area or OUTSIDE
-
-
-@dataclass
-class Tally:
-    """Busy samples counted by duty, by area and by (duty, area); all samples taken."""
-
-    duties: Counter[str]
-    areas: Counter[str]
-    pairs: Counter[tuple[str, str]]
-    samples: int = 0
-    busy: int = 0
-    sampler_seconds: float = 0.0
-
-
-class StackSampler:
-    """Read every other thread's stack every `interval` seconds, in a daemon thread."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.tally = Tally(Counter(), Counter(), Counter())
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="stack-sampler", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> Tally:
-        self._stop.set()
-        self._thread.join()
-        return self.tally
-
-    def _loop(self) -> None:
-        me = threading.get_ident()
-        tally = self.tally
-        while not self._stop.wait(self.interval):
-            t0 = time.perf_counter()
-            for ident, frame in sys._current_frames().items():
-                if ident == me:
-                    continue
-                tally.samples += 1
-                stack: list[FrameType] = []
-                f: FrameType | None = frame
-                while f is not None:
-                    stack.append(f)
-                    f = f.f_back
-                found = classify(stack)
-                if found is None:
-                    continue
-                tally.busy += 1
-                tally.duties[found[0]] += 1
-                tally.areas[found[1]] += 1
-                tally.pairs[found] += 1
-            tally.sampler_seconds += time.perf_counter() - t0
-
-
-def child(out: Path, interval: float, seeker_args: list[str]) -> int:
-    """Run seeker in this process under the sampler; write the tally to `out`; return its code."""
-    sampler = StackSampler(interval)
-    sys.path[0] = str(ROOT)  # as `python -m seeker` run from the repository
-    # The sampler needs the GIL to read stacks. With the default 5 ms switch interval it would
-    # mostly get it when the busy thread releases it for I/O (a write, an fsync), and count
-    # those far too often; a short interval makes the running thread hand over within 0.1 ms.
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    sys.argv = ["seeker", *seeker_args]
-    code = 0
-    t0 = time.perf_counter()
-    sampler.start()
-    try:
-        runpy.run_module("seeker", run_name="__main__", alter_sys=True)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        wall = time.perf_counter() - t0
-        tally = sampler.stop()
-        out.write_text(
-            json.dumps(
-                {
-                    "wall": wall,
-                    "samples": tally.samples,
-                    "busy": tally.busy,
-                    "sampler_seconds": tally.sampler_seconds,
-                    "duties": dict(tally.duties),
-                    "areas": dict(tally.areas),
-                    "pairs": [[d, a, n] for (d, a), n in tally.pairs.items()],
-                }
-            )
-        )
-    return code
+        if not duty:
+            duty = next((name for marker, name in DUTIES if _matches(frame.name, marker)), "")
+    return duty or OTHER_DUTY, area or OUTSIDE
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A sampled run: wall seconds, busy samples, sampler seconds, counts by duty/area/pair."""
+    """A sampled run: wall seconds, samples, busy ones by duty, area and (duty, area); its exit."""
 
     wall: float
+    samples: int
     busy: int
-    sampler_seconds: float
     duties: dict[str, int]
     areas: dict[str, int]
     pairs: list[tuple[str, str, int]]
     returncode: int
 
-    @property
-    def busy_wall(self) -> float:
-        """Return the run's wall seconds without the sampler's own reading time."""
-        return self.wall - self.sampler_seconds
+
+def tally(raw_lines: Sequence[str], cwd: Path = ROOT) -> tuple[int, Counter[tuple[str, str]]]:
+    """Return (samples, busy samples by (duty, area)) of py-spy raw output (outermost first)."""
+    pairs: Counter[tuple[str, str]] = Counter()
+    samples = 0
+    for raw in raw_lines:
+        text, _, count = raw.rstrip("\n").rpartition(" ")
+        if not text or not count.isdigit():
+            continue
+        n = int(count)
+        samples += n
+        frames = [parse_frame(f, cwd) for f in text.split(";")]
+        if frames and frames[0].name.startswith("process "):  # py-spy's --idle thread label
+            frames = frames[1:]
+        found = classify(frames[::-1]) if frames else None
+        if found is not None:
+            pairs[found] += n
+    return samples, pairs
 
 
-def profile_run(names: list[str], days: int, config: Path, interval_ms: float = 5.0) -> Profile:
-    """Run ``seeker run`` once in a subprocess under the sampler; return what it counted."""
+def py_spy() -> str:
+    """Return the py-spy executable (beside this Python, else on PATH)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    found = str(beside) if beside.is_file() else shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("py-spy is not installed: pip install py-spy (it is in the dev extra)")
+    return found
+
+
+def profile_run(names: list[str], days: int, config: Path, rate: int = 200) -> Profile:
+    """Run ``seeker run`` once in a subprocess under py-spy; return what it counted."""
     with tempfile.TemporaryDirectory(prefix="run_profile_") as tmp:
-        out = Path(tmp) / "tally.json"
-        cmd = [sys.executable, __file__, "--child", str(out), "--interval-ms", str(interval_ms)]
-        cmd += ["--", "run", *names, "--config", str(config), "--days", str(days)]
-        cmd += ["--no-dashboard", "--log-dir", str(Path(tmp) / "logs")]
+        out = Path(tmp) / "stacks.txt"
+        cmd = [
+            py_spy(),
+            "record",
+            "--idle",
+            "--nonblocking",
+            "--format",
+            "raw",
+            "--rate",
+            str(rate),
+        ]
+        cmd += ["--output", str(out), "--", sys.executable, "-m", "seeker", "run", *names]
+        cmd += ["--config", str(config), "--days", str(days), "--no-dashboard"]
+        cmd += ["--log-dir", str(Path(tmp) / "logs")]
+        t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wall = time.perf_counter() - t0
         if not out.is_file():
-            raise SystemExit(f"the sampled run wrote no tally: {proc.stderr.decode()[-500:]}")
-        raw = json.loads(out.read_text())
+            raise SystemExit(f"py-spy wrote no stacks: {proc.stderr.decode()[-500:]}")
+        samples, pairs = tally(out.read_text().splitlines())
+    duties: Counter[str] = Counter()
+    areas: Counter[str] = Counter()
+    for (duty, area), n in pairs.items():
+        duties[duty] += n
+        areas[area] += n
     return Profile(
-        wall=raw["wall"],
-        busy=raw["busy"],
-        sampler_seconds=raw["sampler_seconds"],
-        duties=raw["duties"],
-        areas=raw["areas"],
-        pairs=[(d, a, n) for d, a, n in raw["pairs"]],
+        wall=wall,
+        samples=samples,
+        busy=sum(pairs.values()),
+        duties=dict(duties),
+        areas=dict(areas),
+        pairs=[(d, a, n) for (d, a), n in pairs.items()],
         returncode=proc.returncode,
     )
 
@@ -270,10 +238,10 @@ def profile_run(names: list[str], days: int, config: Path, interval_ms: float = 
 def report(profile: Profile, top_pairs: int = 12) -> list[str]:
     """Return the lines that say where the run's time went (shares and seconds of wall)."""
     busy = max(profile.busy, 1)
-    wall = profile.busy_wall
+    wall = profile.wall
     lines = [
-        f"sampled run: {profile.wall:.1f} s wall ({profile.sampler_seconds:.2f} s of it reading "
-        f"stacks), {profile.busy} busy samples, exit {profile.returncode}"
+        f"sampled run: {wall:.1f} s wall under py-spy, {profile.samples} thread samples, "
+        f"{profile.busy} of them busy, exit {profile.returncode}"
     ]
 
     def table(title: str, counts: dict[str, int]) -> None:
@@ -296,20 +264,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--days", type=int, default=250, help="simulated sessions (250)")
     p.add_argument("--config", type=Path, default=ROOT / "config" / "seeker.toml")
     p.add_argument("--lift-limits", action="store_true", help="daily-loss and drawdown at 100 %%")
-    p.add_argument("--interval-ms", type=float, default=5.0, help="sampling period (5 ms)")
+    p.add_argument("--rate", type=int, default=200, help="samples a second (200)")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
-    p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    return p.parse_known_args(argv)[0]
+    return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Profile one run and print where its time went."""
-    raw = sys.argv[1:] if argv is None else argv
-    if "--child" in raw:  # the sampled process: options before "--", seeker's after
-        split = raw.index("--")
-        args = parse_args(raw[:split])
-        return child(args.child, args.interval_ms / 1000.0, raw[split + 1 :])
-    args = parse_args(raw)
+    args = parse_args(argv)
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_run import compile_bytecode, lifted_copy, load
 
@@ -320,12 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         _, enabled = load(config)
         names = list(dict.fromkeys(args.strategies or enabled))
         compile_bytecode()
-        profile = profile_run(names, args.days, config, args.interval_ms)
+        profile = profile_run(names, args.days, config, args.rate)
     finally:
         if args.lift_limits:
             config.unlink(missing_ok=True)
     if args.json:
-        print(json.dumps(profile.__dict__, indent=1))
+        print(json.dumps(asdict(profile), indent=1))
     else:
         print(f"seeker run {' '.join(names)} --days {args.days}  ({config.name})")
         print("\n".join(report(profile)))
